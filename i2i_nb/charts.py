@@ -1,0 +1,32 @@
+"""PNG charts of the training history (``results/<run>/charts``), drawn without pyplot."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+from matplotlib.figure import Figure
+
+
+def plot_history(history: list[dict[str, float]], charts_dir: Path, prefix: str) -> list[Path]:
+    """Write ``<prefix>_loss.png`` (loss and validation loss) and one PNG per metric."""
+    charts_dir.mkdir(parents=True, exist_ok=True)
+    epochs = [row["epoch"] for row in history]
+    panels = {"loss": ("loss", "val_loss"), "val_psnr": ("val_psnr",), "lr": ("lr",)}
+    written = []
+    for name, keys in panels.items():
+        values = {k: [row[k] for row in history] for k in keys}
+        if not any(math.isfinite(v) for series in values.values() for v in series):
+            continue
+        fig = Figure(figsize=(5, 3.5))
+        ax = fig.add_subplot()
+        for key, series in values.items():
+            ax.plot(epochs, series, marker="o", markersize=3, label=key)
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(name)
+        ax.legend()
+        fig.tight_layout()
+        path = charts_dir / f"{prefix}_{name}.png"
+        fig.savefig(path, dpi=100)
+        written.append(path)
+    return written

@@ -1,0 +1,111 @@
+"""Command line with BiaPy's flags: ``i2i-nb --config CFG --result_dir DIR --name N ...``.
+
+Sub-commands: ``i2i-nb demo-data DIR [--ndim 3]`` writes the built-in demo dataset;
+``i2i-nb demo [--ndim 3] [--result_dir DIR]`` writes it and runs the demo config on it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+
+import yaml
+
+from i2i_nb.config import config_from_dict, load_config
+from i2i_nb.demo import demo_config, make_demo_data
+from i2i_nb.errors import ConfigError, DataError
+from i2i_nb.experiment import report, resolve_device, run
+
+
+def _overrides(items: Sequence[str]) -> dict:
+    """``["TRAIN.EPOCHS=2", ...]`` as a nested dict of YAML-parsed values."""
+    nested: dict = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise ConfigError(f"--set {item!r}: expected KEY=VALUE, e.g. TRAIN.EPOCHS=5")
+        node = nested
+        *parents, leaf = key.strip().split(".")
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[leaf] = yaml.safe_load(value)
+    return nested
+
+
+def _merge(base: dict, extra: dict) -> dict:
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(base.get(key), dict):
+            _merge(base[key], value)
+        else:
+            base[key] = value
+    return base
+
+
+def _run_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="i2i-nb", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("-cfg", "--config", required=True, help="BiaPy-style YAML config")
+    parser.add_argument("-rdir", "--result_dir", default="results", help="results folder")
+    parser.add_argument("-name", "--name", default="i2i_experiment", help="job name")
+    parser.add_argument("-rid", "--run_id", type=int, default=1, help="run number")
+    parser.add_argument("-gpu", "--gpu", default=None,
+                        help="'cpu', 'cuda:0' or '0' (default: CUDA when available)")
+    parser.add_argument("--resume", action="store_true",
+                        help="continue training from this run's last checkpoint")
+    parser.add_argument("--set", dest="overrides", action="append", default=[],
+                        metavar="KEY=VALUE", help="override a config key, e.g. TRAIN.EPOCHS=5")
+    return parser
+
+
+def _demo_parser(prog: str) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog=f"i2i-nb {prog}")
+    parser.add_argument("--ndim", type=int, choices=(2, 3), default=2)
+    if prog == "demo-data":
+        parser.add_argument("folder", type=Path)
+    else:
+        parser.add_argument("--data_dir", type=Path, default=Path("demo_data"))
+        parser.add_argument("-rdir", "--result_dir", default="results")
+        parser.add_argument("-gpu", "--gpu", default=None)
+        parser.add_argument("--set", dest="overrides", action="append", default=[])
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``i2i-nb`` and ``python -m i2i_nb``; returns the exit status."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    warnings.simplefilter("default")
+    try:
+        if argv[:1] == ["demo-data"]:
+            args = _demo_parser("demo-data").parse_args(argv[1:])
+            print(make_demo_data(args.folder, args.ndim))
+            return 0
+        if argv[:1] == ["demo"]:
+            args = _demo_parser("demo").parse_args(argv[1:])
+            data_dir = make_demo_data(args.data_dir / f"{args.ndim}d", args.ndim)
+            cfg = demo_config(data_dir, args.ndim)
+            cfg = config_from_dict(_overrides(args.overrides), base=cfg)
+            name, config_name = f"demo_{args.ndim}d", f"demo_{args.ndim}d.yaml"
+            result_dir, run_id, resume = args.result_dir, 1, False
+        else:
+            args = _run_parser().parse_args(argv)
+            cfg = load_config(args.config)
+            if args.overrides:
+                cfg = config_from_dict(_overrides(args.overrides), base=cfg)
+            name, config_name = args.name, Path(args.config).name
+            result_dir, run_id, resume = args.result_dir, args.run_id, args.resume
+        result = run(cfg, result_dir, name, run_id, resolve_device(args.gpu), config_name,
+                     resume)
+    except (ConfigError, DataError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted: the best and last checkpoints of finished epochs are kept; "
+              "run again with --resume to continue", file=sys.stderr)
+        return 130
+    if result.test_rows:
+        print(report(result.test_rows))
+    print(f"results: {result.paths.root}")
+    return 0

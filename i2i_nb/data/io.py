@@ -1,0 +1,205 @@
+"""Read and write TIFF images as channel-last numpy arrays.
+
+In memory an image is ``(y, x, c)`` in 2D and ``(z, y, x, c)`` in 3D, in the file's own dtype.
+"""
+
+import logging
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import tifffile
+
+from i2i_nb.errors import DataError
+
+IMAGE_SUFFIXES = (".tif", ".tiff")
+MAX_CHANNELS = 16
+AXES_LETTERS = "ZYXC"
+_IMAGEJ_DTYPES = (np.uint8, np.uint16, np.float32)
+
+
+def spatial_axes(ndim: int) -> str:
+    """Return the spatial axes letters of a workflow: ``"YX"`` (2D) or ``"ZYX"`` (3D)."""
+    if ndim not in (2, 3):
+        raise ValueError(f"ndim must be 2 or 3, got {ndim!r}")
+    return "ZYX"[-ndim:]
+
+
+def dtype_max(dtype: np.dtype | type) -> float | None:
+    """Largest value of an integer dtype (``uint8`` 255, ``uint16`` 65535, ...); None for floats."""
+    dtype = np.dtype(dtype)
+    if dtype == np.bool_:
+        return 1.0
+    if np.issubdtype(dtype, np.integer):
+        return float(np.iinfo(dtype).max)
+    return None
+
+
+class _ErrorRecords(logging.Handler):
+    """Collect the errors tifffile logs (it logs, rather than raises, on some truncated files)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+def _read_tiff(path: Path) -> tuple[np.ndarray, str]:
+    """Read the first series of a TIFF; return the array and the axes tifffile found."""
+    log = logging.getLogger("tifffile")
+    errors = _ErrorRecords()
+    log.addHandler(errors)
+    try:
+        with tifffile.TiffFile(path) as tif:
+            if not tif.series:
+                raise DataError(f"{path}: the TIFF file holds no image")
+            series = tif.series[0]
+            array, file_axes = series.asarray(), series.axes
+    except DataError:
+        raise
+    except (OSError, ValueError, EOFError, IndexError, KeyError, TypeError) as exc:
+        raise DataError(f"{path}: cannot read this TIFF file, it may be corrupt or truncated "
+                        f"({exc})") from exc
+    finally:
+        log.removeHandler(errors)
+    if errors.messages:
+        raise DataError(f"{path}: the TIFF file is corrupt or truncated ({errors.messages[0]})")
+    return array, file_axes
+
+
+def _check_axes(path: Path, axes: str, array: np.ndarray, ndim: int) -> str:
+    """Validate user-given axes against the array and the workflow; return them upper-case."""
+    letters = axes.upper()
+    needed = spatial_axes(ndim)
+    allowed = needed + "C"
+    problem = None
+    if len(letters) != array.ndim:
+        problem = f"they have {len(letters)} letters but the image has shape {array.shape}"
+    elif set(letters) - set(AXES_LETTERS):
+        problem = f"they may only use the letters {AXES_LETTERS}"
+    elif len(set(letters)) != len(letters):
+        problem = "they repeat a letter"
+    elif set(letters) - set(allowed) or set(needed) - set(letters):
+        problem = f"they must hold {needed} (and optionally C) for a {ndim}D workflow"
+    if problem:
+        raise DataError(f"{path}: the axes {axes!r} do not fit this image: {problem}")
+    return letters
+
+
+def _guess_axes(path: Path, array: np.ndarray, ndim: int, file_axes: str) -> str:
+    """Guess the stored axes from the shape (and, when informative, the file's metadata)."""
+    shape, nd = array.shape, array.ndim
+    expected = "(y, x) or (y, x, c)" if ndim == 2 else "(z, y, x) or (z, y, x, c)"
+    found = f"found shape {shape} but the {ndim}D workflow expects {expected}"
+    meta = file_axes.replace("S", "C")
+    if (len(meta) == nd and len(set(meta)) == nd and set(meta) <= set(AXES_LETTERS)
+            and "Y" in meta and "X" in meta):
+        if ("Z" in meta) == (ndim == 3):
+            return meta
+        found += f" (the file's axes are {file_axes!r})"
+        if ndim == 3:
+            raise DataError(f"{path}: {found}; it is a 2D image, the 3D workflow needs "
+                            "(z, y, x[, c])")
+        raise DataError(f"{path}: {found}; it is a 3D stack: use PROBLEM.NDIM 3D, "
+                        "or give the axes")
+    if nd == ndim:
+        if ndim == 3 and shape[-1] <= 4 and min(shape[:2]) > 16:
+            raise DataError(f"{path}: {found}; it looks like a 2D multi-channel image (y, x, c); "
+                            "set axes 'ZYX' if it really is a volume")
+        return spatial_axes(ndim)
+    if nd == ndim + 1:
+        if shape[-1] <= MAX_CHANNELS:
+            return spatial_axes(ndim) + "C"
+        if shape[0] <= 4:
+            raise DataError(f"{path}: {found}; it looks channel-first, set axes to "
+                            f"'C{spatial_axes(ndim)}'")
+        if ndim == 2:
+            raise DataError(f"{path}: {found}; it looks like a 3D stack (z, y, x): "
+                            "use PROBLEM.NDIM 3D, or give the axes")
+        raise DataError(f"{path}: {found}; give the axes (e.g. 'ZCYX')")
+    if nd == 2:
+        raise DataError(f"{path}: {found}; it is a 2D image, the 3D workflow needs "
+                        "(z, y, x[, c])")
+    hint = "use PROBLEM.NDIM 3D, or give the axes" if nd == 4 else "only 2D or 3D images are used"
+    raise DataError(f"{path}: {found}; an array with {nd} dimensions is not supported ({hint})")
+
+
+def read_image(path: Path, ndim: int, axes: str | None = None) -> np.ndarray:
+    """Read a TIFF image as a channel-last array in its original dtype.
+
+    Parameters
+    ----------
+    path : Path
+        TIFF file.
+    ndim : int
+        Spatial dimensions of the workflow, 2 or 3.
+    axes : str, optional
+        Stored axes order, letters from ``"ZYXC"`` (e.g. ``"CZYX"``). Without it the order is
+        taken from the file's ImageJ/OME/tifffile metadata when that names only Z, Y, X, C
+        axes, otherwise guessed from the shape: ``(y, x[, c])`` or ``(z, y, x[, c])`` with at
+        most 16 channels.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(y, x, c)`` or ``(z, y, x, c)``.
+
+    Raises
+    ------
+    DataError
+        Unreadable file, or a shape that does not fit the workflow; the message names the file.
+    """
+    path = Path(path).absolute()
+    array, file_axes = _read_tiff(path)
+    if not (np.issubdtype(array.dtype, np.number) or array.dtype == np.bool_) or np.issubdtype(
+            array.dtype, np.complexfloating):
+        raise DataError(f"{path}: pixel type {array.dtype} is not supported (use integers or "
+                        "real floats)")
+    if axes is None:
+        letters = _guess_axes(path, array, ndim, file_axes)
+    else:
+        letters = _check_axes(path, axes, array, ndim)
+    if "C" not in letters:
+        array, letters = array[..., np.newaxis], letters + "C"
+    order = [letters.index(a) for a in spatial_axes(ndim) + "C"]
+    return np.transpose(array, order)
+
+
+def write_image(path: Path, image: np.ndarray, ndim: int) -> None:
+    """Write a channel-last image as a TIFF file, atomically.
+
+    The file is ImageJ-compatible (axes ``YX``, ``CYX``, ``ZYX`` or ``ZCYX``) for uint8, uint16
+    and float32; other dtypes are written with tifffile's own axes metadata. A single channel
+    is stored without a channel axis. Parent folders are created.
+
+    Parameters
+    ----------
+    path : Path
+        Destination file.
+    image : numpy.ndarray
+        ``(y, x, c)`` or ``(z, y, x, c)``.
+    ndim : int
+        Spatial dimensions, 2 or 3.
+    """
+    if image.ndim != ndim + 1:
+        raise ValueError(f"expected a channel-last {ndim}D image with {ndim + 1} dimensions, "
+                         f"got shape {image.shape}")
+    path = Path(path)
+    if image.shape[-1] == 1:
+        data, axes = image[..., 0], spatial_axes(ndim)
+    else:  # channels before Y, X as ImageJ requires
+        data = np.moveaxis(image, -1, ndim - 2)
+        axes = spatial_axes(ndim)[:-2] + "C" + "YX"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        tifffile.imwrite(tmp, data, imagej=image.dtype in _IMAGEJ_DTYPES,
+                         photometric="minisblack", metadata={"axes": axes})
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

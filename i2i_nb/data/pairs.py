@@ -1,0 +1,247 @@
+"""Find input/target image pairs in folders, check them, and load them."""
+
+import warnings
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from i2i_nb.data.io import IMAGE_SUFFIXES, read_image
+from i2i_nb.errors import DataError
+
+_SHOWN = 5  # names quoted in a message before "... and N more"
+
+
+def _names(items: list[str]) -> str:
+    """Join names for a message, cut after a few."""
+    more = f" ... and {len(items) - _SHOWN} more" if len(items) > _SHOWN else ""
+    return ", ".join(items[:_SHOWN]) + more
+
+
+def _entries(folder: Path) -> list[Path]:
+    """Non-hidden entries of an existing folder, sorted by name."""
+    folder = Path(folder).absolute()
+    if not folder.exists():
+        raise DataError(f"{folder}: folder does not exist")
+    if not folder.is_dir():
+        raise DataError(f"{folder}: is not a folder")
+    return sorted((p for p in folder.iterdir() if not p.name.startswith(".")),
+                  key=lambda p: p.name)
+
+
+def list_images(folder: Path) -> list[Path]:
+    """List the TIFF images of a folder, sorted by file name.
+
+    Hidden files (name starting with ``.``) and sub-folders are skipped silently; any other
+    non-TIFF file is skipped with one warning that names them.
+
+    Raises
+    ------
+    DataError
+        The folder does not exist, is not a folder, or holds no TIFF image.
+    """
+    entries = _entries(folder)
+    files = [p for p in entries if p.is_file()]
+    images = [p for p in files if p.suffix.lower() in IMAGE_SUFFIXES]
+    others = [p.name for p in files if p.suffix.lower() not in IMAGE_SUFFIXES]
+    if others:
+        warnings.warn(f"{Path(folder).absolute()}: ignoring {len(others)} non-TIFF file(s): "
+                      f"{_names(others)}", stacklevel=2)
+    if not images:
+        raise DataError(f"no TIFF images in {Path(folder).absolute()}")
+    return images
+
+
+@dataclass(frozen=True)
+class Pair:
+    """Input image(s) and their target; several inputs only for the multiple-raw loader."""
+
+    inputs: tuple[Path, ...]
+    target: Path | None
+
+
+def _unpaired(xs: list[Path], ys: list[Path]) -> list[str]:
+    """Names without a partner: by file stem if the folders share stems, else the extra tail."""
+    x_stems, y_stems = {p.stem for p in xs}, {p.stem for p in ys}
+    if x_stems & y_stems:
+        return ([p.name for p in xs if p.stem not in y_stems]
+                + [p.name for p in ys if p.stem not in x_stems])
+    longer = xs if len(xs) > len(ys) else ys
+    return [p.name for p in longer[min(len(xs), len(ys)):]]
+
+
+def _multiple_raw_pairs(x_dir: Path, y_dir: Path | None) -> list[Pair]:
+    """Pairs of ``x_dir/<sample>/*.tif`` with ``y_dir/<sample>.tif``."""
+    samples = [p for p in _entries(x_dir) if p.is_dir()]
+    if not samples:
+        raise DataError(f"{Path(x_dir).absolute()}: no sample sub-folders; the multiple-raw "
+                        "loader expects x_dir/<sample>/ folders holding the raw images")
+    inputs = {s.name: tuple(list_images(s)) for s in samples}
+    if y_dir is None:
+        return [Pair(raws, None) for raws in inputs.values()]
+    x_dir, y_dir = Path(x_dir).absolute(), Path(y_dir).absolute()
+    targets = {p.stem: p for p in list_images(y_dir)}
+    problems = [f"{x_dir / name}: no target {name}.tif in {y_dir}"
+                for name in inputs if name not in targets]
+    problems += [f"{path}: no sample sub-folder {x_dir / stem}"
+                 for stem, path in targets.items() if stem not in inputs]
+    if problems:
+        raise DataError("unpaired samples:\n" + "\n".join(f"- {p}" for p in problems))
+    return [Pair(raws, targets[name]) for name, raws in inputs.items()]
+
+
+def find_pairs(x_dir: Path, y_dir: Path | None, multiple_raw: bool = False) -> list[Pair]:
+    """Pair the images of two folders by sorted file name order (as BiaPy).
+
+    Parameters
+    ----------
+    x_dir : Path
+        Input images; with ``multiple_raw`` one sub-folder per sample holding its raw images.
+    y_dir : Path, optional
+        Target images; None when predicting without ground truth.
+    multiple_raw : bool
+        BiaPy's ``MULTIPLE_RAW_ONE_TARGET_LOADER``: ``x_dir/<sample>/`` is paired with the
+        target whose file stem is ``<sample>``.
+
+    Raises
+    ------
+    DataError
+        Missing folders, no images, or images without a partner.
+    """
+    if multiple_raw:
+        return _multiple_raw_pairs(x_dir, y_dir)
+    xs = list_images(x_dir)
+    if y_dir is None:
+        return [Pair((x,), None) for x in xs]
+    ys = list_images(y_dir)
+    if len(xs) != len(ys):
+        raise DataError(f"{Path(x_dir).absolute()} has {len(xs)} images but "
+                        f"{Path(y_dir).absolute()} has {len(ys)}; without a partner: "
+                        f"{_names(_unpaired(xs, ys))}")
+    return [Pair((x,), y) for x, y in zip(xs, ys, strict=True)]
+
+
+@dataclass
+class ImageInfo:
+    """What :func:`inspect_image` found in one image (min/max over finite values)."""
+
+    path: Path
+    shape: tuple[int, ...]
+    channels: int
+    dtype: str
+    min: float
+    max: float
+    nonfinite: int = 0
+
+
+def inspect_image(path: Path, ndim: int, axes: str | None = None
+                  ) -> tuple[np.ndarray, ImageInfo]:
+    """Read an image and describe it; see :func:`i2i_nb.data.io.read_image`."""
+    image = read_image(path, ndim, axes)
+    nonfinite = 0
+    values = image
+    if np.issubdtype(image.dtype, np.floating):
+        finite = np.isfinite(image)
+        nonfinite = int(image.size - np.count_nonzero(finite))
+        values = image[finite] if nonfinite else image
+    low, high = (float(values.min()), float(values.max())) if values.size else (np.nan, np.nan)
+    info = ImageInfo(Path(path).absolute(), tuple(image.shape[:-1]), int(image.shape[-1]),
+                     str(image.dtype), low, high, nonfinite)
+    return image, info
+
+
+def _channel_problems(infos: list[ImageInfo], role: str) -> list[str]:
+    """One line per image whose channel count differs from the majority of its set."""
+    if not infos:
+        return []
+    majority = Counter(i.channels for i in infos).most_common(1)[0][0]
+    return [f"{i.path}: has {i.channels} channel(s) but most {role} have {majority}"
+            for i in infos if i.channels != majority]
+
+
+def check_pairs(pairs: list[Pair], ndim: int, axes_x: str | None = None,
+                axes_y: str | None = None) -> list[dict]:
+    """Read every image once and report all problems together.
+
+    Problems: unreadable file, wrong dimensions, NaN/Inf values, a pair whose spatial shapes
+    differ, a channel count that varies among the inputs or among the targets. A constant
+    image only warns. Inputs and targets may have different channel counts.
+
+    Returns
+    -------
+    list of dict
+        One row per pair: ``input``, ``target``, ``shape``, ``in_channels``, ``out_channels``,
+        ``in_dtype``, ``out_dtype``, ``in_range``, ``out_range``.
+
+    Raises
+    ------
+    DataError
+        Listing every problem on its own line, each naming the file(s).
+    """
+    problems: list[str] = []
+    infos: dict[Path, ImageInfo | None] = {}
+
+    def info_of(path: Path, axes: str | None) -> ImageInfo | None:
+        if path not in infos:
+            try:
+                infos[path] = inspect_image(path, ndim, axes)[1]
+            except DataError as exc:
+                infos[path] = None
+                problems.append(str(exc))
+        return infos[path]
+
+    rows, inputs, targets = [], {}, {}
+    for pair in pairs:
+        xs = [info_of(p, axes_x) for p in pair.inputs]
+        y = info_of(pair.target, axes_y) if pair.target is not None else None
+        inputs.update({i.path: i for i in xs if i})
+        if y:
+            targets[y.path] = y
+        reference = y or next((i for i in xs if i), None)
+        role = "its target" if y else "the first input"
+        problems += [f"{i.path} has spatial shape {i.shape} but {role} {reference.path} has "
+                     f"{reference.shape}" for i in xs if i and i.shape != reference.shape]
+        if all(xs) and (y or pair.target is None):
+            rows.append({
+                "input": ", ".join(p.name for p in pair.inputs),
+                "target": pair.target.name if pair.target else None,
+                "shape": xs[0].shape,
+                "in_channels": xs[0].channels,
+                "out_channels": y.channels if y else None,
+                "in_dtype": xs[0].dtype,
+                "out_dtype": y.dtype if y else None,
+                "in_range": (min(i.min for i in xs), max(i.max for i in xs)),
+                "out_range": (y.min, y.max) if y else None,
+            })
+    every = [*inputs.values(), *targets.values()]
+    problems += [f"{i.path}: contains {i.nonfinite} NaN or infinite value(s)"
+                 for i in every if i.nonfinite]
+    problems += _channel_problems(list(inputs.values()), "inputs")
+    problems += _channel_problems(list(targets.values()), "targets")
+    constant = [str(i.path) for i in every if i.min == i.max]
+    if constant:
+        warnings.warn("constant image(s), all pixels equal: " + _names(constant), stacklevel=2)
+    if problems:
+        raise DataError(f"{len(problems)} problem(s) in the data:\n"
+                        + "\n".join(f"- {p}" for p in problems))
+    return rows
+
+
+def load_pairs(pairs: list[Pair], ndim: int, axes_x: str | None = None,
+               axes_y: str | None = None) -> list[tuple[np.ndarray, np.ndarray | None]]:
+    """Read the pairs as channel-last arrays in their original dtype.
+
+    Returns one ``(x, y)`` per input image; the inputs of a multiple-raw pair share one target
+    array (read once). ``y`` is None for pairs without target.
+    """
+    loaded: list[tuple[np.ndarray, np.ndarray | None]] = []
+    targets: dict[Path, np.ndarray] = {}
+    for pair in pairs:
+        y = None
+        if pair.target is not None:
+            if pair.target not in targets:
+                targets[pair.target] = read_image(pair.target, ndim, axes_y)
+            y = targets[pair.target]
+        loaded += [(read_image(x, ndim, axes_x), y) for x in pair.inputs]
+    return loaded

@@ -1,0 +1,166 @@
+"""Random training patches and fixed validation patches from paired channel-last images."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch.utils.data import Dataset
+
+
+def pad_to_min(image: np.ndarray, min_shape: Sequence[int]) -> np.ndarray:
+    """Pad the spatial axes of a channel-last image up to ``min_shape``, centred.
+
+    Reflect padding (repeated as needed); an axis of size 1 is padded by repeating its edge.
+    Returns the image itself when no axis is too small.
+    """
+    spatial = image.shape[:-1]
+    if len(min_shape) != len(spatial):
+        raise ValueError(f"min_shape {tuple(min_shape)} does not fit image shape {image.shape}")
+    if all(s >= m for s, m in zip(spatial, min_shape, strict=True)):
+        return image
+    for axis, (size, minimum) in enumerate(zip(spatial, min_shape, strict=True)):
+        missing = max(0, minimum - size)
+        if missing:
+            widths = [(0, 0)] * image.ndim
+            widths[axis] = (missing // 2, missing - missing // 2)
+            image = np.pad(image, widths, mode="reflect" if size > 1 else "edge")
+    return image
+
+
+@dataclass
+class Augment:
+    """Random flips and 90-degree rotations, applied identically to input and target.
+
+    Each spatial axis is flipped with probability ``prob`` (the z axis of 3D patches only
+    when ``zflip``); ``rot90`` turns the (y, x) plane by a random multiple of 90 degrees
+    when the patch is square in y and x.
+    """
+
+    flips: bool = True
+    zflip: bool = True
+    rot90: bool = True
+    prob: float = 0.5
+
+    def apply(self, x: np.ndarray, y: np.ndarray, rng: np.random.Generator
+              ) -> tuple[np.ndarray, np.ndarray]:
+        """Augment channel-last ``x`` and ``y`` (same spatial shape) with ``rng``."""
+        ndim = x.ndim - 1
+        if self.flips:
+            for axis in range(ndim):
+                if (axis < ndim - 2 and not self.zflip) or rng.random() >= self.prob:
+                    continue
+                x, y = np.flip(x, axis), np.flip(y, axis)
+        if self.rot90 and x.shape[ndim - 2] == x.shape[ndim - 1]:
+            k = int(rng.integers(0, 4))
+            plane = (ndim - 2, ndim - 1)
+            x, y = np.rot90(x, k, plane), np.rot90(y, k, plane)
+        return x, y
+
+
+def _prepare(pairs: Sequence[tuple[np.ndarray, np.ndarray]], patch_size: Sequence[int]
+             ) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Check spatial shapes and pad images smaller than the patch."""
+    if not pairs:
+        raise ValueError("no image pairs to take patches from")
+    padded = []
+    for index, (x, y) in enumerate(pairs):
+        if x.shape[:-1] != y.shape[:-1]:
+            raise ValueError(f"pair {index}: input spatial shape {x.shape[:-1]} differs from "
+                             f"target {y.shape[:-1]}")
+        padded.append((pad_to_min(x, patch_size), pad_to_min(y, patch_size)))
+    return padded
+
+
+def _crop(x: np.ndarray, y: np.ndarray, patch_size: Sequence[int], rng: np.random.Generator
+          ) -> tuple[np.ndarray, np.ndarray]:
+    """A patch at a random position, same place in x and y."""
+    starts = [int(rng.integers(0, s - p + 1))
+              for s, p in zip(x.shape[:-1], patch_size, strict=True)]
+    window = tuple(slice(a, a + p) for a, p in zip(starts, patch_size, strict=True))
+    return x[window], y[window]
+
+
+def _tensor(image: np.ndarray) -> torch.Tensor:
+    """Channel-last array to a channel-first float32 tensor (a copy)."""
+    return torch.from_numpy(np.ascontiguousarray(np.moveaxis(image, -1, 0), dtype=np.float32))
+
+
+class PatchDataset(Dataset):
+    """Random patches from random images, reproducible whatever the number of workers.
+
+    Item ``i`` of epoch ``e`` is drawn with ``np.random.default_rng([seed, e, i])``: an image
+    chosen with probability proportional to its voxel count, a random position, then
+    ``augment``. Call :meth:`set_epoch` before each epoch (with ``persistent_workers=False``
+    so that workers see it).
+
+    Parameters
+    ----------
+    pairs : sequence of (numpy.ndarray, numpy.ndarray)
+        Normalised float32 channel-last input and target of the same spatial shape.
+    patch_size : sequence of int
+        Spatial patch shape, ``(y, x)`` or ``(z, y, x)``.
+    samples_per_epoch : int
+        Length of the dataset.
+    augment : Augment, optional
+        Augmentation, or None.
+    seed : int
+        Non-negative seed.
+    """
+
+    def __init__(self, pairs: Sequence[tuple[np.ndarray, np.ndarray]], patch_size: Sequence[int],
+                 samples_per_epoch: int, augment: Augment | None, seed: int) -> None:
+        self.pairs = _prepare(pairs, patch_size)
+        self.patch_size = tuple(patch_size)
+        self.samples_per_epoch = samples_per_epoch
+        self.augment = augment
+        self.seed = seed
+        self.epoch = 0
+        voxels = np.array([np.prod(x.shape[:-1], dtype=np.float64) for x, _ in self.pairs])
+        self.weights = voxels / voxels.sum()
+
+    def set_epoch(self, epoch: int) -> None:
+        """Select the epoch whose patches are drawn."""
+        self.epoch = epoch
+
+    def __len__(self) -> int:
+        return self.samples_per_epoch
+
+    def __getitem__(self, i: int) -> tuple[torch.Tensor, torch.Tensor]:
+        if not 0 <= i < self.samples_per_epoch:
+            raise IndexError(f"patch index {i} out of range 0..{self.samples_per_epoch - 1}")
+        rng = np.random.default_rng([self.seed, self.epoch, i])
+        x, y = self.pairs[int(rng.choice(len(self.pairs), p=self.weights))]
+        x, y = _crop(x, y, self.patch_size, rng)
+        if self.augment is not None:
+            x, y = self.augment.apply(x, y, rng)
+        return _tensor(x), _tensor(y)
+
+
+class FixedPatchDataset(Dataset):
+    """A fixed list of patches (seeded random positions, no augmentation) for validation.
+
+    Parameters
+    ----------
+    pairs : sequence of (numpy.ndarray, numpy.ndarray)
+        Normalised float32 channel-last input and target of the same spatial shape.
+    patch_size : sequence of int
+        Spatial patch shape.
+    patches_per_image : int
+        Patches taken from each pair.
+    seed : int
+        Seed of the positions.
+    """
+
+    def __init__(self, pairs: Sequence[tuple[np.ndarray, np.ndarray]], patch_size: Sequence[int],
+                 patches_per_image: int, seed: int) -> None:
+        rng = np.random.default_rng(seed)
+        self.patches = [tuple(map(_tensor, _crop(x, y, patch_size, rng)))
+                        for x, y in _prepare(pairs, patch_size)
+                        for _ in range(patches_per_image)]
+
+    def __len__(self) -> int:
+        return len(self.patches)
+
+    def __getitem__(self, i: int) -> tuple[torch.Tensor, torch.Tensor]:
+        return self.patches[i]

@@ -1,0 +1,324 @@
+"""A run: the results tree, data checks up front, train, then test.
+
+Layout (as BiaPy)::
+
+    <result_dir>/<name>/
+      config_files/<config>.yaml
+      checkpoints/<name>_<run_id>-checkpoint-{best,last}.pth
+      results/<name>_<run_id>/{aug,charts,per_image,train_logs,tensorboard}/
+      results/<name>_<run_id>/test_metrics.csv
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from i2i_nb import __version__
+from i2i_nb.charts import plot_history
+from i2i_nb.checkpoint import load_checkpoint, model_from_checkpoint
+from i2i_nb.config import Config, save_config
+from i2i_nb.data.io import write_image
+from i2i_nb.data.normalize import TargetScaler
+from i2i_nb.data.pairs import Pair, check_pairs, find_pairs, load_pairs
+from i2i_nb.data.patches import Augment, FixedPatchDataset, PatchDataset
+from i2i_nb.errors import ConfigError
+from i2i_nb.inference import (
+    input_normalization,
+    mean_row,
+    normalize_like,
+    predict_pairs,
+    tile_settings,
+    write_metrics,
+)
+from i2i_nb.models import build_model
+from i2i_nb.train import TrainData, TrainOutputs, fit
+
+
+@dataclass(frozen=True)
+class RunPaths:
+    """Every path of one run in BiaPy's results tree."""
+
+    result_dir: Path
+    name: str
+    run_id: int
+
+    @property
+    def root(self) -> Path:
+        """``<result_dir>/<name>``."""
+        return self.result_dir / self.name
+
+    @property
+    def run_dir(self) -> Path:
+        """``results/<name>_<run_id>``."""
+        return self.root / "results" / f"{self.name}_{self.run_id}"
+
+    @property
+    def prefix(self) -> str:
+        """``<name>_<run_id>``, the prefix of checkpoints and charts."""
+        return f"{self.name}_{self.run_id}"
+
+    def checkpoint(self, which: str) -> Path:
+        """``checkpoints/<name>_<run_id>-checkpoint-<which>.pth`` (best or last)."""
+        return self.root / "checkpoints" / f"{self.prefix}-checkpoint-{which}.pth"
+
+    def sub(self, folder: str) -> Path:
+        """A folder of the run: aug, charts, per_image, train_logs or tensorboard."""
+        return self.run_dir / folder
+
+
+@dataclass
+class RunResult:
+    """What a run produced: training history, test rows and their mean."""
+
+    paths: RunPaths
+    history: list[dict[str, float]] = field(default_factory=list)
+    test_rows: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def test_mean(self) -> dict[str, Any]:
+        """Mean of each test metric over images."""
+        return mean_row(self.test_rows)
+
+
+def resolve_device(gpu: str | None) -> torch.device:
+    """``cpu``, ``cuda``, ``cuda:N`` or ``N``; None picks CUDA when available."""
+    if gpu is None or not gpu.strip():
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    gpu = gpu.strip().split(",")[0].strip()
+    if gpu.isdigit():
+        gpu = f"cuda:{gpu}"
+    if gpu.startswith("cuda") and not torch.cuda.is_available():
+        raise ConfigError(f"--gpu {gpu}: CUDA is not available on this machine; use --gpu cpu")
+    return torch.device(gpu)
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    path, folder = path.resolve(), folder.resolve()
+    return path == folder or folder in path.parents
+
+
+def _data_folders(cfg: Config) -> list[Path]:
+    d = cfg.data
+    folders = []
+    if cfg.train.enable:
+        folders += [d.train.path, d.train.gt_path]
+        if not d.val.from_train:
+            folders += [d.val.path, d.val.gt_path]
+    if cfg.test.enable:
+        folders += [d.test.path] + ([d.test.gt_path] if d.test.load_gt else [])
+    return [Path(f) for f in folders if f]
+
+
+def _axes(cfg: Config) -> tuple[str | None, str | None]:
+    return cfg.data.axes or None, cfg.data.gt_axes or None
+
+
+def _find(x: str, y: str | None, cfg: Config) -> list[Pair]:
+    pairs = find_pairs(Path(x), Path(y) if y else None,
+                       cfg.problem.image_to_image.multiple_raw_one_target_loader)
+    check_pairs(pairs, cfg.ndim, *_axes(cfg))
+    return pairs
+
+
+def _split(pairs: list[Pair], fraction: float, seed: int) -> tuple[list[Pair], list[Pair]]:
+    if len(pairs) < 2 or fraction <= 0:
+        return pairs, []
+    n_val = min(len(pairs) - 1, max(1, round(len(pairs) * fraction)))
+    order = np.random.default_rng(seed).permutation(len(pairs))
+    val = set(order[:n_val].tolist())
+    return ([p for i, p in enumerate(pairs) if i not in val],
+            [p for i, p in enumerate(pairs) if i in val])
+
+
+def auto_z_down(patch_z: int, levels: int) -> list[int]:
+    """Pool z by 2 at a level only while the patch keeps at least 4 slices."""
+    z_down, depth = [], patch_z
+    for _ in range(levels):
+        step = 2 if depth % 2 == 0 and depth // 2 >= 4 else 1
+        z_down.append(step)
+        depth //= step
+    return z_down
+
+
+def _model_kwargs(cfg: Config) -> dict[str, Any]:
+    m = cfg.model
+    levels = len(m.feature_maps) - 1
+    z_down = list(m.z_down) or (auto_z_down(cfg.patch_shape[0], levels) if cfg.ndim == 3 else [])
+    return {"feature_maps": list(m.feature_maps), "z_down": z_down or None,
+            "normalization": m.normalization.lower(), "dropout": list(m.dropout_values)
+            if len(m.dropout_values) > 1 else float(m.dropout_values[0]), "residual": m.residual}
+
+
+def _prepare(pairs: list[Pair], cfg: Config, spec: dict, scaler: TargetScaler | None
+             ) -> tuple[list[tuple[np.ndarray, np.ndarray]], TargetScaler, str]:
+    """Load pairs, normalise inputs per image and targets with the (fitted) scaler."""
+    loaded = load_pairs(pairs, cfg.ndim, *_axes(cfg))
+    if scaler is None:
+        unique = {id(y): y for _, y in loaded}
+        scaler = TargetScaler.fit(list(unique.values()), cfg.data.normalization.target.type,
+                                  cfg.data.normalization.perc_clip.lower_perc,
+                                  cfg.data.normalization.perc_clip.upper_perc)
+    prepared = [(normalize_like(x.astype(np.float32), spec), scaler.forward(y)) for x, y in loaded]
+    return prepared, scaler, str(loaded[0][1].dtype)
+
+
+def _save_aug_samples(dataset: PatchDataset, folder: Path, ndim: int, count: int = 4) -> None:
+    dataset.set_epoch(0)
+    for i in range(min(count, len(dataset))):
+        x, y = dataset[i]
+        write_image(folder / f"aug_{i:02d}_x.tif", np.moveaxis(x.numpy(), 0, -1), ndim)
+        write_image(folder / f"aug_{i:02d}_y.tif", np.moveaxis(y.numpy(), 0, -1), ndim)
+
+
+def _check_result_dir(paths: RunPaths, cfg: Config) -> None:
+    for folder in _data_folders(cfg):
+        if _inside(paths.root, folder):
+            raise ConfigError(f"--result_dir {paths.result_dir}: results would be written inside "
+                              f"the data folder {folder}; choose a folder outside the data")
+
+
+def train_phase(cfg: Config, paths: RunPaths, device: torch.device, resume: bool,
+                on_epoch: Callable[[dict[str, float]], None] | None,
+                stop_requested: Callable[[], bool] | None) -> list[dict[str, float]]:
+    """Check and load the training data, build the model and fit it."""
+    d = cfg.data
+    pairs = _find(d.train.path, d.train.gt_path, cfg)
+    if d.val.from_train:
+        train_pairs, val_pairs = _split(pairs, d.val.split_train, cfg.system.seed)
+    else:
+        train_pairs, val_pairs = pairs, _find(d.val.path, d.val.gt_path, cfg)
+    perc = d.normalization.perc_clip
+    spec = input_normalization(d.normalization.type.lower(), perc.lower_perc, perc.upper_perc,
+                               perc.enable)
+    train_data, scaler, target_dtype = _prepare(train_pairs, cfg, spec, None)
+    val_data = _prepare(val_pairs, cfg, spec, scaler)[0] if val_pairs else []
+    in_ch, out_ch = train_data[0][0].shape[-1], train_data[0][1].shape[-1]
+    if len(d.patch_size) == cfg.ndim + 1 and d.patch_size[-1] != in_ch:
+        print(f"note: DATA.PATCH_SIZE gives {d.patch_size[-1]} channel(s); the data has {in_ch}")
+
+    torch.manual_seed(cfg.system.seed)
+    kwargs = _model_kwargs(cfg)
+    model = build_model(cfg.model.architecture.lower(), cfg.ndim, in_ch, out_ch, **kwargs)
+    patch = cfg.patch_shape
+    if any(p % q for p, q in zip(patch, model.divisor, strict=True)):
+        raise ConfigError(f"DATA.PATCH_SIZE: {patch} must be a multiple of {model.divisor} per "
+                          "axis for this model (MODEL.FEATURE_MAPS / MODEL.Z_DOWN set the "
+                          "down-sampling)")
+    voxels = sum(int(np.prod(x.shape[:-1])) for x, _ in train_data)
+    per_epoch = cfg.train.patches_per_epoch or max(
+        math.ceil(voxels / math.prod(patch)), 8 * cfg.train.batch_size)
+    flips = cfg.augmentor.vflip or cfg.augmentor.hflip
+    augment = Augment(flips=flips, zflip=cfg.augmentor.zflip, rot90=cfg.augmentor.rot90,
+                      prob=cfg.augmentor.da_prob) if cfg.augmentor.enable else None
+    train_set = PatchDataset(train_data, patch, per_epoch, augment, cfg.system.seed)
+    val_set = None
+    if val_data:
+        val_voxels = sum(int(np.prod(x.shape[:-1])) for x, _ in val_data)
+        per_image = min(16, max(1, math.ceil(val_voxels / len(val_data) / math.prod(patch))))
+        val_set = FixedPatchDataset(val_data, patch, per_image, cfg.system.seed + 1)
+    if not resume:
+        _save_aug_samples(train_set, paths.sub("aug"), cfg.ndim)
+
+    meta = {
+        "architecture": cfg.model.architecture.lower(), "ndim": cfg.ndim,
+        "in_channels": int(in_ch), "out_channels": int(out_ch), "model_kwargs": kwargs,
+        "input_normalization": spec, "target_scaler": scaler.to_dict(),
+        "patch_size": list(patch), "target_dtype": target_dtype,
+        "i2i_nb_version": __version__,
+    }
+    print(f"Training {meta['architecture']} ({cfg.problem.ndim}, {in_ch} -> {out_ch} channels) "
+          f"on {len(train_data)} image(s), validating on {len(val_data)}; "
+          f"{per_epoch} patches of {patch} per epoch, device {device}")
+    outputs = TrainOutputs(paths.checkpoint("best"), paths.checkpoint("last"),
+                           paths.sub("train_logs") / f"{paths.prefix}_log.csv",
+                           paths.sub("tensorboard"))
+    model.to(device)
+    data = TrainData(train_set, val_set, cfg.system.num_workers, cfg.system.pin_mem)
+    history: list[dict[str, float]] = []
+    try:
+        history = fit(model, data, cfg.train, cfg.ndim, outputs, meta, device, resume,
+                      on_epoch, stop_requested)
+    finally:
+        if outputs.last.exists():
+            history = load_checkpoint(outputs.last)["history"]
+            plot_history(history, paths.sub("charts"), paths.prefix)
+    return history
+
+
+def test_checkpoint(cfg: Config, paths: RunPaths) -> Path:
+    """The checkpoint the test phase uses: this run's best, or ``PATHS.CHECKPOINT_FILE``."""
+    if cfg.model.load_checkpoint and cfg.paths.checkpoint_file and not cfg.train.enable:
+        return Path(cfg.paths.checkpoint_file)
+    return paths.checkpoint("best")
+
+
+def test_phase(cfg: Config, paths: RunPaths, device: torch.device, pairs: list[Pair]
+               ) -> list[dict[str, Any]]:
+    """Predict every (checked) test pair in tiles, write ``per_image/`` and the metrics CSV."""
+    d = cfg.data
+    payload = load_checkpoint(test_checkpoint(cfg, paths))
+    meta = payload["meta"]
+    if meta["ndim"] != cfg.ndim:
+        raise ConfigError(f"PROBLEM.NDIM: the checkpoint is {meta['ndim']}D, the config "
+                          f"{cfg.problem.ndim}")
+    model = model_from_checkpoint(payload).to(device)
+    tile, overlap = tile_settings(d.test.tile_shape, d.test.overlap, d.test.padding,
+                                  meta["patch_size"], cfg.test.full_img)
+    rows = predict_pairs(model, meta, pairs, paths.sub("per_image"), tile, overlap,
+                         cfg.test.tiles_per_batch, device, cfg.test.output_dtype.lower(),
+                         cfg.train.amp, _axes(cfg))
+    if d.test.load_gt:
+        write_metrics(rows, paths.run_dir / "test_metrics.csv")
+    return rows
+
+
+def report(rows: list[dict[str, Any]]) -> str:
+    """A text table of per-image metrics, the mean, and the identity baseline."""
+    lines = [f"{'image':<32} {'PSNR':>7} {'SSIM':>6} {'MAE':>10} | {'input PSNR':>10} "
+             f"{'input SSIM':>10}"]
+    for row in [*rows, mean_row(rows)]:
+        lines.append(f"{row['file']:<32} {row.get('psnr', math.nan):7.2f} "
+                     f"{row.get('ssim', math.nan):6.3f} {row.get('mae', math.nan):10.4g} | "
+                     f"{row.get('input_psnr', math.nan):10.2f} "
+                     f"{row.get('input_ssim', math.nan):10.3f}")
+    lines.append("PSNR uses the data range max(gt) - min(0, min(gt)) of each raw target (BiaPy "
+                 "3.7); 'input' scores the input itself against the target (identity baseline).")
+    return "\n".join(lines)
+
+
+def run(cfg: Config, result_dir: str | Path, name: str, run_id: int = 1,
+        device: torch.device | None = None, config_name: str = "config.yaml",
+        resume: bool = False,
+        on_epoch: Callable[[dict[str, float]], None] | None = None,
+        stop_requested: Callable[[], bool] | None = None) -> RunResult:
+    """Train and/or test as the config says, writing BiaPy's results tree.
+
+    Every data folder is checked (pairing, shapes, channels, values) before any
+    training starts; nothing is written outside ``<result_dir>/<name>``.
+    """
+    if "/" in name or not name:
+        raise ConfigError(f"--name {name!r}: a job name must be non-empty without '/'")
+    paths = RunPaths(Path(result_dir), name, run_id)
+    device = device or resolve_device(None)
+    _check_result_dir(paths, cfg)
+    if cfg.test.enable and not cfg.train.enable and not test_checkpoint(cfg, paths).exists():
+        raise ConfigError(f"TRAIN.ENABLE is False but there is no checkpoint at "
+                          f"{test_checkpoint(cfg, paths)} (set PATHS.CHECKPOINT_FILE)")
+    test_pairs = []
+    if cfg.test.enable:
+        d = cfg.data
+        test_pairs = _find(d.test.path, d.test.gt_path if d.test.load_gt else None, cfg)
+    save_config(cfg, paths.root / "config_files" / config_name)
+    result = RunResult(paths)
+    if cfg.train.enable:
+        result.history = train_phase(cfg, paths, device, resume, on_epoch, stop_requested)
+    if cfg.test.enable:
+        result.test_rows = test_phase(cfg, paths, device, test_pairs)
+    return result

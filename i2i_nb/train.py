@@ -1,0 +1,265 @@
+"""The fit loop: optimiser, schedule, AMP, validation, early stopping, checkpoints, logs.
+
+Each epoch writes the last checkpoint (model, optimiser, scheduler, epoch, history,
+RNG state) and, when validation improved, the best one; both are written
+atomically, so an interrupted run leaves readable files and ``resume`` continues
+from the last epoch that finished.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+from torch.utils.data import DataLoader, Dataset
+from tqdm.auto import tqdm
+
+from i2i_nb.checkpoint import load_checkpoint, save_checkpoint
+from i2i_nb.config import TrainConfig
+from i2i_nb.errors import ConfigError
+from i2i_nb.losses import build_loss
+
+LOG_FIELDS = ("epoch", "loss", "val_loss", "val_psnr", "lr", "seconds")
+
+
+class TrainingDivergedError(RuntimeError):
+    """The loss became NaN or infinite; the last good checkpoint is kept."""
+
+
+@dataclass
+class TrainOutputs:
+    """Where the fit loop writes: checkpoints, the per-epoch CSV and TensorBoard."""
+
+    best: Path
+    last: Path
+    log_csv: Path
+    tensorboard: Path | None = None
+
+
+@dataclass
+class TrainData:
+    """Training and validation patch datasets (validation may be None)."""
+
+    train: Dataset
+    val: Dataset | None
+    num_workers: int = 0
+    pin_memory: bool = False
+
+
+def build_optimizer(model: nn.Module, cfg: TrainConfig) -> torch.optim.Optimizer:
+    """AdamW (default), Adam or SGD with momentum, as ``TRAIN.OPTIMIZER`` says."""
+    name = cfg.optimizer.lower()
+    params = model.parameters()
+    if name == "adamw":
+        return torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.w_decay)
+    if name == "adam":
+        return torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.w_decay)
+    return torch.optim.SGD(params, lr=cfg.lr, momentum=0.9, weight_decay=cfg.w_decay)
+
+
+def build_scheduler(
+    optimizer: torch.optim.Optimizer, cfg: TrainConfig, steps_per_epoch: int
+) -> tuple[Any, str]:
+    """The learning-rate schedule and when it steps: ``"step"``, ``"epoch"`` or ``"none"``.
+
+    ``warmupcosine`` rises linearly for ``WARMUP_COSINE_DECAY_EPOCHS`` epochs, then
+    follows a cosine from ``LR`` to ``MIN_LR`` over the remaining epochs.
+    """
+    sched = cfg.lr_scheduler
+    name = sched.name.lower()
+    total = max(1, cfg.epochs * steps_per_epoch)
+    if name == "warmupcosine":
+        warmup = min(sched.warmup_cosine_decay_epochs * steps_per_epoch, total // 2)
+        floor = min(1.0, sched.min_lr / cfg.lr)
+
+        def factor(step: int) -> float:
+            if step < warmup:
+                return (step + 1) / warmup
+            progress = min(1.0, (step - warmup) / max(1, total - warmup))
+            return floor + (1.0 - floor) * 0.5 * (1.0 + math.cos(math.pi * progress))
+
+        return torch.optim.lr_scheduler.LambdaLR(optimizer, factor), "step"
+    if name == "onecycle":
+        return torch.optim.lr_scheduler.OneCycleLR(optimizer, cfg.lr, total_steps=total), "step"
+    if name == "reduceonplateau":
+        return torch.optim.lr_scheduler.ReduceLROnPlateau(
+            optimizer, factor=sched.reduceonplateau_factor,
+            patience=sched.reduceonplateau_patience, min_lr=sched.min_lr,
+        ), "epoch"
+    return None, "none"
+
+
+def _autocast(device: torch.device, enabled: bool) -> contextlib.AbstractContextManager:
+    if not (enabled and device.type == "cuda"):
+        return contextlib.nullcontext()
+    dtype = torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+    return torch.autocast("cuda", dtype=dtype)
+
+
+def evaluate(
+    model: nn.Module, loader: DataLoader, loss_fn: nn.Module, device: torch.device, amp: bool
+) -> tuple[float, float]:
+    """Mean loss and PSNR over validation patches (normalised units, range of the targets)."""
+    model.eval()
+    loss_sum = sq_sum = count = 0.0
+    low, high = math.inf, -math.inf
+    with torch.inference_mode():
+        for x, y in loader:
+            x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
+            with _autocast(device, amp):
+                pred = model(x)
+            pred = pred.float()
+            loss_sum += loss_fn(pred, y).item() * len(x)
+            sq_sum += torch.sum((pred - y) ** 2).item()
+            count += y.numel()
+            low, high = min(low, y.min().item()), max(high, y.max().item())
+    n = len(loader.dataset)
+    mse = sq_sum / max(count, 1)
+    psnr = 10 * math.log10((high - low) ** 2 / mse) if mse > 0 and high > low else math.inf
+    return loss_sum / max(n, 1), psnr
+
+
+def write_log(history: list[dict[str, float]], path: Path) -> None:
+    """Rewrite the per-epoch CSV from the history (so a resumed run stays consistent)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=LOG_FIELDS)
+        writer.writeheader()
+        writer.writerows(history)
+
+
+def fit(
+    model: nn.Module,
+    data: TrainData,
+    cfg: TrainConfig,
+    ndim: int,
+    outputs: TrainOutputs,
+    meta: dict[str, Any],
+    device: torch.device,
+    resume: bool = False,
+    on_epoch: Callable[[dict[str, float]], None] | None = None,
+    stop_requested: Callable[[], bool] | None = None,
+) -> list[dict[str, float]]:
+    """Train ``model`` and return the per-epoch history.
+
+    Parameters
+    ----------
+    model : the network, already on ``device``.
+    data : training patches and optional validation patches (without them the
+        training loss decides the best checkpoint and early stopping).
+    cfg : the ``TRAIN`` section.
+    ndim : number of spatial dimensions (for the loss).
+    outputs : checkpoint, log and TensorBoard paths.
+    meta : plain metadata stored in every checkpoint (what inference needs).
+    device : where to train.
+    resume : continue from ``outputs.last`` with its optimiser, schedule and RNG state.
+    on_epoch : called with each epoch's record (live plots).
+    stop_requested : polled after each epoch; True ends training cleanly.
+    """
+    loader = DataLoader(
+        data.train, batch_size=cfg.batch_size, shuffle=False, drop_last=True,
+        num_workers=data.num_workers, pin_memory=data.pin_memory and device.type == "cuda",
+    )  # workers are not persistent: each epoch's workers must see set_epoch
+    if len(loader) == 0:
+        raise ConfigError(
+            f"TRAIN.BATCH_SIZE: {cfg.batch_size} is larger than the {len(data.train)} "
+            "patches of an epoch; lower it or raise TRAIN.PATCHES_PER_EPOCH"
+        )
+    val_loader = None
+    if data.val is not None:
+        val_loader = DataLoader(data.val, batch_size=cfg.batch_size, shuffle=False)
+    loss_fn = build_loss(cfg.loss.type, ndim)
+    optimizer = build_optimizer(model, cfg)
+    scheduler, step_mode = build_scheduler(optimizer, cfg, len(loader))
+    use_scaler = cfg.amp and device.type == "cuda" and not torch.cuda.is_bf16_supported()
+    scaler = torch.amp.GradScaler("cuda", enabled=use_scaler)
+
+    history: list[dict[str, float]] = []
+    best, bad_epochs, start = math.inf, 0, 0
+    if resume:
+        state = load_checkpoint(outputs.last)
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        if scheduler is not None:
+            scheduler.load_state_dict(state["scheduler"])
+        scaler.load_state_dict(state["scaler"])
+        torch.set_rng_state(state["rng"])
+        history, best, bad_epochs = list(state["history"]), state["best"], state["bad_epochs"]
+        start = state["epoch"] + 1
+
+    writer = None
+    if outputs.tensorboard is not None:
+        from torch.utils.tensorboard import SummaryWriter
+
+        writer = SummaryWriter(str(outputs.tensorboard))
+    try:
+        for epoch in range(start, cfg.epochs):
+            if bad_epochs >= cfg.patience > 0:
+                break
+            data.train.set_epoch(epoch)
+            model.train()
+            began = time.perf_counter()
+            total = torch.zeros((), device=device)
+            bar = tqdm(loader, desc=f"Epoch {epoch + 1}/{cfg.epochs}", leave=False)
+            for x, y in bar:
+                x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
+                with _autocast(device, cfg.amp):
+                    pred = model(x)
+                loss = loss_fn(pred.float(), y)
+                optimizer.zero_grad(set_to_none=True)
+                scaler.scale(loss).backward()
+                scaler.step(optimizer)
+                scaler.update()
+                if step_mode == "step":
+                    scheduler.step()
+                total += loss.detach()
+            train_loss = total.item() / len(loader)
+            if not math.isfinite(train_loss):
+                raise TrainingDivergedError(
+                    f"the training loss became {train_loss} in epoch {epoch + 1}; the last good "
+                    f"checkpoint is kept at {outputs.last}. Lower TRAIN.LR or check the data."
+                )
+            val_loss, val_psnr = (train_loss, math.nan)
+            if val_loader is not None:
+                val_loss, val_psnr = evaluate(model, val_loader, loss_fn, device, cfg.amp)
+            if step_mode == "epoch":
+                scheduler.step(val_loss)
+            record = {
+                "epoch": epoch + 1, "loss": train_loss, "val_loss": val_loss,
+                "val_psnr": val_psnr, "lr": optimizer.param_groups[0]["lr"],
+                "seconds": time.perf_counter() - began,
+            }
+            history.append(record)
+            bad_epochs = 0 if val_loss < best else bad_epochs + 1
+            state = {"model": model.state_dict(), "meta": meta, "epoch": epoch,
+                     "val_loss": val_loss, "history": history}
+            if val_loss < best:
+                best = val_loss
+                save_checkpoint(outputs.best, state)
+            save_checkpoint(outputs.last, {
+                **state, "optimizer": optimizer.state_dict(),
+                "scheduler": scheduler.state_dict() if scheduler is not None else {},
+                "scaler": scaler.state_dict(), "rng": torch.get_rng_state(),
+                "best": best, "bad_epochs": bad_epochs,
+            })
+            write_log(history, outputs.log_csv)
+            if writer is not None:
+                for key in LOG_FIELDS[1:]:
+                    writer.add_scalar(key, record[key], epoch + 1)
+                writer.flush()
+            if on_epoch is not None:
+                on_epoch(record)
+            if stop_requested is not None and stop_requested():
+                break
+    finally:
+        if writer is not None:
+            writer.close()
+    return history
