@@ -26,6 +26,7 @@ from i2i_nb.errors import ConfigError
 ARCHITECTURES = ("unet", "resunet", "attention_unet", "rcan")
 INPUT_NORMALIZATIONS = ("percentile", "zero_mean_unit_variance", "scale_range", "div", "none")
 TARGET_NORMALIZATIONS = ("percentile", "zero_mean_unit_variance", "none")
+MEASURES = ("dataset", "image", "patch")
 LOSSES = ("mae", "mse", "ssim")
 OPTIMIZERS = ("adamw", "adam", "sgd")
 SCHEDULERS = ("warmupcosine", "onecycle", "reduceonplateau", "none", "")
@@ -66,9 +67,16 @@ class TargetNormalizationConfig:
 
 @dataclass
 class NormalizationConfig:
-    """``DATA.NORMALIZATION``: ``TYPE`` normalises each input image on its own."""
+    """``DATA.NORMALIZATION`` of the inputs.
+
+    ``MEASURE_BY: dataset`` (default, as CAREamics) takes the statistics of ``TYPE``
+    from all training inputs together and stores them in the checkpoint, so that
+    differences in brightness between images survive normalisation; ``image``
+    (BiaPy's default) measures each image on its own.
+    """
 
     type: str = "percentile"
+    measure_by: str = "dataset"
     perc_clip: PercClipConfig = field(default_factory=PercClipConfig)
     target: TargetNormalizationConfig = field(default_factory=TargetNormalizationConfig)
 
@@ -132,13 +140,18 @@ class AugmentorConfig:
 
 @dataclass
 class ModelConfig:
-    """``MODEL``; an empty ``Z_DOWN`` pools z only while the patch is deep enough."""
+    """``MODEL``; an empty ``Z_DOWN`` pools z only while the patch is deep enough.
+
+    ``NORMALIZATION`` defaults to ``none`` (as CARE): batch normalisation's running
+    statistics made 3D predictions worse than the input on the demo data (17.1 dB
+    against 24.7 dB without it, identity 18.1 dB).
+    """
 
     architecture: str = "unet"
     feature_maps: list[int] = field(default_factory=lambda: [32, 64, 128, 256])
     z_down: list[int] = field(default_factory=list)
     dropout_values: list[float] = field(default_factory=lambda: [0.0])
-    normalization: str = "bn"
+    normalization: str = "none"
     residual: bool = False
     load_checkpoint: bool = False
 
@@ -378,6 +391,7 @@ def validate(cfg: Config) -> None:
     _check(all(p > 0 for p in patch), "DATA.PATCH_SIZE", f"sizes must be positive: {patch}")
     norm = cfg.data.normalization
     _check_choice(norm.type, INPUT_NORMALIZATIONS, "DATA.NORMALIZATION.TYPE")
+    _check_choice(norm.measure_by, MEASURES, "DATA.NORMALIZATION.MEASURE_BY")
     _check_choice(norm.target.type, TARGET_NORMALIZATIONS, "DATA.NORMALIZATION.TARGET.TYPE")
     _check(0 <= norm.perc_clip.lower_perc < norm.perc_clip.upper_perc <= 100,
            "DATA.NORMALIZATION.PERC_CLIP", "need 0 <= LOWER_PERC < UPPER_PERC <= 100")

@@ -96,7 +96,7 @@ def demo_config(root: str | Path, ndim: int = 2) -> Config:
     small = {
         2: {"PATCH_SIZE": [64, 64, 1], "FEATURE_MAPS": [16, 32, 64], "EPOCHS": 30,
             "TILE_SHAPE": [128, 128]},
-        3: {"PATCH_SIZE": [8, 32, 32, 1], "FEATURE_MAPS": [16, 32, 64], "EPOCHS": 20,
+        3: {"PATCH_SIZE": [16, 32, 32, 1], "FEATURE_MAPS": [16, 32, 64], "EPOCHS": 20,
             "TILE_SHAPE": [16, 64, 64]},
     }[ndim]
     return config_from_dict({

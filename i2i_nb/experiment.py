@@ -25,7 +25,8 @@ from i2i_nb.charts import plot_history
 from i2i_nb.checkpoint import load_checkpoint, model_from_checkpoint
 from i2i_nb.config import Config, save_config
 from i2i_nb.data.io import write_image
-from i2i_nb.data.normalize import TargetScaler
+from i2i_nb.data.normalize import TARGET_METHODS as DATASET_METHODS
+from i2i_nb.data.normalize import DatasetScaler
 from i2i_nb.data.pairs import Pair, check_pairs, find_pairs, load_pairs
 from i2i_nb.data.patches import Augment, FixedPatchDataset, PatchDataset
 from i2i_nb.errors import ConfigError
@@ -156,17 +157,26 @@ def _model_kwargs(cfg: Config) -> dict[str, Any]:
             if len(m.dropout_values) > 1 else float(m.dropout_values[0]), "residual": m.residual}
 
 
-def _prepare(pairs: list[Pair], cfg: Config, spec: dict, scaler: TargetScaler | None
-             ) -> tuple[list[tuple[np.ndarray, np.ndarray]], TargetScaler, str]:
-    """Load pairs, normalise inputs per image and targets with the (fitted) scaler."""
-    loaded = load_pairs(pairs, cfg.ndim, *_axes(cfg))
-    if scaler is None:
-        unique = {id(y): y for _, y in loaded}
-        scaler = TargetScaler.fit(list(unique.values()), cfg.data.normalization.target.type,
-                                  cfg.data.normalization.perc_clip.lower_perc,
-                                  cfg.data.normalization.perc_clip.upper_perc)
-    prepared = [(normalize_like(x.astype(np.float32), spec), scaler.forward(y)) for x, y in loaded]
-    return prepared, scaler, str(loaded[0][1].dtype)
+def _fit_scaler(images: list[np.ndarray], kind: str, cfg: Config) -> DatasetScaler:
+    perc = cfg.data.normalization.perc_clip
+    unique = list({id(a): a for a in images}.values())
+    return DatasetScaler.fit(unique, kind, perc.lower_perc, perc.upper_perc)
+
+
+def _input_spec(loaded: list[tuple[np.ndarray, np.ndarray]], cfg: Config) -> dict[str, Any]:
+    """How inputs are normalised: dataset statistics (when the type has them) or per image."""
+    norm = cfg.data.normalization
+    kind = norm.type.lower()
+    by_dataset = norm.measure_by.lower() == "dataset" and kind in DATASET_METHODS
+    scaler = _fit_scaler([x for x, _ in loaded], kind, cfg) if by_dataset else None
+    return input_normalization(kind, norm.perc_clip.lower_perc, norm.perc_clip.upper_perc,
+                               norm.perc_clip.enable, scaler)
+
+
+def _prepare(loaded: list[tuple[np.ndarray, np.ndarray]], spec: dict, scaler: DatasetScaler
+             ) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Normalise loaded pairs: inputs as ``spec`` says, targets with ``scaler``."""
+    return [(normalize_like(x.astype(np.float32), spec), scaler.forward(y)) for x, y in loaded]
 
 
 def _save_aug_samples(dataset: PatchDataset, folder: Path, ndim: int, count: int = 4) -> None:
@@ -194,11 +204,13 @@ def train_phase(cfg: Config, paths: RunPaths, device: torch.device, resume: bool
         train_pairs, val_pairs = _split(pairs, d.val.split_train, cfg.system.seed)
     else:
         train_pairs, val_pairs = pairs, _find(d.val.path, d.val.gt_path, cfg)
-    perc = d.normalization.perc_clip
-    spec = input_normalization(d.normalization.type.lower(), perc.lower_perc, perc.upper_perc,
-                               perc.enable)
-    train_data, scaler, target_dtype = _prepare(train_pairs, cfg, spec, None)
-    val_data = _prepare(val_pairs, cfg, spec, scaler)[0] if val_pairs else []
+    loaded = load_pairs(train_pairs, cfg.ndim, *_axes(cfg))
+    target_dtype = str(loaded[0][1].dtype)
+    spec = _input_spec(loaded, cfg)
+    scaler = _fit_scaler([y for _, y in loaded], d.normalization.target.type.lower(), cfg)
+    train_data = _prepare(loaded, spec, scaler)
+    del loaded
+    val_data = _prepare(load_pairs(val_pairs, cfg.ndim, *_axes(cfg)), spec, scaler)
     in_ch, out_ch = train_data[0][0].shape[-1], train_data[0][1].shape[-1]
     if len(d.patch_size) == cfg.ndim + 1 and d.patch_size[-1] != in_ch:
         print(f"note: DATA.PATCH_SIZE gives {d.patch_size[-1]} channel(s); the data has {in_ch}")

@@ -2,7 +2,7 @@
 
 Predictions are written in the training targets' intensity units: the network
 works on normalised values, and its output is mapped back with the target
-statistics stored in the checkpoint (:class:`~i2i_nb.data.normalize.TargetScaler`).
+statistics stored in the checkpoint (:class:`~i2i_nb.data.normalize.DatasetScaler`).
 They are saved as float32 by default, or clipped and rounded to ``uint16``,
 ``uint8`` or the training targets' dtype (``TEST.OUTPUT_DTYPE``).
 """
@@ -21,7 +21,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from i2i_nb.data.io import read_image, write_image
-from i2i_nb.data.normalize import TargetScaler, normalize_input
+from i2i_nb.data.normalize import DatasetScaler, normalize_input
 from i2i_nb.data.pairs import Pair
 from i2i_nb.metrics import data_range, image_metrics
 from i2i_nb.predict import predict_image
@@ -30,9 +30,15 @@ METRIC_FIELDS = ("file", "psnr", "ssim", "mae", "input_psnr", "input_ssim", "inp
                  "data_range")
 
 
-def input_normalization(kind: str, p_low: float, p_high: float, clip: bool) -> dict[str, Any]:
-    """The plain description of the input normalisation stored in checkpoints."""
-    return {"type": kind, "p_low": p_low, "p_high": p_high, "clip": clip}
+def input_normalization(kind: str, p_low: float, p_high: float, clip: bool,
+                        dataset: DatasetScaler | None) -> dict[str, Any]:
+    """The plain description of the input normalisation stored in checkpoints.
+
+    With ``dataset`` (statistics of all training inputs) every image is scaled the
+    same way; without it each image is normalised by its own statistics.
+    """
+    return {"type": kind, "p_low": p_low, "p_high": p_high, "clip": clip,
+            "dataset": dataset.to_dict() if dataset is not None else None}
 
 
 def normalize_like(image: np.ndarray, spec: dict[str, Any]) -> np.ndarray:
@@ -41,6 +47,8 @@ def normalize_like(image: np.ndarray, spec: dict[str, Any]) -> np.ndarray:
         low, high = np.percentile(image, [spec["p_low"], spec["p_high"]], axis=tuple(
             range(image.ndim - 1)), keepdims=True)
         image = np.clip(image, low[0], high[0])
+    if spec["dataset"] is not None:
+        return DatasetScaler.from_dict(spec["dataset"]).forward(image)
     return normalize_input(image, spec["type"], spec["p_low"], spec["p_high"])
 
 
@@ -93,7 +101,7 @@ def predict_pairs(
     The data range is BiaPy 3.7's ``max(gt) - min(0, min(gt))`` on raw target units.
     """
     ndim = meta["ndim"]
-    scaler = TargetScaler.from_dict(meta["target_scaler"])
+    scaler = DatasetScaler.from_dict(meta["target_scaler"])
     if output_dtype == "target":
         output_dtype = meta["target_dtype"]
     model.eval()

@@ -1,7 +1,7 @@
 """Image data: TIFF reading/writing, pairing and checks, normalisation, patch datasets."""
 
 from i2i_nb.data.io import IMAGE_SUFFIXES, dtype_max, read_image, write_image
-from i2i_nb.data.normalize import INPUT_METHODS, TARGET_METHODS, TargetScaler, normalize_input
+from i2i_nb.data.normalize import INPUT_METHODS, TARGET_METHODS, DatasetScaler, normalize_input
 from i2i_nb.data.pairs import (
     ImageInfo,
     Pair,
@@ -22,7 +22,7 @@ __all__ = [
     "ImageInfo",
     "Pair",
     "PatchDataset",
-    "TargetScaler",
+    "DatasetScaler",
     "check_pairs",
     "dtype_max",
     "find_pairs",

@@ -1,7 +1,7 @@
 """Intensity normalisation: per image for inputs, dataset-level for targets.
 
 Inputs and targets often live on different intensity scales. Inputs are normalised image by
-image; targets with statistics of the whole training set (:class:`TargetScaler`), so that
+image; targets with statistics of the whole training set (:class:`DatasetScaler`), so that
 predictions can be mapped back to the target's units.
 """
 
@@ -15,7 +15,7 @@ from i2i_nb.data.io import dtype_max
 INPUT_METHODS = ("percentile", "zero_mean_unit_variance", "div", "scale_range", "none")
 TARGET_METHODS = ("percentile", "zero_mean_unit_variance", "none")
 EPS = 1e-6  # a spread below this is treated as a constant image (denominator 1)
-MAX_SAMPLES = 2_000_000  # values per channel pooled over images by TargetScaler.fit
+MAX_SAMPLES = 2_000_000  # values per channel pooled over images by DatasetScaler.fit
 
 
 def _check_method(method: str, valid: tuple[str, ...]) -> None:
@@ -70,8 +70,8 @@ def normalize_input(image: np.ndarray, method: str, p_low: float = 1.0,
 
 
 @dataclass
-class TargetScaler:
-    """Per-channel affine scaling of targets: ``(y - offset) / scale``, fitted on a dataset."""
+class DatasetScaler:
+    """Per-channel affine ``(v - offset) / scale`` fitted on a whole dataset (inputs or targets)."""
 
     method: str
     offset: list[float]
@@ -79,7 +79,7 @@ class TargetScaler:
 
     @classmethod
     def fit(cls, targets: Sequence[np.ndarray], method: str, p_low: float = 1.0,
-            p_high: float = 99.8) -> "TargetScaler":
+            p_high: float = 99.8) -> "DatasetScaler":
         """Fit on channel-last training targets, pooling all images.
 
         Above ``MAX_SAMPLES`` values per channel, a seeded random subsample is drawn from
@@ -132,7 +132,7 @@ class TargetScaler:
                 "scale": [float(v) for v in self.scale]}
 
     @classmethod
-    def from_dict(cls, d: dict) -> "TargetScaler":
+    def from_dict(cls, d: dict) -> "DatasetScaler":
         """Rebuild from :meth:`to_dict` output."""
         _check_method(str(d["method"]), TARGET_METHODS)
         return cls(str(d["method"]), [float(v) for v in d["offset"]],

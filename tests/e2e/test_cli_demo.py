@@ -9,8 +9,8 @@ import pytest
 import tifffile
 
 SETTINGS = {
-    2: ["TRAIN.EPOCHS=12", "TRAIN.PATIENCE=0"],
-    3: ["TRAIN.EPOCHS=8", "TRAIN.PATIENCE=0"],
+    2: ["TRAIN.EPOCHS=30", "TRAIN.PATIENCE=0"],
+    3: ["TRAIN.EPOCHS=20", "TRAIN.PATIENCE=0"],
 }
 
 

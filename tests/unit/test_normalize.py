@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from i2i_nb.data import normalize
-from i2i_nb.data.normalize import INPUT_METHODS, TargetScaler, normalize_input
+from i2i_nb.data.normalize import INPUT_METHODS, DatasetScaler, normalize_input
 
 
 @pytest.fixture
@@ -54,30 +54,30 @@ def test_unknown_method_lists_valid_ones(image):
 @pytest.mark.parametrize("method", ["percentile", "zero_mean_unit_variance", "none"])
 def test_target_scaler_round_trip(image, method):
     targets = [image, image[:5] * 2]
-    scaler = TargetScaler.fit(targets, method)
+    scaler = DatasetScaler.fit(targets, method)
     scaled = scaler.forward(image)
     assert scaled.dtype == np.float32
     np.testing.assert_allclose(scaler.inverse(scaled), image, rtol=1e-5, atol=1e-2)
-    restored = TargetScaler.from_dict(json.loads(json.dumps(scaler.to_dict())))
+    restored = DatasetScaler.from_dict(json.loads(json.dumps(scaler.to_dict())))
     assert restored == scaler
 
 
 def test_target_scaler_pools_dataset_statistics():
     targets = [np.zeros((10, 10, 1)), np.full((10, 10, 1), 10.0)]
-    scaler = TargetScaler.fit(targets, "zero_mean_unit_variance")
+    scaler = DatasetScaler.fit(targets, "zero_mean_unit_variance")
     assert scaler.offset == [pytest.approx(5.0)] and scaler.scale == [pytest.approx(5.0)]
 
 
 def test_target_scaler_subsample_is_deterministic(monkeypatch):
     monkeypatch.setattr(normalize, "MAX_SAMPLES", 100)
     targets = [np.random.default_rng(i).random((30, 40, 2)) for i in range(3)]
-    first = TargetScaler.fit(targets, "percentile")
-    assert first == TargetScaler.fit(targets, "percentile")
+    first = DatasetScaler.fit(targets, "percentile")
+    assert first == DatasetScaler.fit(targets, "percentile")
     full = np.concatenate([t.reshape(-1, 2) for t in targets])
     assert first.offset[0] == pytest.approx(np.percentile(full[:, 0], 1.0), abs=0.05)
 
 
 def test_target_scaler_checks_channels(image):
-    scaler = TargetScaler.fit([image], "percentile")
+    scaler = DatasetScaler.fit([image], "percentile")
     with pytest.raises(ValueError, match="2 channel"):
         scaler.forward(image[..., :1])
