@@ -1,0 +1,143 @@
+"""The engine end to end on tiny data: results tree, resume, reproducibility, errors."""
+
+import os
+
+import numpy as np
+import pytest
+import tifffile
+import torch
+
+from i2i_nb.checkpoint import load_checkpoint
+from i2i_nb.errors import ConfigError, DataError
+from i2i_nb.experiment import run
+from i2i_nb.train import TrainingDivergedError
+from tests.integration.conftest import tiny_config, write_pairs
+
+CPU = torch.device("cpu")
+
+
+def listing(root):
+    return sorted((p, os.path.getmtime(os.path.join(p, f)), f)
+                  for p, _, files in os.walk(root) for f in files)
+
+
+def test_run_writes_tree_and_predicts_in_target_units(dataset_2d, tmp_path):
+    before = listing(dataset_2d)
+    result = run(tiny_config(dataset_2d), tmp_path / "out", "job", 3, CPU)
+    assert listing(dataset_2d) == before
+    paths = result.paths
+    assert paths.checkpoint("best").is_file() and paths.checkpoint("last").is_file()
+    assert (paths.root / "config_files" / "config.yaml").is_file()
+    assert len(result.history) == 4
+    prediction = tifffile.imread(paths.sub("per_image") / "img-000.tif")
+    target = tifffile.imread(dataset_2d / "test/y/img-000.tif")
+    assert prediction.shape == target.shape and prediction.dtype == np.float32
+    # inputs are around 0.25, targets around 2500: predictions must land in target units
+    assert 1000 < prediction.mean() < 4000
+    assert len(result.test_rows) == 2 and np.isfinite(result.test_mean["psnr"])
+
+
+def test_same_seed_same_numbers(dataset_2d, tmp_path):
+    a = run(tiny_config(dataset_2d), tmp_path / "a", "job", 1, CPU)
+    b = run(tiny_config(dataset_2d), tmp_path / "b", "job", 1, CPU)
+    assert [r["loss"] for r in a.history] == [r["loss"] for r in b.history]
+    pa = tifffile.imread(a.paths.sub("per_image") / "img-001.tif")
+    pb = tifffile.imread(b.paths.sub("per_image") / "img-001.tif")
+    np.testing.assert_array_equal(pa, pb)
+
+
+def test_interrupted_then_resumed_equals_uninterrupted(dataset_2d, tmp_path):
+    cfg = tiny_config(dataset_2d, TEST={"ENABLE": False})
+    straight = run(cfg, tmp_path / "a", "job", 1, CPU)
+    epochs_done = []
+    run(cfg, tmp_path / "b", "job", 1, CPU, on_epoch=epochs_done.append,
+        stop_requested=lambda: len(epochs_done) == 2)
+    assert len(epochs_done) == 2
+    resumed = run(cfg, tmp_path / "b", "job", 1, CPU, resume=True)
+    assert [r["loss"] for r in resumed.history] == [r["loss"] for r in straight.history]
+    wa = load_checkpoint(straight.paths.checkpoint("last"))["model"]
+    wb = load_checkpoint(resumed.paths.checkpoint("last"))["model"]
+    for key in wa:
+        torch.testing.assert_close(wa[key], wb[key], rtol=0, atol=0)
+
+
+def test_predict_only_from_checkpoint_matches_test_phase(dataset_2d, tmp_path):
+    trained = run(tiny_config(dataset_2d), tmp_path / "out", "job", 1, CPU)
+    cfg = tiny_config(dataset_2d, TRAIN={"ENABLE": False},
+                      MODEL={"LOAD_CHECKPOINT": True},
+                      PATHS={"CHECKPOINT_FILE": str(trained.paths.checkpoint("best"))})
+    again = run(cfg, tmp_path / "out", "job", 2, CPU)
+    for name in ("img-000.tif", "img-001.tif"):
+        np.testing.assert_array_equal(tifffile.imread(trained.paths.sub("per_image") / name),
+                                      tifffile.imread(again.paths.sub("per_image") / name))
+
+
+def test_channels_differ_and_uint16_output(tmp_path):
+    root = tmp_path / "data"
+    write_pairs(root, "train", 3, (32, 32), seed=3, in_channels=2, out_channels=1)
+    write_pairs(root, "test", 1, (40, 40), seed=4, in_channels=2, out_channels=1)
+    result = run(tiny_config(root, TEST={"OUTPUT_DTYPE": "uint16"}), tmp_path / "out", "j", 1, CPU)
+    prediction = tifffile.imread(result.paths.sub("per_image") / "img-000.tif")
+    assert prediction.shape == (40, 40) and prediction.dtype == np.uint16
+    assert np.isnan(result.test_rows[0].get("input_psnr", np.nan))
+
+
+def test_3d_run(tmp_path):
+    root = tmp_path / "data"
+    write_pairs(root, "train", 3, (8, 24, 24), seed=5)
+    write_pairs(root, "test", 1, (10, 30, 26), seed=6)
+    result = run(tiny_config(root, ndim=3), tmp_path / "out", "j", 1, CPU)
+    prediction = tifffile.imread(result.paths.sub("per_image") / "img-000.tif")
+    assert prediction.shape == (10, 30, 26)
+
+
+def test_multiple_raw_one_target(tmp_path):
+    root = tmp_path / "data"
+    write_pairs(root, "test", 1, (32, 32), seed=7)
+    rng = np.random.default_rng(0)
+    for sample in ("a", "b"):
+        (root / "train/x" / sample).mkdir(parents=True)
+        (root / "train/y").mkdir(parents=True, exist_ok=True)
+        tifffile.imwrite(root / "train/y" / f"{sample}.tif", rng.random((32, 32), np.float32))
+        for k in range(3):
+            tifffile.imwrite(root / "train/x" / sample / f"raw{k}.tif",
+                             rng.random((32, 32), np.float32))
+    cfg = tiny_config(root, PROBLEM={"NDIM": "2D",
+                                     "IMAGE_TO_IMAGE": {"MULTIPLE_RAW_ONE_TARGET_LOADER": True}},
+                      TEST={"ENABLE": False})
+    result = run(cfg, tmp_path / "out", "j", 1, CPU)
+    assert len(result.history) == 4
+
+
+def test_bad_data_is_refused_before_training(dataset_2d, tmp_path):
+    (dataset_2d / "train/y/img-003.tif").unlink()
+    before = listing(dataset_2d)
+    with pytest.raises(DataError, match="without a partner"):
+        run(tiny_config(dataset_2d), tmp_path / "out", "job", 1, CPU)
+    assert listing(dataset_2d) == before
+    assert not (tmp_path / "out" / "job" / "checkpoints").exists()
+
+
+def test_test_data_checked_before_training(dataset_2d, tmp_path):
+    tifffile.imwrite(dataset_2d / "test/y/img-001.tif", np.zeros((7, 7), np.uint16))
+    with pytest.raises(DataError, match="img-001.tif"):
+        run(tiny_config(dataset_2d), tmp_path / "out", "job", 1, CPU)
+    assert not (tmp_path / "out" / "job" / "checkpoints").exists()
+
+
+def test_result_dir_inside_data_is_refused(dataset_2d):
+    with pytest.raises(ConfigError, match="inside the data folder"):
+        run(tiny_config(dataset_2d), dataset_2d / "train" / "x", "job", 1, CPU)
+
+
+def test_patch_not_divisible_is_refused(dataset_2d, tmp_path):
+    cfg = tiny_config(dataset_2d, DATA={"PATCH_SIZE": [17, 17]})
+    with pytest.raises(ConfigError, match="DATA.PATCH_SIZE"):
+        run(cfg, tmp_path / "out", "job", 1, CPU)
+
+
+def test_diverging_loss_stops_with_message(dataset_2d, tmp_path):
+    cfg = tiny_config(dataset_2d, TRAIN={"LR": 1e12, "LR_SCHEDULER": {"NAME": "none"},
+                                         "OPTIMIZER": "SGD"})
+    with pytest.raises(TrainingDivergedError, match="TRAIN.LR"):
+        run(cfg, tmp_path / "out", "job", 1, CPU)
