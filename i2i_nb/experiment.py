@@ -12,6 +12,7 @@ Layout (as BiaPy)::
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,7 +30,7 @@ from i2i_nb.data.normalize import TARGET_METHODS as DATASET_METHODS
 from i2i_nb.data.normalize import DatasetScaler
 from i2i_nb.data.pairs import Pair, check_pairs, find_pairs, load_pairs
 from i2i_nb.data.patches import Augment, FixedPatchDataset, PatchDataset
-from i2i_nb.errors import ConfigError
+from i2i_nb.errors import ConfigError, DataError
 from i2i_nb.inference import (
     input_normalization,
     mean_row,
@@ -121,11 +122,14 @@ def _axes(cfg: Config) -> tuple[str | None, str | None]:
     return cfg.data.axes or None, cfg.data.gt_axes or None
 
 
-def _find(x: str, y: str | None, cfg: Config) -> list[Pair]:
-    pairs = find_pairs(Path(x), Path(y) if y else None,
-                       cfg.problem.image_to_image.multiple_raw_one_target_loader)
-    check_pairs(pairs, cfg.ndim, *_axes(cfg))
-    return pairs
+def _find(x: str, y: str | None, cfg: Config) -> tuple[list[Pair], list[dict[str, Any]]]:
+    """Pairs of a folder (or of a single file) and their check table; raises DataError."""
+    if Path(x).is_file():
+        pairs = [Pair((Path(x),), Path(y) if y else None)]
+    else:
+        pairs = find_pairs(Path(x), Path(y) if y else None,
+                           cfg.problem.image_to_image.multiple_raw_one_target_loader)
+    return pairs, check_pairs(pairs, cfg.ndim, *_axes(cfg))
 
 
 def _split(pairs: list[Pair], fraction: float, seed: int) -> tuple[list[Pair], list[Pair]]:
@@ -199,11 +203,11 @@ def train_phase(cfg: Config, paths: RunPaths, device: torch.device, resume: bool
                 stop_requested: Callable[[], bool] | None) -> list[dict[str, float]]:
     """Check and load the training data, build the model and fit it."""
     d = cfg.data
-    pairs = _find(d.train.path, d.train.gt_path, cfg)
+    pairs = _find(d.train.path, d.train.gt_path, cfg)[0]
     if d.val.from_train:
         train_pairs, val_pairs = _split(pairs, d.val.split_train, cfg.system.seed)
     else:
-        train_pairs, val_pairs = pairs, _find(d.val.path, d.val.gt_path, cfg)
+        train_pairs, val_pairs = pairs, _find(d.val.path, d.val.gt_path, cfg)[0]
     loaded = load_pairs(train_pairs, cfg.ndim, *_axes(cfg))
     target_dtype = str(loaded[0][1].dtype)
     spec = _input_spec(loaded, cfg)
@@ -252,7 +256,9 @@ def train_phase(cfg: Config, paths: RunPaths, device: torch.device, resume: bool
                            paths.sub("train_logs") / f"{paths.prefix}_log.csv",
                            paths.sub("tensorboard"))
     model.to(device)
-    data = TrainData(train_set, val_set, cfg.system.num_workers, cfg.system.pin_mem)
+    cpus = len(os.sched_getaffinity(0))
+    workers = cpus if cfg.system.num_workers < 0 else min(cfg.system.num_workers, cpus)
+    data = TrainData(train_set, val_set, workers, cfg.system.pin_mem)
     history: list[dict[str, float]] = []
     try:
         history = fit(model, data, cfg.train, cfg.ndim, outputs, meta, device, resume,
@@ -271,21 +277,38 @@ def test_checkpoint(cfg: Config, paths: RunPaths) -> Path:
     return paths.checkpoint("best")
 
 
-def test_phase(cfg: Config, paths: RunPaths, device: torch.device, pairs: list[Pair]
+def load_test_checkpoint(cfg: Config, paths: RunPaths) -> dict[str, Any]:
+    """Read the test checkpoint and refuse one whose dimensionality disagrees with the config."""
+    checkpoint = test_checkpoint(cfg, paths)
+    payload = load_checkpoint(checkpoint)
+    if payload["meta"]["ndim"] != cfg.ndim:
+        raise ConfigError(f"PROBLEM.NDIM: the checkpoint {checkpoint} is "
+                          f"{payload['meta']['ndim']}D, the config says {cfg.problem.ndim}")
+    return payload
+
+
+def test_phase(cfg: Config, paths: RunPaths, device: torch.device, pairs: list[Pair],
+               table: list[dict[str, Any]], payload: dict[str, Any] | None = None
                ) -> list[dict[str, Any]]:
-    """Predict every (checked) test pair in tiles, write ``per_image/`` and the metrics CSV."""
+    """Predict every (checked) test pair in tiles, write ``per_image/`` and the metrics CSV.
+
+    The network, its normalisation and patch size come from the checkpoint; a config
+    or test data that disagrees with it is refused with the key or file named.
+    """
     d = cfg.data
-    payload = load_checkpoint(test_checkpoint(cfg, paths))
+    payload = payload or load_test_checkpoint(cfg, paths)
     meta = payload["meta"]
-    if meta["ndim"] != cfg.ndim:
-        raise ConfigError(f"PROBLEM.NDIM: the checkpoint is {meta['ndim']}D, the config "
-                          f"{cfg.problem.ndim}")
+    for row in table:
+        if row["in_channels"] != meta["in_channels"]:
+            raise DataError(f"{row['input']} (in {d.test.path}): has {row['in_channels']} "
+                            f"channel(s); the model in {test_checkpoint(cfg, paths)} takes "
+                            f"{meta['in_channels']}")
     model = model_from_checkpoint(payload).to(device)
     tile, overlap = tile_settings(d.test.tile_shape, d.test.overlap, d.test.padding,
                                   meta["patch_size"], cfg.test.full_img)
     rows = predict_pairs(model, meta, pairs, paths.sub("per_image"), tile, overlap,
                          cfg.test.tiles_per_batch, device, cfg.test.output_dtype.lower(),
-                         cfg.train.amp, _axes(cfg))
+                         cfg.train.amp, _axes(cfg), cfg.test.augmentation)
     if d.test.load_gt:
         write_metrics(rows, paths.run_dir / "test_metrics.csv")
     return rows
@@ -320,17 +343,21 @@ def run(cfg: Config, result_dir: str | Path, name: str, run_id: int = 1,
     paths = RunPaths(Path(result_dir), name, run_id)
     device = device or resolve_device(None)
     _check_result_dir(paths, cfg)
-    if cfg.test.enable and not cfg.train.enable and not test_checkpoint(cfg, paths).exists():
-        raise ConfigError(f"TRAIN.ENABLE is False but there is no checkpoint at "
-                          f"{test_checkpoint(cfg, paths)} (set PATHS.CHECKPOINT_FILE)")
-    test_pairs = []
+    payload = None
+    if cfg.test.enable and not cfg.train.enable:
+        if not test_checkpoint(cfg, paths).exists():
+            raise ConfigError(f"TRAIN.ENABLE is False but there is no checkpoint at "
+                              f"{test_checkpoint(cfg, paths)} (set PATHS.CHECKPOINT_FILE)")
+        payload = load_test_checkpoint(cfg, paths)
+    test_pairs, test_table = [], []
     if cfg.test.enable:
         d = cfg.data
-        test_pairs = _find(d.test.path, d.test.gt_path if d.test.load_gt else None, cfg)
+        test_pairs, test_table = _find(d.test.path, d.test.gt_path if d.test.load_gt else None,
+                                       cfg)
     save_config(cfg, paths.root / "config_files" / config_name)
     result = RunResult(paths)
     if cfg.train.enable:
         result.history = train_phase(cfg, paths, device, resume, on_epoch, stop_requested)
     if cfg.test.enable:
-        result.test_rows = test_phase(cfg, paths, device, test_pairs)
+        result.test_rows = test_phase(cfg, paths, device, test_pairs, test_table, payload)
     return result

@@ -10,6 +10,7 @@ They are saved as float32 by default, or clipped and rounded to ``uint16``,
 from __future__ import annotations
 
 import csv
+import itertools
 import math
 from collections.abc import Sequence
 from pathlib import Path
@@ -81,6 +82,29 @@ def tile_settings(
     return tile, None
 
 
+def predict_tta(
+    model: nn.Module, image: np.ndarray, ndim: int, **kwargs: Any
+) -> np.ndarray:
+    """Mean prediction over flips and 90-degree rotations (8 in 2D, 16 in 3D, as BiaPy).
+
+    ``kwargs`` are passed to :func:`~i2i_nb.predict.predict_image`.
+    """
+    yx = (ndim - 2, ndim - 1)
+    zflips = (False, True) if ndim == 3 else (False,)
+    total = None
+    variants = list(itertools.product(zflips, range(4), (False, True)))
+    for zflip, turns, xflip in variants:
+        view = np.flip(image, 0) if zflip else image
+        view = np.rot90(view, turns, axes=yx)
+        view = np.flip(view, ndim - 1) if xflip else view
+        pred = predict_image(model, np.ascontiguousarray(view), **kwargs)
+        pred = np.flip(pred, ndim - 1) if xflip else pred
+        pred = np.rot90(pred, -turns, axes=yx)
+        pred = np.flip(pred, 0) if zflip else pred
+        total = pred.copy() if total is None else total + pred
+    return total / len(variants)
+
+
 def predict_pairs(
     model: nn.Module,
     meta: dict[str, Any],
@@ -93,8 +117,12 @@ def predict_pairs(
     output_dtype: str = "float32",
     amp: bool = False,
     axes: tuple[str | None, str | None] = (None, None),
+    tta: bool = False,
 ) -> list[dict[str, Any]]:
     """Predict every input of ``pairs`` into ``out_dir/<input name>`` and score it.
+
+    With ``tta`` each prediction is the mean over flips and rotations
+    (:func:`predict_tta`).
 
     Returns one row per input with PSNR, SSIM and MAE of the prediction and of the
     input itself (the identity baseline) against the target, when there is one.
@@ -110,7 +138,10 @@ def predict_pairs(
     for path, target_path in tqdm(inputs, desc="Predicting", unit="image"):
         raw = read_image(path, ndim, axes[0])
         normalised = normalize_like(raw.astype(np.float32), meta["input_normalization"])
-        prediction = predict_image(model, normalised, tile, overlap, tiles_per_batch, device, amp)
+        settings = {"tile_shape": tile, "overlap": overlap, "batch_size": tiles_per_batch,
+                    "device": device, "amp": amp}
+        prediction = (predict_tta(model, normalised, ndim, **settings) if tta
+                      else predict_image(model, normalised, **settings))
         prediction = scaler.inverse(prediction)
         write_image(out_dir / path.name, cast_output(prediction, output_dtype), ndim)
         row: dict[str, Any] = {"file": path.name}

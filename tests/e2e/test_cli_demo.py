@@ -54,3 +54,27 @@ def test_demo_cli(tmp_path, ndim):
           f"{float(mean['input_psnr']):.2f} dB")
     assert float(mean["psnr"]) > float(mean["input_psnr"]) + 3.0
     assert float(mean["ssim"]) > float(mean["input_ssim"])
+
+
+def test_demo_tta_raises_psnr(tmp_path):
+    """Train the 2D demo, then predict again from its checkpoint with test-time augmentation."""
+    from i2i_nb.cli import main
+
+    result_dir = tmp_path / "results"
+    common = ["--result_dir", str(result_dir), "--gpu", "cpu"]
+    assert main(["demo", "--data_dir", str(tmp_path / "data"), *common,
+                 "--set", "TRAIN.PATIENCE=0"]) == 0
+    run_dir = result_dir / "demo_2d" / "results" / "demo_2d_1"
+    plain = _mean(run_dir / "test_metrics.csv")
+    config = result_dir / "demo_2d" / "config_files" / "demo_2d.yaml"
+    assert main(["--config", str(config), "--name", "demo_2d", "--run_id", "1", *common,
+                 "--set", "TRAIN.ENABLE=False", "--set", "TEST.AUGMENTATION=True"]) == 0
+    tta = _mean(run_dir / "test_metrics.csv")
+    print(f"2D demo PSNR without TTA {plain['psnr']:.2f} dB, with TTA {tta['psnr']:.2f} dB")
+    assert tta["psnr"] > plain["psnr"]
+
+
+def _mean(path):
+    with open(path) as handle:
+        row = list(csv.DictReader(handle))[-1]
+    return {k: float(v) for k, v in row.items() if k != "file"}

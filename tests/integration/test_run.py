@@ -141,3 +141,86 @@ def test_diverging_loss_stops_with_message(dataset_2d, tmp_path):
                                          "OPTIMIZER": "SGD"})
     with pytest.raises(TrainingDivergedError, match="TRAIN.LR"):
         run(cfg, tmp_path / "out", "job", 1, CPU)
+
+
+def test_early_stopping_when_validation_stalls(dataset_2d, tmp_path, monkeypatch):
+    monkeypatch.setattr("i2i_nb.train.evaluate", lambda *args: (1.0, 10.0))
+    cfg = tiny_config(dataset_2d, TRAIN={"EPOCHS": 10, "PATIENCE": 2}, TEST={"ENABLE": False})
+    result = run(cfg, tmp_path / "out", "job", 1, CPU)
+    assert len(result.history) == 3  # best at epoch 1, then two epochs without improvement
+
+
+@pytest.mark.parametrize("ndim", [2, 3])
+def test_biapy_style_config_through_cli(tmp_path, ndim):
+    from i2i_nb.cli import main
+    from tests.unit.test_config import BIAPY_STYLE_2D, BIAPY_STYLE_3D
+
+    root = tmp_path / "data"
+    shape = (40, 40) if ndim == 2 else (8, 32, 32)
+    write_pairs(root, "train", 3, shape, seed=8)
+    write_pairs(root, "test", 1, shape, seed=9)
+    text = (BIAPY_STYLE_2D if ndim == 2 else BIAPY_STYLE_3D).replace("/data/", f"{root}/")
+    paths = {"TRAIN.PATH": "train/x", "TRAIN.GT_PATH": "train/y", "TEST.PATH": "test/x",
+             "TEST.GT_PATH": "test/y"}  # the 3D template leaves them at their defaults
+    config = tmp_path / f"{ndim}d_image-to-image.yaml"
+    config.write_text(text)
+    sets = ["TRAIN.EPOCHS=1", "TRAIN.PATCHES_PER_EPOCH=8", "TRAIN.BATCH_SIZE=4",
+            f"DATA.PATCH_SIZE={[16, 16] if ndim == 2 else [8, 16, 16]}"]
+    if ndim == 3:
+        sets += [f"DATA.{k}={root / v}" for k, v in paths.items()]
+    args = ["--config", str(config), "--result_dir", str(tmp_path / "out"), "--name", "biapy",
+            "--run_id", "1", "--gpu", "cpu"] + [a for s in sets for a in ("--set", s)]
+    with pytest.warns(UserWarning, match="SYSTEM.NUM_CPUS"):
+        assert main(args) == 0
+    run_dir = tmp_path / "out" / "biapy" / "results" / "biapy_1"
+    assert (run_dir / "per_image" / "img-000.tif").is_file()
+    assert (tmp_path / "out" / "biapy" / "config_files" / config.name).is_file()
+
+
+def _predict_only(root, checkpoint, **overrides):
+    return tiny_config(root, TRAIN={"ENABLE": False}, MODEL={"LOAD_CHECKPOINT": True},
+                       PATHS={"CHECKPOINT_FILE": str(checkpoint)}, **overrides)
+
+
+def test_predict_without_targets_and_single_file(dataset_2d, tmp_path):
+    trained = run(tiny_config(dataset_2d, TEST={"ENABLE": False}), tmp_path / "out", "j", 1, CPU)
+    best = trained.paths.checkpoint("best")
+    new = tmp_path / "new"
+    write_pairs(new, "test", 2, (61, 47), seed=11)
+    (new / "test" / "y").rename(tmp_path / "elsewhere")  # no targets at all
+    cfg = _predict_only(new, best, DATA={"PATCH_SIZE": [16, 16], "TEST": {
+        "PATH": str(new / "test/x"), "LOAD_GT": False}})
+    result = run(cfg, tmp_path / "out", "j", 2, CPU)
+    assert [r["file"] for r in result.test_rows] == ["img-000.tif", "img-001.tif"]
+    assert "psnr" not in result.test_rows[0]
+    assert not (result.paths.run_dir / "test_metrics.csv").exists()
+    assert tifffile.imread(result.paths.sub("per_image") / "img-001.tif").shape == (61, 47)
+
+    single = _predict_only(new, best, DATA={"PATCH_SIZE": [16, 16], "TEST": {
+        "PATH": str(new / "test/x/img-001.tif"), "LOAD_GT": False}})
+    one = run(single, tmp_path / "out", "j", 3, CPU)
+    np.testing.assert_array_equal(tifffile.imread(one.paths.sub("per_image") / "img-001.tif"),
+                                  tifffile.imread(result.paths.sub("per_image") / "img-001.tif"))
+
+
+def test_checkpoint_disagreeing_with_data_or_config(dataset_2d, tmp_path):
+    trained = run(tiny_config(dataset_2d, TEST={"ENABLE": False}), tmp_path / "out", "j", 1, CPU)
+    best = trained.paths.checkpoint("best")
+    with pytest.raises(ConfigError, match="PROBLEM.NDIM"):
+        run(_predict_only(dataset_2d, best, PROBLEM={"NDIM": "3D"},
+                          DATA={"PATCH_SIZE": [4, 16, 16]}), tmp_path / "out", "j", 2, CPU)
+    two = tmp_path / "two"
+    write_pairs(two, "test", 1, (32, 32), seed=12, in_channels=2)
+    with pytest.raises(DataError, match="img-000.tif.*2 channel"):
+        run(_predict_only(two, best), tmp_path / "out", "j", 3, CPU)
+
+
+def test_tta_matches_plain_prediction_for_an_equivariant_model(dataset_2d, tmp_path):
+    from i2i_nb.inference import predict_tta
+    from i2i_nb.predict import predict_image
+
+    model = torch.nn.Conv2d(1, 1, 1)  # a 1x1 convolution commutes with flips and rotations
+    model.ndim, model.divisor, model.halo = 2, (1, 1), (0, 0)
+    image = np.random.default_rng(0).random((20, 28, 1), np.float32)
+    plain = predict_image(model.eval(), image, None)
+    np.testing.assert_allclose(predict_tta(model, image, 2, tile_shape=None), plain, atol=1e-6)
