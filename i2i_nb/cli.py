@@ -7,6 +7,7 @@ Sub-commands: ``i2i-nb demo-data DIR [--ndim 3]`` writes the built-in demo datas
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import warnings
 from collections.abc import Sequence
@@ -16,6 +17,7 @@ import yaml
 
 from i2i_nb.config import config_from_dict, load_config
 from i2i_nb.demo import demo_config, make_demo_data
+from i2i_nb.distributed import start, stop, world_from_env
 from i2i_nb.errors import ConfigError, DataError
 from i2i_nb.experiment import report, resolve_device, run
 
@@ -57,6 +59,8 @@ def _run_parser() -> argparse.ArgumentParser:
                         help="continue training from this run's last checkpoint")
     parser.add_argument("--set", dest="overrides", action="append", default=[],
                         metavar="KEY=VALUE", help="override a config key, e.g. TRAIN.EPOCHS=5")
+    parser.add_argument("--dist_timeout", type=float, default=600.0,
+                        help="seconds before the other processes give up on a dead one")
     return parser
 
 
@@ -70,6 +74,7 @@ def _demo_parser(prog: str) -> argparse.ArgumentParser:
         parser.add_argument("-rdir", "--result_dir", default="results")
         parser.add_argument("-gpu", "--gpu", default=None)
         parser.add_argument("--set", dest="overrides", action="append", default=[])
+        parser.add_argument("--dist_timeout", type=float, default=600.0)
     return parser
 
 
@@ -96,8 +101,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 cfg = config_from_dict(_overrides(args.overrides), base=cfg)
             name, config_name = args.name, Path(args.config).name
             result_dir, run_id, resume = args.result_dir, args.run_id, args.resume
-        result = run(cfg, result_dir, name, run_id, resolve_device(args.gpu), config_name,
-                     resume)
+        world = world_from_env(os.environ)
+        device = resolve_device(args.gpu, world.local_rank)
+        start(world, device, args.dist_timeout)
+        result = run(cfg, result_dir, name, run_id, device, config_name, resume, world=world)
     except (ConfigError, DataError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
@@ -105,6 +112,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("interrupted: the best and last checkpoints of finished epochs are kept; "
               "run again with --resume to continue", file=sys.stderr)
         return 130
+    finally:
+        stop()
+    if not world.is_main:
+        return 0
     if result.test_rows:
         print(report(result.test_rows))
     print(f"results: {result.paths.root}")

@@ -30,6 +30,7 @@ from i2i_nb.data.normalize import TARGET_METHODS as DATASET_METHODS
 from i2i_nb.data.normalize import DatasetScaler
 from i2i_nb.data.pairs import Pair, check_pairs, find_pairs, load_pairs
 from i2i_nb.data.patches import Augment, FixedPatchDataset, PatchDataset
+from i2i_nb.distributed import SINGLE, World, barrier, gather
 from i2i_nb.errors import ConfigError, DataError
 from i2i_nb.inference import (
     input_normalization,
@@ -89,11 +90,17 @@ class RunResult:
         return mean_row(self.test_rows)
 
 
-def resolve_device(gpu: str | None) -> torch.device:
-    """``cpu``, ``cuda``, ``cuda:N`` or ``N``; None picks CUDA when available."""
+def resolve_device(gpu: str | None, local_rank: int = 0) -> torch.device:
+    """``cpu``, ``cuda``, ``cuda:N``, ``N`` or a list ``"0, 1, 2"`` (one per local rank).
+
+    None picks CUDA when available (device ``local_rank``).
+    """
     if gpu is None or not gpu.strip():
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    gpu = gpu.strip().split(",")[0].strip()
+        if torch.cuda.is_available():
+            return torch.device("cuda", local_rank % torch.cuda.device_count())
+        return torch.device("cpu")
+    choices = [g.strip().removeprefix("cuda:") for g in gpu.split(",")]
+    gpu = choices[local_rank % len(choices)]
     if gpu.isdigit():
         gpu = f"cuda:{gpu}"
     if gpu.startswith("cuda") and not torch.cuda.is_available():
@@ -200,7 +207,8 @@ def _check_result_dir(paths: RunPaths, cfg: Config) -> None:
 
 def train_phase(cfg: Config, paths: RunPaths, device: torch.device, resume: bool,
                 on_epoch: Callable[[dict[str, float]], None] | None,
-                stop_requested: Callable[[], bool] | None) -> list[dict[str, float]]:
+                stop_requested: Callable[[], bool] | None, world: World = SINGLE
+                ) -> list[dict[str, float]]:
     """Check and load the training data, build the model and fit it."""
     d = cfg.data
     pairs = _find(d.train.path, d.train.gt_path, cfg)[0]
@@ -228,8 +236,9 @@ def train_phase(cfg: Config, paths: RunPaths, device: torch.device, resume: bool
                           "axis for this model (MODEL.FEATURE_MAPS / MODEL.Z_DOWN set the "
                           "down-sampling)")
     voxels = sum(int(np.prod(x.shape[:-1])) for x, _ in train_data)
-    per_epoch = cfg.train.patches_per_epoch or max(
-        math.ceil(voxels / math.prod(patch)), 8 * cfg.train.batch_size)
+    batch = cfg.train.batch_size
+    per_epoch = cfg.train.patches_per_epoch or max(math.ceil(voxels / math.prod(patch)), 8 * batch)
+    per_epoch = math.ceil(per_epoch / batch) * batch  # whole global batches on every rank
     flips = cfg.augmentor.vflip or cfg.augmentor.hflip
     augment = Augment(flips=flips, zflip=cfg.augmentor.zflip, rot90=cfg.augmentor.rot90,
                       prob=cfg.augmentor.da_prob) if cfg.augmentor.enable else None
@@ -239,7 +248,7 @@ def train_phase(cfg: Config, paths: RunPaths, device: torch.device, resume: bool
         val_voxels = sum(int(np.prod(x.shape[:-1])) for x, _ in val_data)
         per_image = min(16, max(1, math.ceil(val_voxels / len(val_data) / math.prod(patch))))
         val_set = FixedPatchDataset(val_data, patch, per_image, cfg.system.seed + 1)
-    if not resume:
+    if not resume and world.is_main:
         _save_aug_samples(train_set, paths.sub("aug"), cfg.ndim)
 
     meta = {
@@ -262,9 +271,9 @@ def train_phase(cfg: Config, paths: RunPaths, device: torch.device, resume: bool
     history: list[dict[str, float]] = []
     try:
         history = fit(model, data, cfg.train, cfg.ndim, outputs, meta, device, resume,
-                      on_epoch, stop_requested)
+                      on_epoch, stop_requested, world)
     finally:
-        if outputs.last.exists():
+        if world.is_main and outputs.last.exists():
             history = load_checkpoint(outputs.last)["history"]
             plot_history(history, paths.sub("charts"), paths.prefix)
     return history
@@ -288,12 +297,13 @@ def load_test_checkpoint(cfg: Config, paths: RunPaths) -> dict[str, Any]:
 
 
 def test_phase(cfg: Config, paths: RunPaths, device: torch.device, pairs: list[Pair],
-               table: list[dict[str, Any]], payload: dict[str, Any] | None = None
-               ) -> list[dict[str, Any]]:
+               table: list[dict[str, Any]], payload: dict[str, Any] | None = None,
+               world: World = SINGLE) -> list[dict[str, Any]]:
     """Predict every (checked) test pair in tiles, write ``per_image/`` and the metrics CSV.
 
     The network, its normalisation and patch size come from the checkpoint; a config
-    or test data that disagrees with it is refused with the key or file named.
+    or test data that disagrees with it is refused with the key or file named. With
+    several processes each rank predicts every ``size``-th pair; rank 0 writes the CSV.
     """
     d = cfg.data
     payload = payload or load_test_checkpoint(cfg, paths)
@@ -306,10 +316,17 @@ def test_phase(cfg: Config, paths: RunPaths, device: torch.device, pairs: list[P
     model = model_from_checkpoint(payload).to(device)
     tile, overlap = tile_settings(d.test.tile_shape, d.test.overlap, d.test.padding,
                                   meta["patch_size"], cfg.test.full_img)
-    rows = predict_pairs(model, meta, pairs, paths.sub("per_image"), tile, overlap,
-                         cfg.test.tiles_per_batch, device, cfg.test.output_dtype.lower(),
-                         cfg.train.amp, _axes(cfg), cfg.test.augmentation)
-    if d.test.load_gt:
+    mine = list(range(world.rank, len(pairs), world.size))
+    rows = predict_pairs(model, meta, [pairs[i] for i in mine], paths.sub("per_image"), tile,
+                         overlap, cfg.test.tiles_per_batch, device,
+                         cfg.test.output_dtype.lower(), cfg.train.amp, _axes(cfg),
+                         cfg.test.augmentation)
+    by_pair: dict[int, list] = {}
+    for row in rows:
+        by_pair.setdefault(mine[row.pop("pair")], []).append(row)
+    gathered = dict(gather(list(by_pair.items()), world))
+    rows = [row for i in sorted(gathered) for row in gathered[i]]
+    if d.test.load_gt and world.is_main:
         write_metrics(rows, paths.run_dir / "test_metrics.csv")
     return rows
 
@@ -332,7 +349,7 @@ def run(cfg: Config, result_dir: str | Path, name: str, run_id: int = 1,
         device: torch.device | None = None, config_name: str = "config.yaml",
         resume: bool = False,
         on_epoch: Callable[[dict[str, float]], None] | None = None,
-        stop_requested: Callable[[], bool] | None = None) -> RunResult:
+        stop_requested: Callable[[], bool] | None = None, world: World = SINGLE) -> RunResult:
     """Train and/or test as the config says, writing BiaPy's results tree.
 
     Every data folder is checked (pairing, shapes, channels, values) before any
@@ -354,10 +371,14 @@ def run(cfg: Config, result_dir: str | Path, name: str, run_id: int = 1,
         d = cfg.data
         test_pairs, test_table = _find(d.test.path, d.test.gt_path if d.test.load_gt else None,
                                        cfg)
-    save_config(cfg, paths.root / "config_files" / config_name)
+    if world.is_main:
+        save_config(cfg, paths.root / "config_files" / config_name)
     result = RunResult(paths)
     if cfg.train.enable:
-        result.history = train_phase(cfg, paths, device, resume, on_epoch, stop_requested)
+        result.history = train_phase(cfg, paths, device, resume, on_epoch, stop_requested,
+                                     world)
+        barrier(world)
     if cfg.test.enable:
-        result.test_rows = test_phase(cfg, paths, device, test_pairs, test_table, payload)
+        result.test_rows = test_phase(cfg, paths, device, test_pairs, test_table, payload,
+                                     world)
     return result

@@ -124,8 +124,9 @@ def predict_pairs(
     With ``tta`` each prediction is the mean over flips and rotations
     (:func:`predict_tta`).
 
-    Returns one row per input with PSNR, SSIM and MAE of the prediction and of the
-    input itself (the identity baseline) against the target, when there is one.
+    Returns one row per input (``pair``: the index of its pair) with PSNR, SSIM and MAE
+    of the prediction and of the input itself (the identity baseline) against the
+    target, when there is one.
     The data range is BiaPy 3.7's ``max(gt) - min(0, min(gt))`` on raw target units.
     """
     ndim = meta["ndim"]
@@ -134,8 +135,8 @@ def predict_pairs(
         output_dtype = meta["target_dtype"]
     model.eval()
     rows = []
-    inputs = [(path, pair.target) for pair in pairs for path in pair.inputs]
-    for path, target_path in tqdm(inputs, desc="Predicting", unit="image"):
+    inputs = [(i, path, pair.target) for i, pair in enumerate(pairs) for path in pair.inputs]
+    for index, path, target_path in tqdm(inputs, desc="Predicting", unit="image"):
         raw = read_image(path, ndim, axes[0])
         normalised = normalize_like(raw.astype(np.float32), meta["input_normalization"])
         settings = {"tile_shape": tile, "overlap": overlap, "batch_size": tiles_per_batch,
@@ -144,7 +145,7 @@ def predict_pairs(
                       else predict_image(model, normalised, **settings))
         prediction = scaler.inverse(prediction)
         write_image(out_dir / path.name, cast_output(prediction, output_dtype), ndim)
-        row: dict[str, Any] = {"file": path.name}
+        row: dict[str, Any] = {"file": path.name, "pair": index}
         if target_path is not None:
             target = read_image(target_path, ndim, axes[1]).astype(np.float32)
             rng = data_range(target)

@@ -19,11 +19,13 @@ from typing import Any
 
 import torch
 from torch import nn
-from torch.utils.data import DataLoader, Dataset
+from torch.nn.parallel import DistributedDataParallel
+from torch.utils.data import DataLoader, Dataset, Subset
 from tqdm.auto import tqdm
 
 from i2i_nb.checkpoint import load_checkpoint, save_checkpoint
 from i2i_nb.config import TrainConfig
+from i2i_nb.distributed import SINGLE, World, any_rank, reduce_extremes, reduce_sums
 from i2i_nb.errors import ConfigError
 from i2i_nb.losses import build_loss
 
@@ -105,11 +107,15 @@ def _autocast(device: torch.device, enabled: bool) -> contextlib.AbstractContext
 
 
 def evaluate(
-    model: nn.Module, loader: DataLoader, loss_fn: nn.Module, device: torch.device, amp: bool
+    model: nn.Module, loader: DataLoader, loss_fn: nn.Module, device: torch.device, amp: bool,
+    world: World = SINGLE,
 ) -> tuple[float, float]:
-    """Mean loss and PSNR over validation patches (normalised units, range of the targets)."""
+    """Mean loss and PSNR over validation patches (normalised units, range of the targets).
+
+    With several processes each rank scores its share and the sums are reduced.
+    """
     model.eval()
-    loss_sum = sq_sum = count = 0.0
+    loss_sum = sq_sum = count = items = 0.0
     low, high = math.inf, -math.inf
     with torch.inference_mode():
         for x, y in loader:
@@ -120,11 +126,20 @@ def evaluate(
             loss_sum += loss_fn(pred, y).item() * len(x)
             sq_sum += torch.sum((pred - y) ** 2).item()
             count += y.numel()
+            items += len(x)
             low, high = min(low, y.min().item()), max(high, y.max().item())
-    n = len(loader.dataset)
+    loss_sum, sq_sum, count, items = reduce_sums([loss_sum, sq_sum, count, items], world, device)
+    low, high = reduce_extremes(low, high, world, device)
     mse = sq_sum / max(count, 1)
     psnr = 10 * math.log10((high - low) ** 2 / mse) if mse > 0 and high > low else math.inf
-    return loss_sum / max(n, 1), psnr
+    return loss_sum / max(items, 1), psnr
+
+
+def _shard(dataset: Dataset, world: World) -> Dataset:
+    """Every ``size``-th item from ``rank``: the ranks' batches of one step together are
+    exactly the single-process batch (items are seeded by index, not by rank)."""
+    return Subset(dataset, range(world.rank, len(dataset), world.size)) if world.enabled \
+        else dataset
 
 
 def write_log(history: list[dict[str, float]], path: Path) -> None:
@@ -147,6 +162,7 @@ def fit(
     resume: bool = False,
     on_epoch: Callable[[dict[str, float]], None] | None = None,
     stop_requested: Callable[[], bool] | None = None,
+    world: World = SINGLE,
 ) -> list[dict[str, float]]:
     """Train ``model`` and return the per-epoch history.
 
@@ -163,9 +179,16 @@ def fit(
     resume : continue from ``outputs.last`` with its optimiser, schedule and RNG state.
     on_epoch : called with each epoch's record (live plots).
     stop_requested : polled after each epoch; True ends training cleanly.
+    world : with several processes (torchrun) the global ``TRAIN.BATCH_SIZE`` is split
+        across ranks, gradients are averaged by DistributedDataParallel, and only
+        rank 0 writes files.
     """
+    if cfg.batch_size % world.size:
+        raise ConfigError(f"TRAIN.BATCH_SIZE: {cfg.batch_size} cannot be split evenly across "
+                          f"{world.size} processes")
+    batch = cfg.batch_size // world.size
     loader = DataLoader(
-        data.train, batch_size=cfg.batch_size, shuffle=False, drop_last=True,
+        _shard(data.train, world), batch_size=batch, shuffle=False, drop_last=True,
         num_workers=data.num_workers, pin_memory=data.pin_memory and device.type == "cuda",
     )  # workers are not persistent: each epoch's workers must see set_epoch
     if len(loader) == 0:
@@ -175,8 +198,12 @@ def fit(
         )
     val_loader = None
     if data.val is not None:
-        val_loader = DataLoader(data.val, batch_size=cfg.batch_size, shuffle=False)
+        val_loader = DataLoader(_shard(data.val, world), batch_size=batch, shuffle=False)
     loss_fn = build_loss(cfg.loss.type, ndim)
+    net = model
+    if world.enabled:
+        ids = [device.index] if device.type == "cuda" else None
+        net = DistributedDataParallel(model, device_ids=ids, broadcast_buffers=False)
     optimizer = build_optimizer(model, cfg)
     scheduler, step_mode = build_scheduler(optimizer, cfg, len(loader))
     use_scaler = cfg.amp and device.type == "cuda" and not torch.cuda.is_bf16_supported()
@@ -196,7 +223,7 @@ def fit(
         start = state["epoch"] + 1
 
     writer = None
-    if outputs.tensorboard is not None:
+    if outputs.tensorboard is not None and world.is_main:
         from torch.utils.tensorboard import SummaryWriter
 
         writer = SummaryWriter(str(outputs.tensorboard))
@@ -205,14 +232,14 @@ def fit(
             if bad_epochs >= cfg.patience > 0:
                 break
             data.train.set_epoch(epoch)
-            model.train()
+            net.train()
             began = time.perf_counter()
             total = torch.zeros((), device=device)
             bar = tqdm(loader, desc=f"Epoch {epoch + 1}/{cfg.epochs}", leave=False)
             for x, y in bar:
                 x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
                 with _autocast(device, cfg.amp):
-                    pred = model(x)
+                    pred = net(x)
                 loss = loss_fn(pred.float(), y)
                 optimizer.zero_grad(set_to_none=True)
                 scaler.scale(loss).backward()
@@ -221,7 +248,7 @@ def fit(
                 if step_mode == "step":
                     scheduler.step()
                 total += loss.detach()
-            train_loss = total.item() / len(loader)
+            train_loss = reduce_sums([total.item()], world, device)[0] / (len(loader) * world.size)
             if not math.isfinite(train_loss):
                 raise TrainingDivergedError(
                     f"the training loss became {train_loss} in epoch {epoch + 1}; the last good "
@@ -229,7 +256,7 @@ def fit(
                 )
             val_loss, val_psnr = (train_loss, math.nan)
             if val_loader is not None:
-                val_loss, val_psnr = evaluate(model, val_loader, loss_fn, device, cfg.amp)
+                val_loss, val_psnr = evaluate(model, val_loader, loss_fn, device, cfg.amp, world)
             if step_mode == "epoch":
                 scheduler.step(val_loss)
             record = {
@@ -241,23 +268,25 @@ def fit(
             bad_epochs = 0 if val_loss < best else bad_epochs + 1
             state = {"model": model.state_dict(), "meta": meta, "epoch": epoch,
                      "val_loss": val_loss, "history": history}
-            if val_loss < best:
-                best = val_loss
-                save_checkpoint(outputs.best, state)
-            save_checkpoint(outputs.last, {
-                **state, "optimizer": optimizer.state_dict(),
-                "scheduler": scheduler.state_dict() if scheduler is not None else {},
-                "scaler": scaler.state_dict(), "rng": torch.get_rng_state(),
-                "best": best, "bad_epochs": bad_epochs,
-            })
-            write_log(history, outputs.log_csv)
-            if writer is not None:
-                for key in LOG_FIELDS[1:]:
-                    writer.add_scalar(key, record[key], epoch + 1)
-                writer.flush()
-            if on_epoch is not None:
-                on_epoch(record)
-            if stop_requested is not None and stop_requested():
+            improved, best = val_loss < best, min(best, val_loss)
+            if world.is_main:
+                if improved:
+                    save_checkpoint(outputs.best, state)
+                save_checkpoint(outputs.last, {
+                    **state, "optimizer": optimizer.state_dict(),
+                    "scheduler": scheduler.state_dict() if scheduler is not None else {},
+                    "scaler": scaler.state_dict(), "rng": torch.get_rng_state(),
+                    "best": best, "bad_epochs": bad_epochs,
+                })
+                write_log(history, outputs.log_csv)
+                if writer is not None:
+                    for key in LOG_FIELDS[1:]:
+                        writer.add_scalar(key, record[key], epoch + 1)
+                    writer.flush()
+                if on_epoch is not None:
+                    on_epoch(record)
+            stop = stop_requested is not None and world.is_main and stop_requested()
+            if any_rank(stop, world, device):
                 break
     finally:
         if writer is not None:
