@@ -24,7 +24,7 @@ import torch
 from i2i_nb import __version__
 from i2i_nb.charts import plot_history
 from i2i_nb.checkpoint import load_checkpoint, model_from_checkpoint
-from i2i_nb.config import Config, save_config
+from i2i_nb.config import Config, save_config, to_plain
 from i2i_nb.data.io import write_image
 from i2i_nb.data.normalize import TARGET_METHODS as DATASET_METHODS
 from i2i_nb.data.normalize import DatasetScaler
@@ -41,6 +41,7 @@ from i2i_nb.inference import (
     write_metrics,
 )
 from i2i_nb.models import build_model
+from i2i_nb.record import write_record
 from i2i_nb.train import TrainData, TrainOutputs, fit
 
 
@@ -123,6 +124,14 @@ def _data_folders(cfg: Config) -> list[Path]:
     if cfg.test.enable:
         folders += [d.test.path] + ([d.test.gt_path] if d.test.load_gt else [])
     return [Path(f) for f in folders if f]
+
+
+def _data_files(cfg: Config) -> list[Path]:
+    """Every file under the data folders the run reads (or the single test file)."""
+    files = []
+    for folder in _data_folders(cfg):
+        files += [folder] if folder.is_file() else [p for p in folder.rglob("*") if p.is_file()]
+    return files
 
 
 def _axes(cfg: Config) -> tuple[str | None, str | None]:
@@ -373,6 +382,10 @@ def run(cfg: Config, result_dir: str | Path, name: str, run_id: int = 1,
                                        cfg)
     if world.is_main:
         save_config(cfg, paths.root / "config_files" / config_name)
+        write_record(paths.run_dir / "run_record.json", _data_files(cfg), {
+            "seed": cfg.system.seed, "device": str(device), "processes": world.size,
+            "name": name, "run_id": run_id, "resume": resume, "config": to_plain(cfg),
+        })
     result = RunResult(paths)
     if cfg.train.enable:
         result.history = train_phase(cfg, paths, device, resume, on_epoch, stop_requested,

@@ -1,6 +1,8 @@
 """The engine end to end on tiny data: results tree, resume, reproducibility, errors."""
 
+import json
 import os
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -35,6 +37,12 @@ def test_run_writes_tree_and_predicts_in_target_units(dataset_2d, tmp_path):
     # inputs are around 0.25, targets around 2500: predictions must land in target units
     assert 1000 < prediction.mean() < 4000
     assert len(result.test_rows) == 2 and np.isfinite(result.test_mean["psnr"])
+    record = json.loads((paths.run_dir / "run_record.json").read_text())
+    assert record["seed"] == 0 and record["config"]["TRAIN"]["EPOCHS"] == 4
+    assert torch.__version__.startswith(record["versions"]["torch"])
+    files = {Path(f["path"]).name for f in record["data_files"]}
+    assert len(record["data_files"]) == 12 and "img-003.tif" in files
+    assert all(len(f["sha256"]) == 64 for f in record["data_files"])
 
 
 def test_same_seed_same_numbers(dataset_2d, tmp_path):
