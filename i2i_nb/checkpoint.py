@@ -3,12 +3,16 @@
 A checkpoint holds the model's state dict and plain metadata (architecture,
 channels, normalisation statistics...) so that it alone is enough to predict.
 Training checkpoints add the optimizer, scheduler, epoch, history and RNG state.
+
+Reading never runs code from the file: ``torch.load(weights_only=True)`` refuses
+any pickled object other than tensors and plain containers, so a crafted file is
+rejected with :class:`~i2i_nb.errors.ConfigError` before anything in it executes.
 """
 
 from __future__ import annotations
 
 import os
-import tempfile
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -18,40 +22,104 @@ from torch import nn
 from i2i_nb.errors import ConfigError
 from i2i_nb.models import build_model
 
+META_KEYS = ("architecture", "ndim", "in_channels", "out_channels", "model_kwargs")
+_TORCH_ADVICE = ("Weights only load failed", "(1)", "(2)", "Please file", "Check the doc")
+
 
 def save_checkpoint(path: Path, payload: dict[str, Any]) -> None:
-    """Write ``payload`` with ``torch.save`` to a temporary file, then rename it."""
+    """Write ``payload`` to a temporary file, flush it to disk, then rename it over ``path``.
+
+    An interrupted or killed process leaves either the previous file or the new one,
+    never a partial file (at worst a stray ``.<name>.<random>.tmp`` beside it). The file
+    gets the usual permissions (those of ``open``, after the umask).
+    """
+    path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    os.close(fd)
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:12]}.tmp")
     try:
-        torch.save(payload, tmp)
+        with open(tmp, "xb") as handle:
+            torch.save(payload, handle)
+            handle.flush()
+            os.fsync(handle.fileno())
         os.replace(tmp, path)
     finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+        tmp.unlink(missing_ok=True)
+
+
+def _refusal(path: Path, err: Exception) -> ConfigError:
+    """A short message for a file ``torch.load`` could not read (without torch's advice to
+    load it unsafely)."""
+    text = str(err)
+    detail = text.splitlines()[0] if text.strip() else type(err).__name__
+    if "Weights only load failed" in text:
+        after = text.split("WeightsUnpickler error:", 1)[-1]
+        lines = [line.strip() for line in after.splitlines() if line.strip()]
+        detail = next((line for line in lines if not line.startswith(_TORCH_ADVICE)), "")
+        detail = detail.split(" Please use")[0]
+        if "global" in detail.lower():
+            return ConfigError(f"{path}: refused to load this checkpoint: it holds Python "
+                               "objects other than tensors and plain values, which could run "
+                               f"code; nothing in it was run ({detail})")
+    return ConfigError(f"{path}: cannot read this checkpoint: it is not a PyTorch checkpoint "
+                       "file, it is corrupt or truncated, or it holds objects other than "
+                       f"tensors and plain values; nothing in it was run ({detail})")
 
 
 def load_checkpoint(path: str | Path) -> dict[str, Any]:
-    """Read a checkpoint safely (tensors and plain values only, no code is run)."""
+    """Read a checkpoint safely (tensors and plain values only, no code is run).
+
+    Raises
+    ------
+    ConfigError
+        Missing file, unreadable or unsafe content, or not an i2i_nb checkpoint; the
+        message names the file.
+    """
     path = Path(path)
     if not path.is_file():
-        raise ConfigError(f"PATHS.CHECKPOINT_FILE: no checkpoint file at {path}")
+        raise ConfigError(f"no checkpoint file at {path}")
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as err:  # noqa: BLE001 - any failure means the file is unusable
-        raise ConfigError(f"cannot read checkpoint {path}: {err}") from err
-    if not isinstance(payload, dict) or "model" not in payload or "meta" not in payload:
-        raise ConfigError(f"{path} is not an i2i_nb checkpoint (no model state and metadata)")
+        raise _refusal(path, err) from err
+    meta = payload.get("meta") if isinstance(payload, dict) else None
+    if not (isinstance(meta, dict) and isinstance(payload.get("model"), dict)
+            and all(key in meta for key in META_KEYS)):
+        raise ConfigError(f"{path} is not an i2i_nb checkpoint (it lacks the model weights or "
+                          "the metadata i2i_nb writes: architecture, ndim, channels)")
     return payload
 
 
-def model_from_checkpoint(payload: dict[str, Any]) -> nn.Module:
-    """Rebuild the network described by a checkpoint's metadata and load its weights."""
+def model_from_checkpoint(payload: dict[str, Any], path: str | Path | None = None) -> nn.Module:
+    """Rebuild the network described by a checkpoint's metadata and load its weights.
+
+    Parameters
+    ----------
+    payload : dict
+        From :func:`load_checkpoint`.
+    path : str or Path, optional
+        The file it was read from, named in messages.
+
+    Raises
+    ------
+    ConfigError
+        The metadata does not describe a model i2i_nb can build, or the weights do not
+        fit it (a checkpoint of another architecture or size); the message names ``path``.
+    """
+    where = f"{path}: " if path else ""
     meta = payload["meta"]
-    model = build_model(
-        meta["architecture"], meta["ndim"], meta["in_channels"], meta["out_channels"],
-        **meta["model_kwargs"],
-    )
-    model.load_state_dict(payload["model"])
+    described = (f"{meta.get('architecture')} {meta.get('ndim')}D, {meta.get('in_channels')} -> "
+                 f"{meta.get('out_channels')} channel(s)")
+    try:
+        model = build_model(meta["architecture"], meta["ndim"], meta["in_channels"],
+                            meta["out_channels"], **meta["model_kwargs"])
+    except (KeyError, TypeError, ValueError) as err:
+        raise ConfigError(f"{where}the checkpoint describes a model i2i_nb cannot build "
+                          f"({described}): {err}") from err
+    try:
+        model.load_state_dict(payload["model"])
+    except RuntimeError as err:
+        lines = [line.strip() for line in str(err).splitlines()[1:] if line.strip()]
+        raise ConfigError(f"{where}the weights in this checkpoint do not match the model it "
+                          f"describes ({described}); it was written by another architecture "
+                          f"or is damaged ({lines[0] if lines else err})") from err
     return model

@@ -196,7 +196,7 @@ def _input_spec(loaded: list[tuple[np.ndarray, np.ndarray]], cfg: Config) -> dic
 def _prepare(loaded: list[tuple[np.ndarray, np.ndarray]], spec: dict, scaler: DatasetScaler
              ) -> list[tuple[np.ndarray, np.ndarray]]:
     """Normalise loaded pairs: inputs as ``spec`` says, targets with ``scaler``."""
-    return [(normalize_like(x.astype(np.float32), spec), scaler.forward(y)) for x, y in loaded]
+    return [(normalize_like(x, spec), scaler.forward(y)) for x, y in loaded]
 
 
 def _save_aug_samples(dataset: PatchDataset, folder: Path, ndim: int, count: int = 4) -> None:
@@ -322,7 +322,7 @@ def test_phase(cfg: Config, paths: RunPaths, device: torch.device, pairs: list[P
             raise DataError(f"{row['input']} (in {d.test.path}): has {row['in_channels']} "
                             f"channel(s); the model in {test_checkpoint(cfg, paths)} takes "
                             f"{meta['in_channels']}")
-    model = model_from_checkpoint(payload).to(device)
+    model = model_from_checkpoint(payload, test_checkpoint(cfg, paths)).to(device)
     tile, overlap = tile_settings(d.test.tile_shape, d.test.overlap, d.test.padding,
                                   meta["patch_size"], cfg.test.full_img)
     mine = list(range(world.rank, len(pairs), world.size))

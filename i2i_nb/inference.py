@@ -47,7 +47,7 @@ def normalize_like(image: np.ndarray, spec: dict[str, Any]) -> np.ndarray:
     if spec["clip"]:
         low, high = np.percentile(image, [spec["p_low"], spec["p_high"]], axis=tuple(
             range(image.ndim - 1)), keepdims=True)
-        image = np.clip(image, low[0], high[0])
+        image = np.clip(image, low[0], high[0]).astype(image.dtype, copy=False)
     if spec["dataset"] is not None:
         return DatasetScaler.from_dict(spec["dataset"]).forward(image)
     return normalize_input(image, spec["type"], spec["p_low"], spec["p_high"])
@@ -138,7 +138,7 @@ def predict_pairs(
     inputs = [(i, path, pair.target) for i, pair in enumerate(pairs) for path in pair.inputs]
     for index, path, target_path in tqdm(inputs, desc="Predicting", unit="image"):
         raw = read_image(path, ndim, axes[0])
-        normalised = normalize_like(raw.astype(np.float32), meta["input_normalization"])
+        normalised = normalize_like(raw, meta["input_normalization"])
         settings = {"tile_shape": tile, "overlap": overlap, "batch_size": tiles_per_batch,
                     "device": device, "amp": amp}
         prediction = (predict_tta(model, normalised, ndim, **settings) if tta

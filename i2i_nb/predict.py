@@ -27,7 +27,6 @@ import warnings
 from collections.abc import Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass
-from functools import reduce
 from itertools import product
 
 import numpy as np
@@ -114,20 +113,57 @@ def _window(t: int, o: int) -> np.ndarray:
     return np.maximum(ramp, 1e-6)
 
 
-def _axis_parts(
-    n: int, t: int, o: int, pad: int, starts: Sequence[int]
-) -> list[tuple[slice, slice, np.ndarray]]:
-    """Per tile on one axis: image region, matching tile crop, normalised blend weights."""
+@dataclass(frozen=True)
+class _AxisTile:
+    """One tile position along one axis."""
+
+    source: slice  # smallest image range holding the tile's (reflected) indices
+    take: np.ndarray | None  # indices into ``source``; None when the tile is ``source`` itself
+    region: slice  # image range the tile's crop is added to
+    crop: slice  # the tile's part inside the image
+    weight: np.ndarray  # blend weights over the whole tile, normalised over tiles
+
+
+def _axis_tiles(n: int, t: int, o: int, pad: int, starts: Sequence[int]) -> list[_AxisTile]:
+    """Per tile start on one axis: where to read, where to write, and the blend weights."""
+    index = np.pad(np.arange(n), (pad, starts[-1] + t - n - pad), mode="reflect")
     window = _window(t, o)
     total = np.zeros(starts[-1] + t)
     for s in starts:
         total[s:s + t] += window
-    parts = []
+    tiles = []
     for s in starts:
+        ix = index[s:s + t]
+        first, last = int(ix.min()), int(ix.max()) + 1
+        take = None if np.array_equal(ix, np.arange(first, first + t)) else ix - first
         lo, hi = max(s, pad), min(s + t, pad + n)
-        weight = (window / total[s:s + t])[lo - s:hi - s]
-        parts.append((slice(lo - pad, hi - pad), slice(lo - s, hi - s), weight))
-    return parts
+        tiles.append(_AxisTile(slice(first, last), take, slice(lo - pad, hi - pad),
+                               slice(lo - s, hi - s), window / total[s:s + t]))
+    return tiles
+
+
+def _gather(image: np.ndarray, tile: Sequence[_AxisTile]) -> np.ndarray:
+    """The (reflect-padded) tile of ``image``: a view inside the image, a small copy at borders."""
+    view = image[tuple(a.source for a in tile)]
+    for axis, a in enumerate(tile):
+        if a.take is not None:
+            view = view.take(a.take, axis=axis)
+    return view
+
+
+def _blend(batch: Sequence[Sequence[_AxisTile]], device: torch.device) -> torch.Tensor:
+    """``(N, 1, *tile)`` float32 blend weights of a batch of tiles.
+
+    Outer products of the axes' weights, formed in float64 (not on MPS, which lacks it) so
+    that the weights of overlapping tiles still sum to 1 within float32 rounding.
+    """
+    weight = torch.ones((), dtype=torch.float32 if device.type == "mps" else torch.float64,
+                        device=device)
+    ndim = len(batch[0])
+    for axis in range(ndim):
+        w = torch.from_numpy(np.stack([tile[axis].weight for tile in batch])).to(weight)
+        weight = weight * w.view(len(batch), *(-1 if a == axis else 1 for a in range(ndim)))
+    return weight.float().unsqueeze(1)
 
 
 def predict_image(
@@ -179,13 +215,14 @@ def predict_image(
         warnings.warn("predict_image: model is in training mode", stacklevel=2)
     device = torch.device(device)
     plan = plan_tiles(spatial, tile_shape, overlap, model.divisor, model.halo)
-    # reflect-padded coordinates -> image coordinates (numpy reflects repeatedly if needed)
-    index = [np.pad(np.arange(n), (p, size - n - p), mode="reflect")
-             for n, p, size in zip(spatial, plan.pad_before, plan.padded, strict=True)]
-    parts = [_axis_parts(*args) for args in zip(
+    axes = [_axis_tiles(*args) for args in zip(
         spatial, plan.tile, plan.overlap, plan.pad_before, plan.starts, strict=True)]
-    tiles = list(product(*(range(len(s)) for s in plan.starts)))
+    tiles = list(product(*axes))
     cuda = device.type == "cuda"
+    # one reusable input batch (pinned on CUDA); tiles are written into it channel-first
+    x = torch.empty((min(batch_size, len(tiles)), image.shape[-1], *plan.tile),
+                    dtype=torch.float32, pin_memory=cuda)
+    buffer = x.numpy()
     autocast = torch.autocast(
         "cuda", torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
     ) if amp and cuda else nullcontext()
@@ -194,15 +231,13 @@ def predict_image(
     ) as bar:
         for first in range(0, len(tiles), batch_size):
             batch = tiles[first:first + batch_size]
-            x = np.stack([image[np.ix_(*(
-                ix[st[i]:st[i] + t] for ix, st, i, t in zip(
-                    index, plan.starts, ids, plan.tile, strict=True)
-            ))] for ids in batch]).astype(np.float32, copy=False)
-            x = torch.from_numpy(np.moveaxis(x, -1, 1))
-            x = x.pin_memory() if cuda else x
-            y = model(x.to(device, non_blocking=True)).float().movedim(1, -1).cpu().numpy()
-            if y.shape[1:-1] != x.shape[2:]:
-                raise ValueError(f"model changed the tile size {x.shape[2:]} -> {y.shape[1:-1]}")
+            for k, tile in enumerate(batch):
+                buffer[k] = np.moveaxis(_gather(image, tile), -1, 0)
+            y = model(x[:len(batch)].to(device, non_blocking=True))
+            if y.shape[2:] != x.shape[2:]:
+                raise ValueError(f"model changed the tile size {x.shape[2:]} -> {y.shape[2:]}")
+            # the (synchronous) copy back also guarantees the input batch may be refilled
+            y = (y.float() * _blend(batch, device)).movedim(1, -1).cpu().numpy()
             expected = (*spatial, y.shape[-1])
             if out is None:
                 out = np.zeros(expected, dtype=np.float32)
@@ -210,10 +245,7 @@ def predict_image(
                 if out.shape != expected or out.dtype != np.float32:
                     raise ValueError(f"out must be float32 {expected}, got {out.dtype} {out.shape}")
                 out[...] = 0
-            for ids, pred in zip(batch, y, strict=True):
-                region, crop, axis_w = zip(*(p[i] for p, i in zip(parts, ids, strict=True)),
-                                           strict=True)
-                blend = reduce(np.multiply.outer, axis_w).astype(np.float32)
-                out[region] += pred[crop] * blend[..., None]
+            for tile, pred in zip(batch, y, strict=True):
+                out[tuple(a.region for a in tile)] += pred[tuple(a.crop for a in tile)]
             bar.update(len(batch))
     return out

@@ -5,7 +5,7 @@ In memory an image is ``(y, x, c)`` in 2D and ``(z, y, x, c)`` in 3D, in the fil
 
 import logging
 import os
-import tempfile
+import uuid
 from pathlib import Path
 
 import numpy as np
@@ -173,7 +173,8 @@ def write_image(path: Path, image: np.ndarray, ndim: int) -> None:
 
     The file is ImageJ-compatible (axes ``YX``, ``CYX``, ``ZYX`` or ``ZCYX``) for uint8, uint16
     and float32; other dtypes are written with tifffile's own axes metadata. A single channel
-    is stored without a channel axis. Parent folders are created.
+    is stored without a channel axis. Parent folders are created; the file is written under
+    a temporary name and renamed, so it is never seen half-written.
 
     Parameters
     ----------
@@ -194,12 +195,11 @@ def write_image(path: Path, image: np.ndarray, ndim: int) -> None:
         data = np.moveaxis(image, -1, ndim - 2)
         axes = spatial_axes(ndim)[:-2] + "C" + "YX"
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
+    # not tempfile.mkstemp: its files are private (0600); this one gets the umask's permissions
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:12]}.tmp")
     try:
         tifffile.imwrite(tmp, data, imagej=image.dtype in _IMAGEJ_DTYPES,
                          photometric="minisblack", metadata={"axes": axes})
         os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    finally:
+        tmp.unlink(missing_ok=True)

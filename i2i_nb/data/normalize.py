@@ -23,6 +23,14 @@ def _check_method(method: str, valid: tuple[str, ...]) -> None:
         raise ValueError(f"unknown normalisation {method!r}; valid: {', '.join(valid)}")
 
 
+def work_dtype(dtype: np.dtype | type) -> type:
+    """float64 for values float32 cannot hold exactly (integers wider than 16 bits, float64),
+    else float32: ``uint32`` 3e9 + 1 stays distinct from 3e9 until scaled."""
+    dtype = np.dtype(dtype)
+    wide = dtype.itemsize > 2 if np.issubdtype(dtype, np.integer) else dtype.itemsize > 4
+    return np.float64 if wide else np.float32
+
+
 def _safe(spread: np.ndarray) -> np.ndarray:
     """Replace spreads that are zero (constant image) or tiny by 1."""
     return np.where(spread > EPS, spread, 1.0)
@@ -35,7 +43,8 @@ def normalize_input(image: np.ndarray, method: str, p_low: float = 1.0,
     Parameters
     ----------
     image : numpy.ndarray
-        ``(y, x, c)`` or ``(z, y, x, c)``, any real dtype.
+        ``(y, x, c)`` or ``(z, y, x, c)``, any real dtype; wide ones (``int32``, ``uint32``,
+        ``float64``) are normalised in float64 (see :func:`work_dtype`), then cast.
     method : str
         ``"percentile"``: ``(x - p_low) / (p_high - p_low)`` with those percentiles, not
         clipped (as CARE); ``"zero_mean_unit_variance"``: ``(x - mean) / std``; ``"div"``:
@@ -50,10 +59,12 @@ def normalize_input(image: np.ndarray, method: str, p_low: float = 1.0,
         float32, same shape; constant channels give finite values.
     """
     _check_method(method, INPUT_METHODS)
-    x = image.astype(np.float32)
+    x = image.astype(work_dtype(image.dtype))
     if method in ("none", "div"):
         top = dtype_max(image.dtype) if method == "div" else None
-        return x / np.float32(top) if top else x
+        if top:
+            x /= x.dtype.type(top)
+        return x.astype(np.float32, copy=False)
     spatial = tuple(range(image.ndim - 1))
     if method == "percentile":
         offset, high = np.percentile(x, [p_low, p_high], axis=spatial, keepdims=True)
@@ -66,7 +77,7 @@ def normalize_input(image: np.ndarray, method: str, p_low: float = 1.0,
         spread = x.max(axis=spatial, keepdims=True) - offset
     x -= offset
     x /= _safe(spread)
-    return x
+    return x.astype(np.float32, copy=False)
 
 
 @dataclass
@@ -117,9 +128,15 @@ class DatasetScaler:
         return np.float32(self.offset), np.float32(self.scale)
 
     def forward(self, y: np.ndarray) -> np.ndarray:
-        """Scale a channel-last target: ``(y - offset) / scale`` as float32."""
-        offset, scale = self._params(y)
-        return ((y.astype(np.float32) - offset) / scale).astype(np.float32, copy=False)
+        """Scale a channel-last image: ``(y - offset) / scale`` as float32.
+
+        Wide dtypes (``int32``, ``uint32``, ``float64``...) are scaled in float64, so large
+        values keep their detail and never wrap around.
+        """
+        self._params(y)  # checks the channel count
+        work = work_dtype(y.dtype)
+        offset, scale = np.asarray(self.offset, work), np.asarray(self.scale, work)
+        return ((y.astype(work) - offset) / scale).astype(np.float32, copy=False)
 
     def inverse(self, pred: np.ndarray) -> np.ndarray:
         """Map a channel-last prediction back to target units: ``pred * scale + offset``."""

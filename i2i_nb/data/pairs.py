@@ -1,5 +1,6 @@
 """Find input/target image pairs in folders, check them, and load them."""
 
+import re
 import warnings
 from collections import Counter
 from dataclasses import dataclass
@@ -11,6 +12,7 @@ from i2i_nb.data.io import IMAGE_SUFFIXES, read_image
 from i2i_nb.errors import DataError
 
 _SHOWN = 5  # names quoted in a message before "... and N more"
+FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 
 def _names(items: list[str]) -> str:
@@ -91,8 +93,59 @@ def _multiple_raw_pairs(x_dir: Path, y_dir: Path | None) -> list[Pair]:
     return [Pair(raws, targets[name]) for name, raws in inputs.items()]
 
 
+def _numbers(path: Path) -> tuple[int, ...]:
+    """The numbers in a file stem: ``"img_010"`` -> ``(10,)``."""
+    return tuple(int(n) for n in re.findall(r"\d+", path.stem))
+
+
+def _pair_by_name(xs: list[Path], ys: list[Path], x_dir: Path, y_dir: Path) -> list[Pair]:
+    """Pairs of two equally long, sorted image lists, refusing names that disagree."""
+    x_stems, y_stems = [p.stem for p in xs], [p.stem for p in ys]
+    shared = set(x_stems) & set(y_stems)
+    if shared:
+        problems = [f"{folder / name}: two images named {name}.*"
+                    for folder, stems in ((x_dir, x_stems), (y_dir, y_stems))
+                    for name, n in Counter(stems).items() if n > 1]
+        problems += [f"{p}: no image named {p.stem}.* in {y_dir}" for p in xs
+                     if p.stem not in y_stems]
+        problems += [f"{p}: no image named {p.stem}.* in {x_dir}" for p in ys
+                     if p.stem not in x_stems]
+        if problems:
+            raise DataError(f"the images of {x_dir} and {y_dir} share some names but not all; "
+                            "an input and its target must have the same name:\n"
+                            + "\n".join(f"- {p}" for p in problems))
+        targets = {p.stem: p for p in ys}
+        return [Pair((x,), targets[x.stem]) for x in xs]
+    x_numbers, y_numbers = [_numbers(p) for p in xs], [_numbers(p) for p in ys]
+    if x_numbers != y_numbers and sorted(x_numbers) == sorted(y_numbers):
+        wrong = [f"{x.name} with {y.name}" for x, y, a, b in
+                 zip(xs, ys, x_numbers, y_numbers, strict=True) if a != b]
+        raise DataError(f"sorted by name, the images of {x_dir} and {y_dir} would pair "
+                        f"{_names(wrong)}, whose numbers differ; name each input like its "
+                        "target, or pad the numbers with zeros (img_002, img_010)")
+    warnings.warn(f"no file name in {x_dir} matches one in {y_dir}: images are paired in "
+                  f"sorted order (as BiaPy): "
+                  + _names([f"{x.name} with {y.name}" for x, y in zip(xs, ys, strict=True)]),
+                  stacklevel=3)
+    return [Pair((x,), y) for x, y in zip(xs, ys, strict=True)]
+
+
 def find_pairs(x_dir: Path, y_dir: Path | None, multiple_raw: bool = False) -> list[Pair]:
-    """Pair the images of two folders by sorted file name order (as BiaPy).
+    """Pair the images of two folders: by name, else by sorted file name order (as BiaPy).
+
+    BiaPy pairs the i-th input with the i-th target in sorted name order, whatever the
+    names; a folder with a file missing or extra, or names that sort differently, then
+    silently mismatches every pair after it. Here the two folders must hold as many images,
+    and:
+
+    - when some file stems (names without extension) occur in both folders, every image
+      must have a partner with the same stem, else :class:`DataError` lists the images
+      without one (``x: a, b`` with ``y: b, c`` is refused, not paired a-b, b-c); pairs
+      are made by stem, which is BiaPy's order whenever BiaPy's pairing is right;
+    - when no stem occurs in both (``raw_01.tif`` with ``gt_01.tif``), pairs are made in
+      sorted order as BiaPy, with a warning showing the first pairs, unless the numbers
+      in the names show that sorted order pairs different numbers (``img_10`` with
+      ``gt_02``, as happens without zero padding): that is refused.
 
     Parameters
     ----------
@@ -107,7 +160,7 @@ def find_pairs(x_dir: Path, y_dir: Path | None, multiple_raw: bool = False) -> l
     Raises
     ------
     DataError
-        Missing folders, no images, or images without a partner.
+        Missing folders, no images, images without a partner, or names that disagree.
     """
     if multiple_raw:
         return _multiple_raw_pairs(x_dir, y_dir)
@@ -115,11 +168,11 @@ def find_pairs(x_dir: Path, y_dir: Path | None, multiple_raw: bool = False) -> l
     if y_dir is None:
         return [Pair((x,), None) for x in xs]
     ys = list_images(y_dir)
+    x_dir, y_dir = Path(x_dir).absolute(), Path(y_dir).absolute()
     if len(xs) != len(ys):
-        raise DataError(f"{Path(x_dir).absolute()} has {len(xs)} images but "
-                        f"{Path(y_dir).absolute()} has {len(ys)}; without a partner: "
-                        f"{_names(_unpaired(xs, ys))}")
-    return [Pair((x,), y) for x, y in zip(xs, ys, strict=True)]
+        raise DataError(f"{x_dir} has {len(xs)} images but {y_dir} has {len(ys)}; without a "
+                        f"partner: {_names(_unpaired(xs, ys))}")
+    return _pair_by_name(xs, ys, x_dir, y_dir)
 
 
 @dataclass
@@ -164,9 +217,11 @@ def check_pairs(pairs: list[Pair], ndim: int, axes_x: str | None = None,
                 axes_y: str | None = None) -> list[dict]:
     """Read every image once and report all problems together.
 
-    Problems: unreadable file, wrong dimensions, NaN/Inf values, a pair whose spatial shapes
-    differ, a channel count that varies among the inputs or among the targets. A constant
-    image only warns. Inputs and targets may have different channel counts.
+    Problems: unreadable file, wrong dimensions, NaN/Inf values, values beyond the float32
+    range (float64 files), a pair whose spatial shapes differ, a channel count that varies
+    among the inputs or among the targets. A constant image only warns, naming it. Inputs
+    and targets may have different channel counts; any integer or real dtype is accepted
+    (``int32``, ``uint32``, ``float64``...: values are converted to floats, not wrapped).
 
     Returns
     -------
@@ -217,6 +272,9 @@ def check_pairs(pairs: list[Pair], ndim: int, axes_x: str | None = None,
     every = [*inputs.values(), *targets.values()]
     problems += [f"{i.path}: contains {i.nonfinite} NaN or infinite value(s)"
                  for i in every if i.nonfinite]
+    problems += [f"{i.path}: values from {i.min:.3g} to {i.max:.3g} exceed the float32 range "
+                 f"(+-{FLOAT32_MAX:.3g}) used for training and prediction; rescale the image"
+                 for i in every if max(abs(i.min), abs(i.max)) > FLOAT32_MAX]
     problems += _channel_problems(list(inputs.values()), "inputs")
     problems += _channel_problems(list(targets.values()), "targets")
     constant = [str(i.path) for i in every if i.min == i.max]

@@ -118,6 +118,10 @@ class PatchDataset(Dataset):
         self.epoch = 0
         voxels = np.array([np.prod(x.shape[:-1], dtype=np.float64) for x, _ in self.pairs])
         self.weights = voxels / voxels.sum()
+        # Generator.choice(p=weights) draws searchsorted(cdf, random()) with this cdf: the
+        # same image from the same stream, without choice's per-call checks (~10 us)
+        self._cdf = np.cumsum(self.weights)
+        self._cdf /= self._cdf[-1]
 
     def set_epoch(self, epoch: int) -> None:
         """Select the epoch whose patches are drawn."""
@@ -130,7 +134,7 @@ class PatchDataset(Dataset):
         if not 0 <= i < self.samples_per_epoch:
             raise IndexError(f"patch index {i} out of range 0..{self.samples_per_epoch - 1}")
         rng = np.random.default_rng([self.seed, self.epoch, i])
-        x, y = self.pairs[int(rng.choice(len(self.pairs), p=self.weights))]
+        x, y = self.pairs[int(self._cdf.searchsorted(rng.random(), side="right"))]
         x, y = _crop(x, y, self.patch_size, rng)
         if self.augment is not None:
             x, y = self.augment.apply(x, y, rng)

@@ -1,5 +1,8 @@
 """Tests of TIFF reading and writing."""
 
+import os
+import stat
+
 import numpy as np
 import pytest
 import tifffile
@@ -106,3 +109,21 @@ def test_write_read_round_trip(tmp_path, shape, dtype):
 def test_dtype_max():
     assert dtype_max(np.uint8) == 255 and dtype_max(np.uint16) == 65535
     assert dtype_max(np.int16) == 32767 and dtype_max(np.float32) is None
+
+
+def test_written_image_gets_the_umask_permissions(tmp_path):
+    path = tmp_path / "pred.tif"
+    write_image(path, np.zeros((4, 5, 1), np.float32), 2)
+    umask = os.umask(0)
+    os.umask(umask)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~umask  # not mkstemp's private 0600
+
+
+@pytest.mark.parametrize(("dtype", "value"), [(np.uint32, 4_000_000_000), (np.float64, 1e200),
+                                              (np.int32, -2_000_000_000), (np.int64, 2**40)])
+def test_read_wide_dtypes_exactly(tmp_path, dtype, value):
+    data = np.full((6, 7), value, dtype)
+    data[0, 0] = 0
+    image = read_image(_write(tmp_path / "a.tif", data), 2)
+    assert image.dtype == dtype
+    np.testing.assert_array_equal(image[..., 0], data)

@@ -81,3 +81,31 @@ def test_target_scaler_checks_channels(image):
     scaler = DatasetScaler.fit([image], "percentile")
     with pytest.raises(ValueError, match="2 channel"):
         scaler.forward(image[..., :1])
+
+
+@pytest.mark.parametrize("dtype", [np.uint32, np.int64, np.float64])
+def test_wide_dtypes_keep_detail_near_their_top(dtype):
+    """4e9 + k: float32 steps are 256 there; scaled in float64 every k stays distinct."""
+    ramp = np.arange(200, dtype=np.float64).reshape(10, 20, 1)
+    image = (4_000_000_000 + ramp).astype(dtype)
+    for result in (normalize_input(image, "scale_range"), normalize_input(image, "percentile"),
+                   normalize_input(image, "zero_mean_unit_variance"),
+                   DatasetScaler.fit([image], "percentile").forward(image)):
+        assert result.dtype == np.float32 and np.isfinite(result).all()
+        assert len(np.unique(result)) == 200
+    np.testing.assert_allclose(normalize_input(image, "scale_range")[..., 0],
+                               ramp[..., 0] / 199, atol=1e-6)
+
+
+def test_uint32_above_2_31_does_not_wrap():
+    image = np.array([[[3_000_000_000], [3_000_000_100]]], np.uint32)
+    scaler = DatasetScaler.fit([image], "percentile", 0, 100)
+    assert scaler.offset == [3_000_000_000.0] and scaler.scale == [100.0]
+    np.testing.assert_array_equal(scaler.forward(image)[..., 0], [[0.0, 1.0]])
+    np.testing.assert_allclose(normalize_input(image, "div")[..., 0],
+                               [[3e9 / 4294967295, 3.0000001e9 / 4294967295]], rtol=1e-7)
+
+
+def test_int32_negative_values():
+    image = np.array([[[-2_000_000_000], [2_000_000_000]]], np.int32)
+    np.testing.assert_array_equal(normalize_input(image, "scale_range")[..., 0], [[0.0, 1.0]])

@@ -140,3 +140,71 @@ def test_different_channel_counts_between_input_and_target_allowed(tmp_path):
     assert (rows[0]["in_channels"], rows[0]["out_channels"]) == (2, 1)
     (x, y), = load_pairs([pair], 2)
     assert x.shape == (16, 16, 2) and y.shape == (16, 16, 1) and x.dtype == np.uint8
+
+
+def _named(folder, names):
+    for name in names:
+        _img(folder / name)
+
+
+def test_find_pairs_by_stem_when_suffixes_sort_differently(tmp_path):
+    _named(tmp_path / "x", ["a-1.tif", "a.tif"])
+    _named(tmp_path / "y", ["a-1.tif", "a.tiff"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        pairs = find_pairs(tmp_path / "x", tmp_path / "y")
+    assert [(p.inputs[0].stem, p.target.stem) for p in pairs] == [("a-1", "a-1"), ("a", "a")]
+
+
+def test_find_pairs_refuses_names_that_partly_match(tmp_path):
+    _named(tmp_path / "x", ["a.tif", "b.tif"])
+    _named(tmp_path / "y", ["b.tif", "c.tif"])
+    with pytest.raises(DataError, match="share some names but not all") as info:
+        find_pairs(tmp_path / "x", tmp_path / "y")
+    assert "x/a.tif: no image named a.* in" in str(info.value)
+    assert "y/c.tif: no image named c.* in" in str(info.value)
+
+
+def test_find_pairs_refuses_duplicate_stems(tmp_path):
+    _named(tmp_path / "x", ["a.tif", "a.tiff"])
+    _named(tmp_path / "y", ["a.tif", "b.tif"])
+    with pytest.raises(DataError, match=r"x/a: two images named a\.\*"):
+        find_pairs(tmp_path / "x", tmp_path / "y")
+
+
+def test_find_pairs_refuses_numbers_that_sort_apart(tmp_path):
+    _named(tmp_path / "x", ["raw_1.tif", "raw_2.tif", "raw_10.tif"])
+    _named(tmp_path / "y", ["gt_01.tif", "gt_02.tif", "gt_10.tif"])
+    with pytest.raises(DataError, match="would pair raw_10.tif with gt_02.tif, raw_2.tif with "
+                       "gt_10.tif, whose numbers differ"):
+        find_pairs(tmp_path / "x", tmp_path / "y")
+
+
+def test_find_pairs_without_common_names_warns_and_keeps_sorted_order(tmp_path):
+    _named(tmp_path / "x", ["raw_01.tif", "raw_02.tif"])
+    _named(tmp_path / "y", ["gt_01.tif", "gt_02.tif"])
+    with pytest.warns(UserWarning, match="paired in sorted order.*raw_01.tif with gt_01.tif"):
+        pairs = find_pairs(tmp_path / "x", tmp_path / "y")
+    assert [(p.inputs[0].name, p.target.name) for p in pairs] == [
+        ("raw_01.tif", "gt_01.tif"), ("raw_02.tif", "gt_02.tif")]
+
+
+def test_check_pairs_refuses_values_beyond_float32(tmp_path):
+    pair = Pair((_img(tmp_path / "x.tif", dtype=np.float64, value=1e300),),
+                _img(tmp_path / "y.tif"))
+    with pytest.raises(DataError, match="x.tif: values from 1e.300 to 1e.300 exceed the "
+                       "float32 range"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # also constant
+        check_pairs([pair], 2)
+
+
+@pytest.mark.parametrize("dtype", [np.int32, np.uint32, np.float64, np.int64])
+def test_check_pairs_accepts_wide_dtypes(tmp_path, dtype):
+    data = np.arange(256).reshape(16, 16).astype(np.float64) + 4_000_000_000
+    if dtype == np.int32:
+        data -= 6_000_000_000
+    x = tmp_path / "x.tif"
+    tifffile.imwrite(x, data.astype(dtype))
+    rows = check_pairs([Pair((x,), _img(tmp_path / "y.tif"))], 2)
+    assert rows[0]["in_dtype"] == np.dtype(dtype).name
+    assert rows[0]["in_range"] == (data.min(), data.max())

@@ -87,3 +87,14 @@ def test_fixed_patch_dataset_is_deterministic():
     for (x1, y1), (x2, y2) in zip(first, second, strict=True):
         assert torch.equal(x1, x2) and torch.equal(y1, y2)
         assert x1.shape == (2, 4, 8, 8) and y1.shape == (1, 4, 8, 8)
+
+
+def test_image_is_drawn_as_generator_choice_draws_it():
+    pairs = [_pair((8, 8 + 3 * k), seed=k) for k in range(4)]
+    data = PatchDataset(pairs, (8, 8), 200, None, seed=2)
+    for i in range(len(data)):
+        rng = np.random.default_rng([2, 0, i])
+        x, _ = pairs[int(rng.choice(len(pairs), p=data.weights))]
+        y0, x0 = (int(rng.integers(0, n - 8 + 1)) for n in x.shape[:2])
+        expected = np.moveaxis(x[y0:y0 + 8, x0:x0 + 8], -1, 0)
+        np.testing.assert_array_equal(data[i][0].numpy(), expected)

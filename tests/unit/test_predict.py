@@ -106,3 +106,14 @@ def test_training_mode_warns_and_wrong_ndim_refused():
     assert model.training
     with pytest.raises(ValueError, match="channel-last"):
         predict_image(model.eval(), _image(4, 16, 16, 1), None)
+
+
+def test_memmap_and_float64_inputs_give_the_same_prediction(tmp_path):
+    model = Identity(3, 2, (2, 8, 8), halo=(3, 6, 6)).eval()
+    image = _image(9, 50, 43, 2)
+    reference = predict_image(model, image, (8, 32, 32), batch_size=3)
+    mapped = np.lib.format.open_memmap(tmp_path / "in.npy", "w+", np.float64, image.shape)
+    mapped[...] = image
+    result = predict_image(model, mapped, (8, 32, 32), batch_size=3)
+    assert result.dtype == np.float32
+    np.testing.assert_array_equal(result, reference)

@@ -1,0 +1,108 @@
+"""Section ``training``: steady-state steps/s of the real pipeline over a bare training step.
+
+Pipeline: :class:`PatchDataset` (random crop + flips/rot90 from in-memory normalised
+arrays), the DataLoader as ``train.fit`` builds it, host-to-device copy, and the loop body of
+``train.fit`` (default loss, optimiser, schedule, GradScaler, AMP when on CUDA).
+Baseline: forward + backward + AdamW step of the same model on a batch already on the device.
+Ratio reported: pipeline steps/s / bare steps/s (= bare time / pipeline time).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import torch
+from torch.utils.data import DataLoader
+
+from bench.common import Row, Sizes, default_model, device, interleaved, random_image, synchronize
+from i2i_nb.config import Config
+from i2i_nb.data.patches import Augment, PatchDataset
+from i2i_nb.losses import build_loss
+from i2i_nb.train import _autocast, build_optimizer, build_scheduler
+
+
+def _loader(ndim: int, sz: Sizes, cfg: Config, dev: torch.device, n_batches: int
+            ) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+    """Batches from PatchDataset through the DataLoader built as ``train.fit`` builds it."""
+    shape = (*sz.train_image[ndim], 1)
+    pairs = [(random_image(shape, 2 * i), random_image(shape, 2 * i + 1)) for i in range(2)]
+    a = cfg.augmentor
+    augment = Augment(a.vflip or a.hflip, a.zflip, a.rot90, a.da_prob)
+    dataset = PatchDataset(pairs, sz.patch[ndim], n_batches * sz.batch[ndim], augment, 0)
+    return iter(DataLoader(
+        dataset, batch_size=sz.batch[ndim], shuffle=False, drop_last=True,
+        num_workers=cfg.system.num_workers, pin_memory=cfg.system.pin_mem and dev.type == "cuda",
+    ))
+
+
+def _steps(ndim: int, sz: Sizes, dev: torch.device, amp: bool, channels_last: bool
+           ) -> tuple[Callable[[], None], Callable[[], None]]:
+    """(pipeline, bare): each runs ``sz.steps`` training steps and waits for the device."""
+    cfg = Config()
+    cfg.train.batch_size = sz.batch[ndim]
+    fmt = (torch.channels_last if ndim == 2 else torch.channels_last_3d
+           ) if channels_last else torch.contiguous_format
+    model = default_model(ndim, sz.patch[ndim]).to(dev, memory_format=fmt).train()
+    loss_fn = build_loss(cfg.train.loss.type, ndim)
+    optimizer = build_optimizer(model, cfg.train)
+    scheduler, _ = build_scheduler(optimizer, cfg.train, 1000)
+    scaler = torch.amp.GradScaler("cuda", enabled=amp and dev.type == "cuda"
+                                  and not torch.cuda.is_bf16_supported())
+    batches = _loader(ndim, sz, cfg, dev, sz.steps * (2 * sz.rounds + 1))
+    total = torch.zeros((), device=dev)
+
+    def pipeline() -> None:
+        nonlocal total
+        for _ in range(sz.steps):
+            x, y = next(batches)
+            x = x.to(dev, non_blocking=True, memory_format=fmt)
+            y = y.to(dev, non_blocking=True)
+            with _autocast(dev, amp):
+                pred = model(x)
+            loss = loss_fn(pred.float(), y)
+            optimizer.zero_grad(set_to_none=True)
+            scaler.scale(loss).backward()
+            scaler.step(optimizer)
+            scaler.update()
+            scheduler.step()
+            total += loss.detach()
+        synchronize(dev)
+
+    bare_opt = torch.optim.AdamW(model.parameters(), lr=cfg.train.lr)
+    x = torch.randn(sz.batch[ndim], 1, *sz.patch[ndim], device=dev).to(memory_format=fmt)
+    y = torch.randn(sz.batch[ndim], 1, *sz.patch[ndim], device=dev)
+
+    def bare() -> None:
+        for _ in range(sz.steps):
+            with _autocast(dev, amp):
+                pred = model(x)
+            loss = loss_fn(pred.float(), y)
+            bare_opt.zero_grad(set_to_none=True)
+            loss.backward()
+            bare_opt.step()
+        synchronize(dev)
+
+    return pipeline, bare
+
+
+def run(sz: Sizes) -> list[Row]:
+    """Pipeline / bare steps/s in 2D and 3D (and AMP / channels-last variants on CUDA)."""
+    dev = device()
+    variants = [("fp32", False, False)]
+    if dev.type == "cuda":
+        variants += [("AMP", True, False), ("AMP+channels-last", True, True)]
+    rows = []
+    for ndim in (2, 3):
+        bare_fp32 = None
+        for name, amp, channels_last in variants:
+            pipeline, bare = _steps(ndim, sz, dev, amp, channels_last)
+            r = interleaved(bare, pipeline, 2 * sz.rounds)  # bare time / pipeline time
+            case = f"{ndim}D patch {sz.patch[ndim]} x{sz.batch[ndim]} {name} {dev.type}"
+            rows.append(Row("training", case + ": pipeline/bare steps/s", str(r), ">= 0.9",
+                            f"bare {sz.steps / r.candidate_s:.2f} steps/s"))
+            if bare_fp32 is None:
+                bare_fp32 = bare
+            else:
+                speed = interleaved(bare_fp32, bare, 2 * sz.rounds)
+                rows.append(Row("training", case + ": bare speed-up vs fp32", str(speed)))
+    return rows
