@@ -16,7 +16,7 @@ from torch import nn
 from bench.common import Row, Sizes, default_model, device, interleaved, random_image, synchronize
 from i2i_nb.config import Config
 from i2i_nb.predict import TilePlan, plan_tiles, predict_image
-from i2i_nb.train import _autocast
+from i2i_nb.train import autocast
 
 
 def bare_forwards(model: nn.Module, plan: TilePlan, batch: int, dev: torch.device, amp: bool
@@ -26,7 +26,7 @@ def bare_forwards(model: nn.Module, plan: TilePlan, batch: int, dev: torch.devic
     sizes = [min(batch, plan.n_tiles - first) for first in range(0, plan.n_tiles, batch)]
 
     def run() -> None:
-        with torch.inference_mode(), _autocast(dev, amp):
+        with torch.inference_mode(), autocast(dev, amp):
             for n in sizes:
                 model(x[:n])
         synchronize(dev)

@@ -12,13 +12,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 import torch
-from torch.utils.data import DataLoader
 
 from bench.common import Row, Sizes, default_model, device, interleaved, random_image, synchronize
 from i2i_nb.config import Config
 from i2i_nb.data.patches import Augment, PatchDataset
 from i2i_nb.losses import build_loss
-from i2i_nb.train import _autocast, build_optimizer, build_scheduler
+from i2i_nb.train import Stepper, autocast, make_loader
 
 
 def _loader(ndim: int, sz: Sizes, cfg: Config, dev: torch.device, n_batches: int
@@ -29,10 +28,8 @@ def _loader(ndim: int, sz: Sizes, cfg: Config, dev: torch.device, n_batches: int
     a = cfg.augmentor
     augment = Augment(a.vflip or a.hflip, a.zflip, a.rot90, a.da_prob)
     dataset = PatchDataset(pairs, sz.patch[ndim], n_batches * sz.batch[ndim], augment, 0)
-    return iter(DataLoader(
-        dataset, batch_size=sz.batch[ndim], shuffle=False, drop_last=True,
-        num_workers=cfg.system.num_workers, pin_memory=cfg.system.pin_mem and dev.type == "cuda",
-    ))
+    return iter(make_loader(dataset, sz.batch[ndim], dev, cfg.system.num_workers,
+                            cfg.system.pin_mem))
 
 
 def _steps(ndim: int, sz: Sizes, dev: torch.device, amp: bool, channels_last: bool
@@ -43,11 +40,9 @@ def _steps(ndim: int, sz: Sizes, dev: torch.device, amp: bool, channels_last: bo
     fmt = (torch.channels_last if ndim == 2 else torch.channels_last_3d
            ) if channels_last else torch.contiguous_format
     model = default_model(ndim, sz.patch[ndim]).to(dev, memory_format=fmt).train()
+    cfg.train.amp = amp
+    step = Stepper(model, cfg.train, ndim, 1000, dev)
     loss_fn = build_loss(cfg.train.loss.type, ndim)
-    optimizer = build_optimizer(model, cfg.train)
-    scheduler, _ = build_scheduler(optimizer, cfg.train, 1000)
-    scaler = torch.amp.GradScaler("cuda", enabled=amp and dev.type == "cuda"
-                                  and not torch.cuda.is_bf16_supported())
     batches = _loader(ndim, sz, cfg, dev, sz.steps * (2 * sz.rounds + 1))
     total = torch.zeros((), device=dev)
 
@@ -56,16 +51,7 @@ def _steps(ndim: int, sz: Sizes, dev: torch.device, amp: bool, channels_last: bo
         for _ in range(sz.steps):
             x, y = next(batches)
             x = x.to(dev, non_blocking=True, memory_format=fmt)
-            y = y.to(dev, non_blocking=True)
-            with _autocast(dev, amp):
-                pred = model(x)
-            loss = loss_fn(pred.float(), y)
-            optimizer.zero_grad(set_to_none=True)
-            scaler.scale(loss).backward()
-            scaler.step(optimizer)
-            scaler.update()
-            scheduler.step()
-            total += loss.detach()
+            total += step(x, y.to(dev, non_blocking=True))
         synchronize(dev)
 
     bare_opt = torch.optim.AdamW(model.parameters(), lr=cfg.train.lr)
@@ -74,7 +60,7 @@ def _steps(ndim: int, sz: Sizes, dev: torch.device, amp: bool, channels_last: bo
 
     def bare() -> None:
         for _ in range(sz.steps):
-            with _autocast(dev, amp):
+            with autocast(dev, amp):
                 pred = model(x)
             loss = loss_fn(pred.float(), y)
             bare_opt.zero_grad(set_to_none=True)

@@ -99,7 +99,8 @@ def build_scheduler(
     return None, "none"
 
 
-def _autocast(device: torch.device, enabled: bool) -> contextlib.AbstractContextManager:
+def autocast(device: torch.device, enabled: bool) -> contextlib.AbstractContextManager:
+    """bf16 (or fp16 where bf16 is missing) autocast on CUDA when enabled; nothing elsewhere."""
     if not (enabled and device.type == "cuda"):
         return contextlib.nullcontext()
     dtype = torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
@@ -120,7 +121,7 @@ def evaluate(
     with torch.inference_mode():
         for x, y in loader:
             x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
-            with _autocast(device, amp):
+            with autocast(device, amp):
                 pred = model(x)
             pred = pred.float()
             loss_sum += loss_fn(pred, y).item() * len(x)
@@ -140,6 +141,46 @@ def _shard(dataset: Dataset, world: World) -> Dataset:
     exactly the single-process batch (items are seeded by index, not by rank)."""
     return Subset(dataset, range(world.rank, len(dataset), world.size)) if world.enabled \
         else dataset
+
+
+def make_loader(dataset: Dataset, batch_size: int, device: torch.device, num_workers: int = 0,
+                pin_memory: bool = True, world: World = SINGLE) -> DataLoader:
+    """Batches of one rank's share of ``dataset`` (workers are not persistent, so each
+    epoch's workers see ``set_epoch``); pinned memory on CUDA."""
+    return DataLoader(_shard(dataset, world), batch_size=batch_size, shuffle=False,
+                      drop_last=True, num_workers=num_workers,
+                      pin_memory=pin_memory and device.type == "cuda")
+
+
+class Stepper:
+    """One optimisation step: forward under autocast, loss, backward, optimiser, schedule.
+
+    ``net`` may be the DistributedDataParallel wrapper of ``model``; the optimiser
+    holds ``model``'s parameters.
+    """
+
+    def __init__(self, model: nn.Module, cfg: TrainConfig, ndim: int, steps_per_epoch: int,
+                 device: torch.device, net: nn.Module | None = None) -> None:
+        self.net = net or model
+        self.device, self.amp = device, cfg.amp
+        self.loss_fn = build_loss(cfg.loss.type, ndim)
+        self.optimizer = build_optimizer(model, cfg)
+        self.scheduler, self.step_mode = build_scheduler(self.optimizer, cfg, steps_per_epoch)
+        use_scaler = cfg.amp and device.type == "cuda" and not torch.cuda.is_bf16_supported()
+        self.scaler = torch.amp.GradScaler("cuda", enabled=use_scaler)
+
+    def __call__(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        """Train on one batch already on the device; returns the detached loss."""
+        with autocast(self.device, self.amp):
+            pred = self.net(x)
+        loss = self.loss_fn(pred.float(), y)
+        self.optimizer.zero_grad(set_to_none=True)
+        self.scaler.scale(loss).backward()
+        self.scaler.step(self.optimizer)
+        self.scaler.update()
+        if self.step_mode == "step":
+            self.scheduler.step()
+        return loss.detach()
 
 
 def write_log(history: list[dict[str, float]], path: Path) -> None:
@@ -187,10 +228,7 @@ def fit(
         raise ConfigError(f"TRAIN.BATCH_SIZE: {cfg.batch_size} cannot be split evenly across "
                           f"{world.size} processes")
     batch = cfg.batch_size // world.size
-    loader = DataLoader(
-        _shard(data.train, world), batch_size=batch, shuffle=False, drop_last=True,
-        num_workers=data.num_workers, pin_memory=data.pin_memory and device.type == "cuda",
-    )  # workers are not persistent: each epoch's workers must see set_epoch
+    loader = make_loader(data.train, batch, device, data.num_workers, data.pin_memory, world)
     if len(loader) == 0:
         raise ConfigError(
             f"TRAIN.BATCH_SIZE: {cfg.batch_size} is larger than the {len(data.train)} "
@@ -199,15 +237,12 @@ def fit(
     val_loader = None
     if data.val is not None:
         val_loader = DataLoader(_shard(data.val, world), batch_size=batch, shuffle=False)
-    loss_fn = build_loss(cfg.loss.type, ndim)
     net = model
     if world.enabled:
         ids = [device.index] if device.type == "cuda" else None
         net = DistributedDataParallel(model, device_ids=ids, broadcast_buffers=False)
-    optimizer = build_optimizer(model, cfg)
-    scheduler, step_mode = build_scheduler(optimizer, cfg, len(loader))
-    use_scaler = cfg.amp and device.type == "cuda" and not torch.cuda.is_bf16_supported()
-    scaler = torch.amp.GradScaler("cuda", enabled=use_scaler)
+    step = Stepper(model, cfg, ndim, len(loader), device, net)
+    optimizer, scheduler, scaler = step.optimizer, step.scheduler, step.scaler
 
     history: list[dict[str, float]] = []
     best, bad_epochs, start = math.inf, 0, 0
@@ -237,17 +272,7 @@ def fit(
             total = torch.zeros((), device=device)
             bar = tqdm(loader, desc=f"Epoch {epoch + 1}/{cfg.epochs}", leave=False)
             for x, y in bar:
-                x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
-                with _autocast(device, cfg.amp):
-                    pred = net(x)
-                loss = loss_fn(pred.float(), y)
-                optimizer.zero_grad(set_to_none=True)
-                scaler.scale(loss).backward()
-                scaler.step(optimizer)
-                scaler.update()
-                if step_mode == "step":
-                    scheduler.step()
-                total += loss.detach()
+                total += step(x.to(device, non_blocking=True), y.to(device, non_blocking=True))
             train_loss = reduce_sums([total.item()], world, device)[0] / (len(loader) * world.size)
             if not math.isfinite(train_loss):
                 raise TrainingDivergedError(
@@ -256,8 +281,9 @@ def fit(
                 )
             val_loss, val_psnr = (train_loss, math.nan)
             if val_loader is not None:
-                val_loss, val_psnr = evaluate(model, val_loader, loss_fn, device, cfg.amp, world)
-            if step_mode == "epoch":
+                val_loss, val_psnr = evaluate(model, val_loader, step.loss_fn, device, cfg.amp,
+                                              world)
+            if step.step_mode == "epoch":
                 scheduler.step(val_loss)
             record = {
                 "epoch": epoch + 1, "loss": train_loss, "val_loss": val_loss,

@@ -139,9 +139,15 @@ class DatasetScaler:
         return ((y.astype(work) - offset) / scale).astype(np.float32, copy=False)
 
     def inverse(self, pred: np.ndarray) -> np.ndarray:
-        """Map a channel-last prediction back to target units: ``pred * scale + offset``."""
+        """Map a channel-last prediction back to target units: ``pred * scale + offset``.
+
+        A float32 ``pred`` is changed in place (no copy of a large volume).
+        """
         offset, scale = self._params(pred)
-        return (pred.astype(np.float32) * scale + offset).astype(np.float32, copy=False)
+        out = pred.astype(np.float32, copy=False)
+        out *= scale
+        out += offset
+        return out
 
     def to_dict(self) -> dict:
         """Plain str/float data (safe for ``torch.load(weights_only=True)`` and JSON)."""
