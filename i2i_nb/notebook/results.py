@@ -1,0 +1,105 @@
+"""Quality control and results: metrics, predictions beside targets, the results folder."""
+
+from __future__ import annotations
+
+import math
+import shutil
+from pathlib import Path
+
+import numpy as np
+from IPython.display import HTML
+
+from i2i_nb.config import Config
+from i2i_nb.data.io import read_image
+from i2i_nb.data.pairs import find_pairs
+from i2i_nb.experiment import RunResult
+from i2i_nb.notebook.environment import in_colab
+from i2i_nb.notebook.figures import Column, Rows, show
+from i2i_nb.notebook.tables import html_table
+
+METRICS = (("psnr", "PSNR (dB)", ".2f"), ("ssim", "SSIM", ".3f"), ("mae", "MAE", ".4g"))
+PREDICTION_COLUMNS = [Column("input"), Column("prediction"), Column("target"),
+                      Column("|prediction - target|", cmap="magma", from_zero=True)]
+SHOWN_PER_FOLDER = 8
+
+
+def _number(value: float | None, spec: str) -> str:
+    return "" if value is None or math.isnan(value) else format(value, spec)
+
+
+def metrics_table(result: RunResult) -> HTML:
+    """Per-image PSNR, SSIM and MAE of the predictions beside those of the input itself
+    (the identity baseline), and their mean."""
+    if not result.test_rows:
+        return HTML("<p>No test results: the run did not test (no test targets, or "
+                    "testing was disabled).</p>")
+    header = ["image"] + [f"{title} {which}" for _, title, _ in METRICS
+                          for which in ("prediction", "input")]
+    rows = [[row["file"]] + [_number(row.get(f"{prefix}{key}"), spec) for key, _, spec in METRICS
+                             for prefix in ("", "input_")]
+            for row in [*result.test_rows, result.test_mean]]
+    mean = result.test_mean
+    gain = mean["psnr"] - mean["input_psnr"]
+    note = (f"<p>Mean PSNR {mean['psnr']:.2f} dB against {mean['input_psnr']:.2f} dB for the "
+            f"input itself: {gain:+.2f} dB. Metrics are in the targets' units; 'input' scores the "
+            "input against the target (identity baseline).</p>")
+    return HTML(note + html_table(header, rows, bold_last=True))
+
+
+def prediction_rows(result: RunResult, cfg: Config, n: int = 2) -> Rows:
+    """Input, prediction, target and absolute error of the first ``n`` predicted test images."""
+    folder = result.paths.sub("per_image")
+    pairs = find_pairs(Path(cfg.data.test.path), Path(cfg.data.test.gt_path))
+    rows = []
+    for pair in [p for p in pairs if (folder / p.inputs[0].name).is_file()][:n]:
+        prediction = read_image(folder / pair.inputs[0].name, cfg.ndim).astype(np.float32)
+        target = read_image(pair.target, cfg.ndim).astype(np.float32)
+        rows.append((pair.inputs[0].name, [read_image(pair.inputs[0], cfg.ndim), prediction,
+                                           target, np.abs(prediction - target)]))
+    return rows
+
+
+def show_predictions(result: RunResult, cfg: Config, n: int = 2,
+                     interactive: bool = False) -> None:
+    """Display input | prediction | target | error map of ``n`` test images (channel 0;
+    volumes: the middle z-slice, or a z-slider when ``interactive``)."""
+    show(prediction_rows(result, cfg, n), PREDICTION_COLUMNS, interactive)
+
+
+def _size(path: Path) -> str:
+    size, units = float(path.stat().st_size), ["B", "KB", "MB", "GB"]
+    while size >= 1024 and len(units) > 1:
+        size, units = size / 1024, units[1:]
+    return f"{size:.0f} {units[0]}" if units[0] == "B" else f"{size:.1f} {units[0]}"
+
+
+def _tree_lines(folder: Path, indent: str) -> list[str]:
+    entries = sorted(folder.iterdir(), key=lambda p: (p.is_file(), p.name))
+    lines = []
+    for entry in entries[:SHOWN_PER_FOLDER]:
+        if entry.is_dir():
+            lines += [f"{indent}{entry.name}/", *_tree_lines(entry, indent + "    ")]
+        else:
+            lines.append(f"{indent}{entry.name}  ({_size(entry)})")
+    if len(entries) > SHOWN_PER_FOLDER:
+        lines.append(f"{indent}... and {len(entries) - SHOWN_PER_FOLDER} more")
+    return lines
+
+
+def results_tree(result: RunResult) -> str:
+    """The results folder ``<result_dir>/<name>`` as an indented listing with file sizes."""
+    root = result.paths.root
+    return "\n".join([f"{root.absolute()}/", *_tree_lines(root, "    ")])
+
+
+def download_results(result: RunResult) -> Path:
+    """Zip the results folder beside it; in Colab also download the archive."""
+    root = result.paths.root
+    archive = Path(shutil.make_archive(str(root), "zip", root_dir=root.parent,
+                                       base_dir=root.name))
+    print(f"results zipped to {archive.absolute()} ({_size(archive)})")
+    if in_colab():
+        from google.colab import files
+
+        files.download(str(archive))
+    return archive

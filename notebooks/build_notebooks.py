@@ -1,0 +1,261 @@
+"""Write notebooks/i2i_2d.ipynb and i2i_3d.ipynb from one list of cells, ndim a value.
+
+Run ``python notebooks/build_notebooks.py`` after changing a cell; the notebooks are
+committed without outputs. Defaults of the parameters cell come from
+:func:`i2i_nb.demo.demo_config`, so that they run as they are on the demo data.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from string import Template
+
+import nbformat
+
+from i2i_nb.config import ARCHITECTURES, INPUT_NORMALIZATIONS
+from i2i_nb.demo import demo_config
+
+REPO_URL = "https://github.com/i2i-notebooks/i2i-notebooks"
+REF = "main"
+FOLDER = Path(__file__).resolve().parent
+KINDS = {2: "2D images", 3: "3D stacks (z, y, x)"}
+
+TITLE = """\
+# Paired image-to-image restoration of $kind
+
+[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]($colab)
+
+**What it does.** This notebook trains a network that maps each input image (for example a
+noisy, short-exposure acquisition) to its target (the same field, long exposure), from pairs
+of $kind. It then predicts the test images, scores them against their targets beside the
+*identity baseline* (the input itself), and writes BiaPy's results tree: configuration,
+checkpoints, per-image predictions, metrics and charts. It re-implements BiaPy's
+*image to image* workflow (`i2i_nb`); the YAML it saves uses BiaPy's keys.
+
+**How to use it.** Run the cells from top to bottom. As it is, it trains on built-in demo data
+in a few minutes on a CPU. For your own data, change the parameters in section 2 (and, if you
+like, the form in section 4). On Colab choose *Runtime > Change runtime type > GPU*.
+
+Sections: 1. Set-up, 2. Parameters, 3. Data, 4. Parameter form, 5. Training,
+6. Quality control, 7. Results and download.
+"""
+
+SETUP = """\
+## 1. Set-up
+
+Installs `i2i_nb` when the kernel does not have it (Colab), keeping the installed PyTorch,
+and says which versions and which GPU the kernel uses.
+"""
+
+INSTALL = """\
+import sys
+
+python, source = sys.executable, "git+$repo@$ref"
+!"{python}" -m pip show -q i2i-nb || "{python}" -m pip install -q --no-deps "{source}"
+"""
+
+ENVIRONMENT = """\
+from i2i_nb.notebook.environment import setup_environment
+
+environment = setup_environment("$repo", "$ref")
+"""
+
+IMPORTS = """\
+from i2i_nb.notebook import data_step, form, results, settings, training
+"""
+
+PARAMETERS_TEXT = """\
+## 2. Parameters
+
+Everything a run needs. This cell is tagged `parameters`, so papermill can set them:
+`papermill $notebook out.ipynb -p epochs 5`.
+"""
+
+PARAMETERS = """\
+# Data: "demo" (built-in pairs, written to data_dir), "folder" (data_dir holds train/ and
+# test/, e.g. on a mounted Google Drive) or "zip" (an archive uploaded in section 3)
+data_source = "demo"
+data_dir = "i2i_data_${ndim}d"
+train_x = ""  # training inputs; empty: <data_dir>/train/x
+train_y = ""  # training targets; empty: <data_dir>/train/y
+test_x = ""  # test inputs; empty: <data_dir>/test/x
+test_y = ""  # test targets; empty: <data_dir>/test/y
+
+# Network and training
+patch_size = $patch_size  # $patch_axes
+architecture = "$architecture"  # $architectures
+epochs = $epochs
+batch_size = $batch_size
+learning_rate = $learning_rate
+# input normalization: $normalizations
+normalization = "$normalization"
+
+# Prediction
+tile_overlap = 0.0  # per axis: a fraction of a tile below 1, else pixels; 0: automatic
+
+# Results: <result_dir>/<name>/ (BiaPy's layout)
+result_dir = "i2i_results"
+name = "i2i_${ndim}d"
+run_id = 1
+device = ""  # "" (a GPU when there is one), "cpu", "cuda:0"...
+resume = False  # continue training this run from its last checkpoint
+interactive = False  # Stop button and z-sliders: True in a live notebook
+"""
+
+DATA_TEXT = """\
+## 3. Data
+
+Pairs are matched by sorted file name in each folder (TIFF; $kind, channels last or
+as stored by ImageJ):
+
+```
+data_dir/
+  train/x/*.tif   inputs         train/y/*.tif   targets
+  test/x/*.tif    test inputs    test/y/*.tif    test targets
+```
+
+With `data_source = "zip"`, upload a zip of that tree here first (uploads in the browser are
+limited in size: for large data mount Google Drive and use `"folder"`).
+"""
+
+UPLOAD = """\
+upload = data_step.upload_widget()
+upload
+"""
+
+PREPARE = """\
+data_root = data_step.prepare_data(data_source, data_dir, $ndim, data_step.uploaded_zip(upload))
+cfg = settings.notebook_config($ndim, data_root, train_x, train_y, test_x, test_y, patch_size,
+                               architecture, epochs, batch_size, learning_rate, normalization,
+                               tile_overlap)
+"""
+
+CHECK_TEXT = """\
+Every image is read and checked: pairing, shapes, channels, value ranges. Fix any problem
+listed before training.
+"""
+
+CHECK = "data_step.check_table(cfg)\n"
+
+SHOW_PAIRS = "data_step.show_pairs(cfg, n=3, interactive=interactive)\n"
+
+FORM_TEXT = """\
+## 4. Parameter form
+
+More settings, filled in from section 2. Change them, then run the next cell, which reads the
+form back (an invalid value is named in the form and the last valid settings are kept).
+"Save YAML" writes a BiaPy-style configuration file.
+"""
+
+FORM = """\
+parameter_form = form.ParameterForm(cfg, yaml_path=f"{result_dir}/{name}.yaml")
+parameter_form.widget
+"""
+
+READ_FORM = "cfg = parameter_form.config()\n"
+
+TRAINING_TEXT = """\
+## 5. Training
+
+The chart is redrawn after every epoch. To stop early, click *Stop after this epoch*
+(`interactive = True`) or interrupt the kernel: training ends after the current epoch and the
+best checkpoint is tested. `resume = True` continues a run from its last checkpoint.
+"""
+
+TRAIN = """\
+result = await training.train(cfg, result_dir, name, run_id, device, interactive, resume)
+"""
+
+QC_TEXT = """\
+## 6. Quality control
+
+PSNR, SSIM and MAE of each test prediction against its target, beside the same metrics for
+the input itself: the network helps where it beats that identity baseline.
+"""
+
+METRICS = "results.metrics_table(result)\n"
+
+PREDICTIONS = "results.show_predictions(result, cfg, n=2, interactive=interactive)\n"
+
+RESULTS_TEXT = """\
+## 7. Results and download
+
+Predictions are in `per_image/`, in the targets' units; `test_metrics.csv` holds the metrics.
+The last cell zips the results folder (and downloads it on Colab).
+"""
+
+TREE = "print(results.results_tree(result))\n"
+
+DOWNLOAD = "archive = results.download_results(result)\n"
+
+REFERENCES = """\
+---
+Built on the ideas of [BiaPy](https://biapy.readthedocs.io) (workflow, configuration and
+results layout), [ZeroCostDL4Mic](https://github.com/HenriquesLab/ZeroCostDL4Mic) (notebook
+structure) and CARE (content-aware restoration).
+"""
+
+CELLS: list[tuple[str, str]] = [
+    ("markdown", TITLE), ("markdown", SETUP), ("code", INSTALL), ("code", ENVIRONMENT),
+    ("code", IMPORTS), ("markdown", PARAMETERS_TEXT), ("parameters", PARAMETERS),
+    ("markdown", DATA_TEXT), ("code", UPLOAD), ("code", PREPARE), ("markdown", CHECK_TEXT),
+    ("code", CHECK), ("code", SHOW_PAIRS), ("markdown", FORM_TEXT), ("code", FORM),
+    ("code", READ_FORM), ("markdown", TRAINING_TEXT), ("code", TRAIN), ("markdown", QC_TEXT),
+    ("code", METRICS), ("code", PREDICTIONS), ("markdown", RESULTS_TEXT), ("code", TREE),
+    ("code", DOWNLOAD), ("markdown", REFERENCES),
+]
+
+
+def notebook_name(ndim: int) -> str:
+    """``i2i_2d.ipynb`` or ``i2i_3d.ipynb``."""
+    return f"i2i_{ndim}d.ipynb"
+
+
+def values(ndim: int) -> dict[str, object]:
+    """What the cell templates are filled with for ``ndim``."""
+    cfg = demo_config("data", ndim)
+    colab = REPO_URL.replace("https://github.com/", "https://colab.research.google.com/github/")
+    return {
+        "ndim": ndim, "kind": KINDS[ndim], "repo": REPO_URL, "ref": REF,
+        "notebook": f"notebooks/{notebook_name(ndim)}",
+        "colab": f"{colab}/blob/{REF}/notebooks/{notebook_name(ndim)}",
+        "patch_size": tuple(cfg.patch_shape), "patch_axes": "(z, y, x)" if ndim == 3 else "(y, x)",
+        "architecture": cfg.model.architecture, "architectures": ", ".join(ARCHITECTURES),
+        "epochs": cfg.train.epochs, "batch_size": cfg.train.batch_size,
+        "learning_rate": cfg.train.lr, "normalization": cfg.data.normalization.type,
+        "normalizations": ", ".join(INPUT_NORMALIZATIONS),
+    }
+
+
+def build(ndim: int) -> nbformat.NotebookNode:
+    """The notebook for ``ndim`` (2 or 3), without outputs, with stable cell ids."""
+    fill = values(ndim)
+    cells = []
+    for i, (kind, template) in enumerate(CELLS):
+        source = Template(template).substitute(fill).rstrip("\n")
+        if kind == "markdown":
+            cell = nbformat.v4.new_markdown_cell(source)
+        else:
+            cell = nbformat.v4.new_code_cell(source)
+            if kind == "parameters":
+                cell.metadata["tags"] = ["parameters"]
+        cell.id = f"cell-{i:02d}"
+        cells.append(cell)
+    return nbformat.v4.new_notebook(cells=cells, metadata={
+        "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
+        "language_info": {"name": "python"},
+        "accelerator": "GPU",
+        "colab": {"provenance": [], "gpuType": "T4"},
+    })
+
+
+def main() -> None:
+    """Write both notebooks beside this script."""
+    for ndim in KINDS:
+        path = FOLDER / notebook_name(ndim)
+        nbformat.write(build(ndim), path)
+        print(path)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,65 @@
+"""Quality control and results of a run."""
+
+import math
+import sys
+import types
+import zipfile
+
+from i2i_nb.experiment import RunResult
+from i2i_nb.notebook.figures import grid_figure
+from i2i_nb.notebook.results import (
+    PREDICTION_COLUMNS,
+    download_results,
+    metrics_table,
+    prediction_rows,
+    results_tree,
+)
+
+
+def test_metrics_table(short_run):
+    _, result = short_run
+    table = metrics_table(result).data
+    assert "test-0000.tif" in table and "test-0001.tif" in table and "<b>mean</b>" in table
+    assert "PSNR (dB) input" in table
+    mean = result.test_mean
+    assert f"{mean['psnr']:.2f}" in table and f"{mean['input_psnr']:.2f}" in table
+    assert "No test results" in metrics_table(RunResult(result.paths)).data
+
+
+def test_prediction_figure(short_run):
+    cfg, result = short_run
+    rows = prediction_rows(result, cfg, n=1)
+    assert [name for name, _ in rows] == ["test-0000.tif"]
+    inputs, prediction, target, error = rows[0][1]
+    assert prediction.shape == target.shape == inputs.shape
+    assert math.isclose(float(error.max()), float(abs(prediction - target).max()))
+    fig = grid_figure(rows, PREDICTION_COLUMNS)
+    assert [ax.get_title().split("\n")[0] for ax in fig.axes] == [
+        "input", "prediction", "target", "|prediction - target|"]
+
+
+def test_results_tree(short_run):
+    _, result = short_run
+    tree = results_tree(result)
+    lines = tree.splitlines()
+    assert lines[0] == f"{result.paths.root.absolute()}/"
+    for name in ("checkpoints/", "per_image/", "test-0000.tif", "test_metrics.csv",
+                 "short_1-checkpoint-best.pth"):
+        assert any(line.strip().startswith(name) for line in lines), name
+    assert "KB)" in tree
+
+
+def test_download_zips_and_calls_colab(short_run, monkeypatch, capsys):
+    _, result = short_run
+    downloaded = []
+    colab = types.ModuleType("google.colab")
+    colab.files = types.SimpleNamespace(download=downloaded.append)
+    if "google" not in sys.modules:
+        monkeypatch.setitem(sys.modules, "google", types.ModuleType("google"))
+    monkeypatch.setitem(sys.modules, "google.colab", colab)
+    archive = download_results(result)
+    assert archive == result.paths.root.with_suffix(".zip")
+    assert downloaded == [str(archive)]
+    names = zipfile.ZipFile(archive).namelist()
+    assert "short/results/short_1/test_metrics.csv" in names
+    assert "results zipped to" in capsys.readouterr().out
