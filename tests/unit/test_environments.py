@@ -1,0 +1,37 @@
+"""pyproject, environment.yml and binder/ declare the same dependencies."""
+
+import re
+import tomllib
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+NOT_PACKAGES = {"python", "pip", "jupyterlab"}  # the environment itself, and Binder's UI
+
+
+def _name(requirement: str) -> str:
+    return re.split(r"[<>=!~ \[;]", requirement.strip(), maxsplit=1)[0].lower()
+
+
+def _pyproject() -> set[str]:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    notebook = project["optional-dependencies"]["notebook"]
+    return {_name(r) for r in project["dependencies"] + notebook}
+
+
+def _conda(path: Path) -> set[str]:
+    names = set()
+    for entry in yaml.safe_load(path.read_text())["dependencies"]:
+        items = entry["pip"] if isinstance(entry, dict) else [entry]
+        names |= {_name(i) for i in items if not i.startswith("-")}
+    return names - NOT_PACKAGES
+
+
+def test_environment_yml_matches_pyproject():
+    assert _conda(ROOT / "environment.yml") == _pyproject()
+
+
+def test_binder_matches_pyproject_and_installs_the_package():
+    assert _conda(ROOT / "binder" / "environment.yml") == _pyproject()
+    assert "pip install --no-deps -e ." in (ROOT / "binder" / "postBuild").read_text()
