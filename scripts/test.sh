@@ -8,3 +8,10 @@ bash scripts/install.sh
 ruff check .
 python -m pytest -q
 python -m pytest -q -p no:cacheprovider --nbval-lax notebooks/i2i_2d.ipynb notebooks/i2i_3d.ipynb
+# The widget tests again with ipywidgets 7.7 (Colab's), laid over the venv's ipywidgets 8.
+widgets7=$(mktemp -d)
+python -m pip install -q --no-deps --target "$widgets7" "ipywidgets==7.7.5" \
+    "widgetsnbextension==3.6.*" "jupyterlab_widgets<3" ipython_genutils
+PYTHONPATH="$widgets7" python -c "import ipywidgets; assert ipywidgets.__version__.startswith('7.')"
+PYTHONPATH="$widgets7" python -m pytest -q -p no:cacheprovider tests/notebook/test_form.py \
+    tests/notebook/test_upload.py tests/notebook/test_data_step.py
