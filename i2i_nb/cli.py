@@ -22,7 +22,7 @@ from i2i_nb.errors import ConfigError, DataError
 from i2i_nb.experiment import report, resolve_device, run
 
 
-def _overrides(items: Sequence[str]) -> dict:
+def parse_overrides(items: Sequence[str]) -> dict:
     """``["TRAIN.EPOCHS=2", ...]`` as a nested dict of YAML-parsed values."""
     nested: dict = {}
     for item in items:
@@ -91,14 +91,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             args = _demo_parser("demo").parse_args(argv[1:])
             data_dir = make_demo_data(args.data_dir / f"{args.ndim}d", args.ndim)
             cfg = demo_config(data_dir, args.ndim)
-            cfg = config_from_dict(_overrides(args.overrides), base=cfg)
+            cfg = config_from_dict(parse_overrides(args.overrides), base=cfg)
             name, config_name = f"demo_{args.ndim}d", f"demo_{args.ndim}d.yaml"
             result_dir, run_id, resume = args.result_dir, 1, False
         else:
             args = _run_parser().parse_args(argv)
             cfg = load_config(args.config)
             if args.overrides:
-                cfg = config_from_dict(_overrides(args.overrides), base=cfg)
+                cfg = config_from_dict(parse_overrides(args.overrides), base=cfg)
             name, config_name = args.name, Path(args.config).name
             result_dir, run_id, resume = args.result_dir, args.run_id, args.resume
         world = world_from_env(os.environ)
