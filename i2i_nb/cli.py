@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 import warnings
 from collections.abc import Sequence
@@ -82,6 +83,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``i2i-nb`` and ``python -m i2i_nb``; returns the exit status."""
     argv = list(sys.argv[1:] if argv is None else argv)
     warnings.simplefilter("default")
+    # A scheduler's SIGTERM stops training like Ctrl-C: checkpoints kept, --resume continues.
+    previous = signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
         if argv[:1] == ["demo-data"]:
             args = _demo_parser("demo-data").parse_args(argv[1:])
@@ -113,6 +116,7 @@ def main(argv: Sequence[str] | None = None) -> int:
               "run again with --resume to continue", file=sys.stderr)
         return 130
     finally:
+        signal.signal(signal.SIGTERM, previous)
         stop()
     if not world.is_main:
         return 0

@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import itertools
 import math
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -84,6 +85,29 @@ def tile_settings(
     return tile, None
 
 
+def predict_with_retry(
+    model: nn.Module, image: np.ndarray, ndim: int, tta: bool, **settings: Any
+) -> np.ndarray:
+    """Predict (with TTA or not); when the device runs out of memory, halve the tile's
+    largest axis and try again, as CSBDeep does, until a tile of one divisor is left."""
+    while True:
+        try:
+            return (predict_tta(model, image, ndim, **settings) if tta
+                    else predict_image(model, image, **settings))
+        except torch.OutOfMemoryError:
+            tile = list(settings["tile_shape"] or image.shape[:-1])
+            axis = int(np.argmax(tile))
+            divisor = model.divisor[axis]
+            if tile[axis] <= divisor:
+                raise
+            tile[axis] = max(divisor, tile[axis] // 2 // divisor * divisor)
+            warnings.warn(f"out of memory on {settings['device']}: retrying with tiles of "
+                          f"{tuple(tile)} (set DATA.TEST.TILE_SHAPE to choose)", stacklevel=2)
+            settings = {**settings, "tile_shape": tuple(tile)}
+            if torch.cuda.is_available():
+                torch.cuda.empty_cache()
+
+
 def predict_tta(
     model: nn.Module, image: np.ndarray, ndim: int, **kwargs: Any
 ) -> np.ndarray:
@@ -143,8 +167,7 @@ def predict_pairs(
         normalised = normalize_like(raw, meta["input_normalization"])
         settings = {"tile_shape": tile, "overlap": overlap, "batch_size": tiles_per_batch,
                     "device": device, "amp": amp}
-        prediction = (predict_tta(model, normalised, ndim, **settings) if tta
-                      else predict_image(model, normalised, **settings))
+        prediction = predict_with_retry(model, normalised, ndim, tta, **settings)
         prediction = scaler.inverse(prediction)
         write_image(out_dir / path.name, cast_output(prediction, output_dtype), ndim)
         row: dict[str, Any] = {"file": path.name, "pair": index}

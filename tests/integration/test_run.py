@@ -232,3 +232,28 @@ def test_tta_matches_plain_prediction_for_an_equivariant_model(dataset_2d, tmp_p
     image = np.random.default_rng(0).random((20, 28, 1), np.float32)
     plain = predict_image(model.eval(), image, None)
     np.testing.assert_allclose(predict_tta(model, image, 2, tile_shape=None), plain, atol=1e-6)
+
+
+def test_out_of_memory_retries_with_smaller_tiles():
+    from i2i_nb.inference import predict_with_retry
+    from i2i_nb.models import build_model
+
+    model = build_model("unet", 2, 1, 1, feature_maps=(4, 8)).eval()
+    forward, seen = model.forward, []
+
+    def limited(x):  # a device that cannot hold a tile larger than 32x32
+        seen.append(tuple(x.shape[2:]))
+        if x.shape[2] * x.shape[3] > 32 * 32:
+            raise torch.OutOfMemoryError("CUDA out of memory (simulated)")
+        return forward(x)
+
+    model.forward = limited
+    image = np.random.default_rng(0).random((100, 90, 1), np.float32)
+    with pytest.warns(UserWarning, match="retrying with tiles of"):
+        out = predict_with_retry(model, image, 2, False, tile_shape=(128, 128), overlap=None,
+                                 batch_size=1, device="cpu")
+    assert out.shape == (100, 90, 1) and max(h * w for h, w in seen[-3:]) <= 32 * 32
+    model.forward = forward
+    whole = predict_with_retry(model, image, 2, False, tile_shape=None, overlap=None,
+                               batch_size=1, device="cpu")
+    assert np.abs(out - whole).max() < 0.05 * whole.std()

@@ -74,8 +74,9 @@ def check_interrupted_then_resume(tmp_path: Path, args: list[str]) -> None:
     assert all(r["loss"] and r["val_loss"] for r in rows)
 
 
-def test_sigint_keeps_checkpoints_and_resume_finishes(job, tmp_path):
-    code, stderr = interrupt(job, tmp_path, signal.SIGINT)
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_sigint_keeps_checkpoints_and_resume_finishes(job, tmp_path, sig):
+    code, stderr = interrupt(job, tmp_path, sig)
     assert code == 130, stderr
     assert "interrupted" in stderr and "--resume" in stderr
     assert "Traceback" not in stderr
