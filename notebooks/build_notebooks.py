@@ -61,7 +61,7 @@ environment = setup_environment("$repo", "$ref")
 """
 
 IMPORTS = """\
-from i2i_nb.notebook import data_step, form, results, settings, training
+from i2i_nb.notebook import data_step, form, predict_step, results, settings, training
 """
 
 PARAMETERS_TEXT = """\
@@ -100,6 +100,11 @@ run_id = 1
 device = ""  # "" (a GPU when there is one), "cpu", "cuda:0"...
 resume = False  # continue training this run from its last checkpoint
 interactive = False  # Stop button and z-sliders: True in a live notebook
+
+# Predict your own images (section 8)
+predict_images = ""  # a folder of TIFFs or one TIFF (e.g. on Drive); empty: the test inputs
+predict_checkpoint = ""  # a .pth file (e.g. on Drive); empty: this run's best checkpoint
+test_time_augmentation = False  # mean over flips and rotations (8 in 2D, 16 in 3D)
 """
 
 DATA_TEXT = """\
@@ -188,6 +193,24 @@ TREE = "print(results.results_tree(result))\n"
 
 DOWNLOAD = "archive = results.download_results(result)\n"
 
+OWN_TEXT = """\
+## 8. Predict your own images
+
+New acquisitions, without targets: set `predict_images` to a folder (or one file) of TIFFs
+and `predict_checkpoint` to a checkpoint (this session's best when empty; any `.pth` this
+tool wrote, e.g. from Drive, is enough on its own). Predictions go to
+`<result_dir>/<name>_predictions/` and are zipped for download.
+"""
+
+OWN = """\
+own = predict_step.predict_own(predict_images, predict_checkpoint, result, cfg, result_dir, name,
+                               run_id, device, test_time_augmentation)
+"""
+
+OWN_SHOW = "predict_step.show_own(own, predict_images, cfg, n=3, interactive=interactive)\n"
+
+OWN_DOWNLOAD = "own_archive = results.download_results(own)\n"
+
 REFERENCES = """\
 ---
 Built on the ideas of [BiaPy](https://biapy.readthedocs.io) (workflow, configuration and
@@ -202,7 +225,8 @@ CELLS: list[tuple[str, str]] = [
     ("code", CHECK), ("code", SHOW_PAIRS), ("markdown", FORM_TEXT), ("code", FORM),
     ("code", READ_FORM), ("markdown", TRAINING_TEXT), ("code", TRAIN), ("markdown", QC_TEXT),
     ("code", METRICS), ("code", PREDICTIONS), ("markdown", RESULTS_TEXT), ("code", TREE),
-    ("code", DOWNLOAD), ("markdown", REFERENCES),
+    ("code", DOWNLOAD), ("markdown", OWN_TEXT), ("code", OWN), ("code", OWN_SHOW),
+    ("code", OWN_DOWNLOAD), ("markdown", REFERENCES),
 ]
 
 

@@ -60,6 +60,10 @@ def test_2d_defaults_beat_the_identity_baseline(tmp_path, kernel_name):
     assert "All image pairs" in _cell_outputs(executed, "data_step.check_table")[0].data[
         "text/html"]
     assert (tmp_path / "i2i_results" / "i2i_2d.zip").is_file()
+    own = tmp_path / "i2i_results" / "i2i_2d_predictions" / "results" / "i2i_2d_predictions_1"
+    assert sorted(p.name for p in (own / "per_image").glob("*.tif")) == sorted(
+        p.name for p in (tmp_path / "i2i_data_2d" / "test" / "x").glob("*.tif"))
+    assert not (own / "test_metrics.csv").exists()  # no targets, no metrics
 
 
 def test_3d_on_a_data_folder(tmp_path, kernel_name):
@@ -69,3 +73,5 @@ def test_3d_on_a_data_folder(tmp_path, kernel_name):
     run_dir = tmp_path / "out" / "vol" / "results" / "vol_2"
     _metrics(run_dir, (data / "test" / "x").glob("*.tif"))
     assert (tmp_path / "out" / "vol" / "checkpoints" / "vol_2-checkpoint-best.pth").is_file()
+    own = tmp_path / "out" / "vol_predictions" / "results" / "vol_predictions_2" / "per_image"
+    assert len(list(own.glob("*.tif"))) == 2
