@@ -3,7 +3,8 @@
 Usage::
 
     python bench/quality.py [--quick] [--only TASK[,TASK...]] [--epochs N] [--out DIR]
-                            [--set KEY=VALUE ...] [--width auto|bench|default] [--json FILE]
+                            [--set KEY=VALUE ...] [--width auto|bench|default] [--threads N]
+                            [--json FILE]
                             [--careamics [--careamics-venv DIR]]
     python bench/quality.py --table FILE.json [...]
 
@@ -308,6 +309,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="override a config key, e.g. --set MODEL.RESIDUAL=True")
     parser.add_argument("--width", choices=("auto", "bench", "default"), default="auto",
                         help="U-Net filters: auto = default on CUDA, 16-128 on the CPU")
+    parser.add_argument("--threads", type=int, default=0,
+                        help="torch intra-op threads (0: torch's default; 1 is far faster "
+                        "on a machine that other jobs keep busy)")
     parser.add_argument("--json", default="", help="also write the results as JSON here")
     parser.add_argument("--table", nargs="+", default=[], metavar="JSON",
                         help="only print the table of results saved by earlier --json runs")
@@ -330,6 +334,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.epochs:
         budget = Budget(args.epochs, budget.patches_per_epoch, budget.batch)
     overrides = parse_overrides(args.set)
+    if args.threads > 0:
+        torch.set_num_threads(args.threads)
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     print(f"device {device}, threads {torch.get_num_threads()}, epochs {budget.epochs}, "
           f"patches/epoch {budget.patches_per_epoch}, batch {budget.batch}, width {args.width}"

