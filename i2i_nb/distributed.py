@@ -52,9 +52,13 @@ def start(world: World, device: torch.device, timeout_s: float = 600.0) -> None:
 
 
 def stop() -> None:
-    """Leave the process group, if one was joined."""
+    """Leave the process group, if one was joined, once every rank is done with it (a
+    rank that leaves early can abort a peer still finishing its last collective)."""
     if dist.is_initialized():
-        dist.destroy_process_group()
+        try:
+            dist.barrier()
+        finally:
+            dist.destroy_process_group()
 
 
 def reduce_sums(values: Sequence[float], world: World, device: torch.device) -> list[float]:
