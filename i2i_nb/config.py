@@ -31,6 +31,7 @@ LOSSES = ("mae", "mse", "ssim")
 OPTIMIZERS = ("adamw", "adam", "sgd")
 SCHEDULERS = ("warmupcosine", "onecycle", "reduceonplateau", "none", "")
 OUTPUT_DTYPES = ("float32", "uint16", "uint8", "target")
+ON_DISK = ("auto", "always", "never")
 
 
 @dataclass
@@ -86,11 +87,13 @@ class NormalizationConfig:
 
 @dataclass
 class TrainDataConfig:
-    """``DATA.TRAIN``."""
+    """``DATA.TRAIN``. ``IN_MEMORY: False`` leaves images on disk (memory-mapped, read by
+    patch); ``FOREGROUND_SAMPLING`` is the share of patches drawn to hold foreground."""
 
     path: str = "dataset/train/x"
     gt_path: str = "dataset/train/y"
     in_memory: bool = True
+    foreground_sampling: float = 0.9
 
 
 @dataclass
@@ -196,13 +199,19 @@ class TrainConfig:
 
 @dataclass
 class TestConfig:
-    """``TEST``; ``FULL_IMG`` predicts each image in one piece instead of tiles."""
+    """``TEST``; ``FULL_IMG`` predicts each image in one piece instead of tiles.
+
+    ``ON_DISK``: ``auto`` predicts an image from disk to disk (memory-mapped input and
+    output, never held whole) when it would not fit in half the available memory;
+    ``always`` or ``never`` force the choice.
+    """
 
     enable: bool = True
     full_img: bool = False
     augmentation: bool = False
     tiles_per_batch: int = 4
     output_dtype: str = "float32"
+    on_disk: str = "auto"
 
 
 @dataclass
@@ -399,6 +408,8 @@ def validate(cfg: Config) -> None:
     _check(0 <= norm.perc_clip.lower_perc < norm.perc_clip.upper_perc <= 100,
            "DATA.NORMALIZATION.PERC_CLIP", "need 0 <= LOWER_PERC < UPPER_PERC <= 100")
     _check(0 <= cfg.data.val.split_train < 1, "DATA.VAL.SPLIT_TRAIN", "must be in [0, 1)")
+    _check(0 <= cfg.data.train.foreground_sampling <= 1, "DATA.TRAIN.FOREGROUND_SAMPLING",
+           "must be in [0, 1]")
     for key, values in (("DATA.TEST.PADDING", cfg.data.test.padding),
                         ("DATA.TEST.OVERLAP", cfg.data.test.overlap),
                         ("DATA.TEST.TILE_SHAPE", cfg.data.test.tile_shape)):
@@ -427,3 +438,4 @@ def validate(cfg: Config) -> None:
     _check_choice(train.lr_scheduler.name, SCHEDULERS, "TRAIN.LR_SCHEDULER.NAME")
     _check(cfg.test.tiles_per_batch >= 1, "TEST.TILES_PER_BATCH", "must be at least 1")
     _check_choice(cfg.test.output_dtype, OUTPUT_DTYPES, "TEST.OUTPUT_DTYPE")
+    _check_choice(cfg.test.on_disk, ON_DISK, "TEST.ON_DISK")

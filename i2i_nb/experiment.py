@@ -26,14 +26,15 @@ from i2i_nb.charts import plot_history
 from i2i_nb.checkpoint import load_checkpoint, model_from_checkpoint
 from i2i_nb.config import Config, save_config, to_plain
 from i2i_nb.data.io import write_image
+from i2i_nb.data.normalize import MAX_SAMPLES, DatasetScaler
 from i2i_nb.data.normalize import TARGET_METHODS as DATASET_METHODS
-from i2i_nb.data.normalize import DatasetScaler
 from i2i_nb.data.pairs import Pair, check_pairs, find_pairs, load_pairs
 from i2i_nb.data.patches import Augment, FixedPatchDataset, PatchDataset
 from i2i_nb.distributed import SINGLE, World, barrier, gather
 from i2i_nb.errors import ConfigError, DataError
 from i2i_nb.inference import (
     input_normalization,
+    input_transform,
     mean_row,
     normalize_like,
     predict_pairs,
@@ -193,10 +194,14 @@ def _input_spec(loaded: list[tuple[np.ndarray, np.ndarray]], cfg: Config) -> dic
                                norm.perc_clip.enable, scaler)
 
 
-def _prepare(loaded: list[tuple[np.ndarray, np.ndarray]], spec: dict, scaler: DatasetScaler
-             ) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Normalise loaded pairs: inputs as ``spec`` says, targets with ``scaler``."""
-    return [(normalize_like(x, spec), scaler.forward(y)) for x, y in loaded]
+def _normalised(loaded: list[tuple[np.ndarray, np.ndarray]], spec: dict,
+                scaler: DatasetScaler, in_memory: bool
+                ) -> tuple[list[tuple[np.ndarray, np.ndarray]], list[tuple[Any, Any]] | None]:
+    """Pairs for the patch datasets: normalised in memory (no transforms), or left on disk
+    with each pair's normalisation applied to every crop."""
+    if in_memory:
+        return [(normalize_like(x, spec), scaler.forward(y)) for x, y in loaded], None
+    return loaded, [(input_transform(x, spec, MAX_SAMPLES), scaler.affine) for x, _ in loaded]
 
 
 def _save_aug_samples(dataset: PatchDataset, folder: Path, ndim: int, count: int = 4) -> None:
@@ -225,13 +230,16 @@ def train_phase(cfg: Config, paths: RunPaths, device: torch.device, resume: bool
         train_pairs, val_pairs = _split(pairs, d.val.split_train, cfg.system.seed)
     else:
         train_pairs, val_pairs = pairs, _find(d.val.path, d.val.gt_path, cfg)[0]
-    loaded = load_pairs(train_pairs, cfg.ndim, *_axes(cfg))
+    in_memory = d.train.in_memory
+    loaded = load_pairs(train_pairs, cfg.ndim, *_axes(cfg), in_memory=in_memory)
     target_dtype = str(loaded[0][1].dtype)
     spec = _input_spec(loaded, cfg)
     scaler = _fit_scaler([y for _, y in loaded], d.normalization.target.type.lower(), cfg)
-    train_data = _prepare(loaded, spec, scaler)
+    train_data, train_transforms = _normalised(loaded, spec, scaler, in_memory)
     del loaded
-    val_data = _prepare(load_pairs(val_pairs, cfg.ndim, *_axes(cfg)), spec, scaler)
+    val_data, val_transforms = _normalised(
+        load_pairs(val_pairs, cfg.ndim, *_axes(cfg), in_memory=in_memory), spec, scaler,
+        in_memory)
     in_ch, out_ch = train_data[0][0].shape[-1], train_data[0][1].shape[-1]
     if len(d.patch_size) == cfg.ndim + 1 and d.patch_size[-1] != in_ch:
         print(f"note: DATA.PATCH_SIZE gives {d.patch_size[-1]} channel(s); the data has {in_ch}")
@@ -251,12 +259,14 @@ def train_phase(cfg: Config, paths: RunPaths, device: torch.device, resume: bool
     flips = cfg.augmentor.vflip or cfg.augmentor.hflip
     augment = Augment(flips=flips, zflip=cfg.augmentor.zflip, rot90=cfg.augmentor.rot90,
                       prob=cfg.augmentor.da_prob) if cfg.augmentor.enable else None
-    train_set = PatchDataset(train_data, patch, per_epoch, augment, cfg.system.seed)
+    train_set = PatchDataset(train_data, patch, per_epoch, augment, cfg.system.seed,
+                             train_transforms, d.train.foreground_sampling)
     val_set = None
     if val_data:
         val_voxels = sum(int(np.prod(x.shape[:-1])) for x, _ in val_data)
         per_image = min(16, max(1, math.ceil(val_voxels / len(val_data) / math.prod(patch))))
-        val_set = FixedPatchDataset(val_data, patch, per_image, cfg.system.seed + 1)
+        val_set = FixedPatchDataset(val_data, patch, per_image, cfg.system.seed + 1,
+                                    val_transforms)
     if not resume and world.is_main:
         _save_aug_samples(train_set, paths.sub("aug"), cfg.ndim)
 
@@ -269,7 +279,12 @@ def train_phase(cfg: Config, paths: RunPaths, device: torch.device, resume: bool
     }
     print(f"Training {meta['architecture']} ({cfg.problem.ndim}, {in_ch} -> {out_ch} channels) "
           f"on {len(train_data)} image(s), validating on {len(val_data)}; "
-          f"{per_epoch} patches of {patch} per epoch, device {device}")
+          f"{per_epoch} patches of {patch} per epoch, device {device}"
+          + ("" if in_memory else "; images read from disk by patch (DATA.TRAIN.IN_MEMORY)"))
+    if d.train.foreground_sampling > 0:
+        print(f"Foreground covers {train_set.foreground_share:.0%} of the training area; "
+              f"{d.train.foreground_sampling:.0%} of patches are drawn to hold some "
+              "(DATA.TRAIN.FOREGROUND_SAMPLING)")
     outputs = TrainOutputs(paths.checkpoint("best"), paths.checkpoint("last"),
                            paths.sub("train_logs") / f"{paths.prefix}_log.csv",
                            paths.sub("tensorboard"))
@@ -329,7 +344,7 @@ def test_phase(cfg: Config, paths: RunPaths, device: torch.device, pairs: list[P
     rows = predict_pairs(model, meta, [pairs[i] for i in mine], paths.sub("per_image"), tile,
                          overlap, cfg.test.tiles_per_batch, device,
                          cfg.test.output_dtype.lower(), cfg.train.amp, _axes(cfg),
-                         cfg.test.augmentation)
+                         cfg.test.augmentation, cfg.test.on_disk.lower())
     by_pair: dict[int, list] = {}
     for row in rows:
         by_pair.setdefault(mine[row.pop("pair")], []).append(row)

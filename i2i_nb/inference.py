@@ -9,6 +9,7 @@ They are saved as float32 by default, or clipped and rounded to ``uint16``,
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import itertools
 import math
@@ -22,11 +23,12 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from i2i_nb.data.io import read_image, write_image
-from i2i_nb.data.normalize import DatasetScaler, normalize_input
+from i2i_nb.data.io import disk_array, image_on_disk, read_image, slab_ranges, write_image
+from i2i_nb.data.normalize import MAX_SAMPLES, ChannelAffine, DatasetScaler, input_affine
 from i2i_nb.data.pairs import Pair
-from i2i_nb.metrics import data_range, image_metrics
+from i2i_nb.metrics import data_range, image_metrics, streamed_metrics
 from i2i_nb.predict import predict_image
+from i2i_nb.resources import available_memory
 
 METRIC_FIELDS = ("file", "psnr", "ssim", "mae", "input_psnr", "input_ssim", "input_mae",
                  "data_range")
@@ -43,15 +45,26 @@ def input_normalization(kind: str, p_low: float, p_high: float, clip: bool,
             "dataset": dataset.to_dict() if dataset is not None else None}
 
 
+def input_transform(image: np.ndarray, spec: dict[str, Any], take: int | None = None
+                    ) -> ChannelAffine:
+    """The normalisation of one input image described by :func:`input_normalization`.
+
+    Per-image statistics come from all of the image's values, or from ``take`` positions
+    (an image left on disk); the result applies to the image or any crop of it.
+    """
+    clip = (spec["p_low"], spec["p_high"]) if spec["clip"] else None
+    if spec["dataset"] is None:
+        return input_affine(image, spec["type"], spec["p_low"], spec["p_high"], clip, take)
+    dataset = DatasetScaler.from_dict(spec["dataset"]).affine
+    if clip is None:
+        return dataset
+    bounds = input_affine(image, "none", clip=clip, take=take)
+    return ChannelAffine(dataset.offset, dataset.scale, bounds.low, bounds.high)
+
+
 def normalize_like(image: np.ndarray, spec: dict[str, Any]) -> np.ndarray:
     """Normalise one input image as described by :func:`input_normalization`."""
-    if spec["clip"]:
-        low, high = np.percentile(image, [spec["p_low"], spec["p_high"]], axis=tuple(
-            range(image.ndim - 1)), keepdims=True)
-        image = np.clip(image, low[0], high[0]).astype(image.dtype, copy=False)
-    if spec["dataset"] is not None:
-        return DatasetScaler.from_dict(spec["dataset"]).forward(image)
-    return normalize_input(image, spec["type"], spec["p_low"], spec["p_high"])
+    return input_transform(image, spec)(image)
 
 
 def cast_output(prediction: np.ndarray, dtype_name: str) -> np.ndarray:
@@ -111,27 +124,72 @@ def predict_with_retry(
                 torch.cuda.empty_cache()
 
 
+def _oriented(array: np.ndarray, ndim: int, zflip: bool, turns: int, xflip: bool
+              ) -> np.ndarray:
+    """A flipped and rotated view of a channel-last array (no copy)."""
+    view = np.flip(array, 0) if zflip else array
+    view = np.rot90(view, turns, axes=(ndim - 2, ndim - 1))
+    return np.flip(view, ndim - 1) if xflip else view
+
+
 def predict_tta(
-    model: nn.Module, image: np.ndarray, ndim: int, **kwargs: Any
+    model: nn.Module, image: np.ndarray, ndim: int, out: np.ndarray | None = None,
+    scratch: np.ndarray | None = None, **kwargs: Any
 ) -> np.ndarray:
     """Mean prediction over flips and 90-degree rotations (8 in 2D, 16 in 3D, as BiaPy).
 
-    ``kwargs`` are passed to :func:`~i2i_nb.predict.predict_image`.
+    Each variant is predicted from a flipped/rotated view of ``image`` straight into the
+    same view of ``scratch``, so it lands in the image's own orientation, and is added to
+    ``out``.  Both may be memory maps (default: arrays in memory).  ``kwargs`` are passed
+    to :func:`~i2i_nb.predict.predict_image`.
     """
-    yx = (ndim - 2, ndim - 1)
-    zflips = (False, True) if ndim == 3 else (False,)
-    total = None
-    variants = list(itertools.product(zflips, range(4), (False, True)))
-    for zflip, turns, xflip in variants:
-        view = np.flip(image, 0) if zflip else image
-        view = np.rot90(view, turns, axes=yx)
-        view = np.flip(view, ndim - 1) if xflip else view
-        pred = predict_image(model, np.ascontiguousarray(view), **kwargs)
-        pred = np.flip(pred, ndim - 1) if xflip else pred
-        pred = np.rot90(pred, -turns, axes=yx)
-        pred = np.flip(pred, 0) if zflip else pred
-        total = pred.copy() if total is None else total + pred
-    return total / len(variants)
+    variants = list(itertools.product((False, True) if ndim == 3 else (False,), range(4),
+                                      (False, True)))
+    out = predict_image(model, image, out=out, **kwargs)
+    scratch = np.empty_like(out) if scratch is None else scratch
+    for variant in variants[1:]:
+        predict_image(model, _oriented(image, ndim, *variant),
+                      out=_oriented(scratch, ndim, *variant), **kwargs)
+        out += scratch
+    out /= len(variants)
+    return out
+
+
+def _bytes_in_memory(raw: np.ndarray, out_channels: int, scored: bool, tta: bool) -> int:
+    """Memory the in-memory path needs for one image: normalised input, prediction (and the
+    TTA scratch), and with a target its float32 copy plus the float64 arrays of SSIM."""
+    per_voxel = 8 * raw.shape[-1] + 4 * out_channels * (2 if tta else 1)
+    per_voxel += 136 * out_channels if scored else 0
+    return math.prod(raw.shape[:-1]) * per_voxel
+
+
+def _predict_on_disk(
+    model: nn.Module, raw: np.ndarray, meta: dict[str, Any], dest: Path, settings: dict,
+    tta: bool, output_dtype: str, target: np.ndarray | None,
+) -> dict[str, float]:
+    """Predict an image too large for memory: each tile normalised as it is read from the
+    memory-mapped input, the prediction accumulated in a memory-mapped output file (the
+    TTA scratch and an integer output's float32 copy in temporary files beside it), then
+    mapped back to target units and scored block by block."""
+    ndim = meta["ndim"]
+    scaler = DatasetScaler.from_dict(meta["target_scaler"])
+    shape = (*raw.shape[:-1], meta["out_channels"])
+    transform = input_transform(raw, meta["input_normalization"], MAX_SAMPLES)
+    with contextlib.ExitStack() as stack:
+        if output_dtype == "float32":
+            pred = stack.enter_context(image_on_disk(dest, shape, np.float32, ndim))
+        else:
+            pred = disk_array(shape, np.float32, dest.parent)
+        extra = {"scratch": disk_array(shape, np.float32, dest.parent)} if tta else {}
+        predict_with_retry(model, raw, ndim, tta, out=pred, transform=transform, **extra,
+                           **settings)
+        for block in slab_ranges(pred):
+            scaler.inverse(pred[block])
+        if output_dtype != "float32":
+            with image_on_disk(dest, shape, output_dtype, ndim) as final:
+                for block in slab_ranges(pred):
+                    final[block] = cast_output(pred[block], output_dtype)
+        return streamed_metrics(pred, target) if target is not None else {}
 
 
 def predict_pairs(
@@ -147,11 +205,15 @@ def predict_pairs(
     amp: bool = False,
     axes: tuple[str | None, str | None] = (None, None),
     tta: bool = False,
+    on_disk: str = "auto",
 ) -> list[dict[str, Any]]:
     """Predict every input of ``pairs`` into ``out_dir/<input name>`` and score it.
 
     With ``tta`` each prediction is the mean over flips and rotations
-    (:func:`predict_tta`).
+    (:func:`predict_tta`). Images are read as memory maps; one whose prediction would
+    not fit in half the available memory (``on_disk`` ``"auto"``; ``"always"``,
+    ``"never"``) is predicted from disk to disk, never held whole, and scored without
+    SSIM (NaN), which needs whole neighbourhoods.
 
     Returns one row per input (``pair``: the index of its pair) with PSNR, SSIM and MAE
     of the prediction and of the input itself (the identity baseline) against the
@@ -163,23 +225,33 @@ def predict_pairs(
     if output_dtype == "target":
         output_dtype = meta["target_dtype"]
     model.eval()
+    out_dir.mkdir(parents=True, exist_ok=True)
     rows = []
     inputs = [(i, path, pair.target) for i, pair in enumerate(pairs) for path in pair.inputs]
+    settings = {"tile_shape": tile, "overlap": overlap, "batch_size": tiles_per_batch,
+                "device": device, "amp": amp}
     for index, path, target_path in tqdm(inputs, desc="Predicting", unit="image"):
-        raw = read_image(path, ndim, axes[0])
-        normalised = normalize_like(raw, meta["input_normalization"])
-        settings = {"tile_shape": tile, "overlap": overlap, "batch_size": tiles_per_batch,
-                    "device": device, "amp": amp}
-        prediction = predict_with_retry(model, normalised, ndim, tta, **settings)
-        prediction = scaler.inverse(prediction)
-        write_image(out_dir / path.name, cast_output(prediction, output_dtype), ndim)
+        raw = read_image(path, ndim, axes[0], memmap=True)
+        target = read_image(target_path, ndim, axes[1], memmap=True) if target_path else None
         row: dict[str, Any] = {"file": path.name, "pair": index}
-        if target_path is not None:
-            target = read_image(target_path, ndim, axes[1]).astype(np.float32)
-            rng = data_range(target)
-            row.update(image_metrics(prediction, target, ndim), data_range=rng)
+        large = on_disk == "always" or on_disk == "auto" and _bytes_in_memory(
+            raw, meta["out_channels"], target is not None, tta) > available_memory() // 2
+        if large:
+            row.update(_predict_on_disk(model, raw, meta, out_dir / path.name, settings, tta,
+                                        output_dtype, target))
+        else:
+            normalised = normalize_like(raw, meta["input_normalization"])
+            prediction = predict_with_retry(model, normalised, ndim, tta, **settings)
+            prediction = scaler.inverse(prediction)
+            write_image(out_dir / path.name, cast_output(prediction, output_dtype), ndim)
+            if target is not None:
+                target = np.asarray(target, dtype=np.float32)
+                row.update(image_metrics(prediction, target, ndim))
+        if target is not None:
+            row["data_range"] = data_range(target)
             if raw.shape == target.shape:
-                identity = image_metrics(raw.astype(np.float32), target, ndim)
+                identity = (streamed_metrics(raw, target) if large else
+                            image_metrics(np.asarray(raw, dtype=np.float32), target, ndim))
                 row.update({f"input_{k}": v for k, v in identity.items()})
         rows.append(row)
     return rows

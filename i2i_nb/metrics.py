@@ -13,9 +13,10 @@ def _pair(pred: np.ndarray, gt: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def data_range(gt: np.ndarray) -> float:
-    """BiaPy 3.7.1's data range ``max(gt) - min(0, min(gt))``; 1.0 when that is 0."""
-    gt = np.asarray(gt, dtype=np.float64)
-    rng = float(gt.max() - min(0.0, gt.min()))
+    """BiaPy 3.7.1's data range ``max(gt) - min(0, min(gt))``; 1.0 when that is 0.
+
+    No copy of ``gt`` is made (it may be a memory map)."""
+    rng = float(np.max(gt)) - min(0.0, float(np.min(gt)))
     return rng if rng > 0 else 1.0
 
 
@@ -58,3 +59,24 @@ def image_metrics(pred: np.ndarray, gt: np.ndarray, ndim: int) -> dict[str, floa
     rng = data_range(gt)
     return {"psnr": psnr(pred, gt, rng), "ssim": ssim(pred, gt, ndim, rng), "mae": mae(pred, gt)}
 
+
+
+def streamed_metrics(pred: np.ndarray, gt: np.ndarray, max_bytes: int = 64 << 20
+                     ) -> dict[str, float]:
+    """PSNR and MAE (BiaPy's data range) of arrays too large for memory, read in blocks
+    along the first axis; SSIM, which needs whole neighbourhoods, is NaN."""
+    if pred.shape != gt.shape:
+        raise ValueError(f"prediction {pred.shape} and ground truth {gt.shape} differ in shape")
+    step = max(1, max_bytes // max(1, 8 * gt[:1].size))
+    low, high, squared, absolute = np.inf, -np.inf, 0.0, 0.0
+    for start in range(0, gt.shape[0], step):
+        g = np.asarray(gt[start:start + step], dtype=np.float64)
+        diff = np.asarray(pred[start:start + step], dtype=np.float64) - g
+        low, high = min(low, float(g.min())), max(high, float(g.max()))
+        squared += float(np.sum(diff * diff))
+        absolute += float(np.sum(np.abs(diff)))
+    rng = high - min(0.0, low)
+    rng = rng if rng > 0 else 1.0
+    mse = squared / gt.size
+    return {"psnr": float("inf") if mse == 0 else float(10 * np.log10(rng**2 / mse)),
+            "ssim": float("nan"), "mae": absolute / gt.size}

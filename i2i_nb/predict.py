@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass
 from itertools import product
@@ -176,6 +176,7 @@ def predict_image(
     amp: bool = False,
     out: np.ndarray | None = None,
     progress: bool = False,
+    transform: Callable[[np.ndarray], np.ndarray] | None = None,
 ) -> np.ndarray:
     """Predict a whole image tile by tile, blending overlapping tiles smoothly.
 
@@ -185,7 +186,8 @@ def predict_image(
         Network with ``ndim``, ``divisor`` and ``halo``, already on ``device`` and in eval
         mode (the mode is not changed; a warning is issued in training mode).
     image : np.ndarray
-        Normalised channel-last image ``(*spatial, C_in)`` (array or memmap).
+        Normalised channel-last image ``(*spatial, C_in)`` (array or memmap), or a raw one
+        with ``transform``.
     tile_shape : sequence of int or None
         Tile size per spatial axis (rounded up to the divisor); ``None``: one tile.
     overlap : sequence of int or None
@@ -202,6 +204,9 @@ def predict_image(
         of the output is ever held.
     progress : bool
         Show a progress bar over tiles.
+    transform : callable, optional
+        Applied to each channel-last tile read from ``image`` (e.g. the normalisation of a
+        raw memory-mapped image, which is then never held whole).
 
     Returns
     -------
@@ -232,7 +237,8 @@ def predict_image(
         for first in range(0, len(tiles), batch_size):
             batch = tiles[first:first + batch_size]
             for k, tile in enumerate(batch):
-                buffer[k] = np.moveaxis(_gather(image, tile), -1, 0)
+                view = _gather(image, tile)
+                buffer[k] = np.moveaxis(view if transform is None else transform(view), -1, 0)
             y = model(x[:len(batch)].to(device, non_blocking=True))
             if y.shape[2:] != x.shape[2:]:
                 raise ValueError(f"model changed the tile size {x.shape[2:]} -> {y.shape[2:]}")

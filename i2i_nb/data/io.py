@@ -3,9 +3,12 @@
 In memory an image is ``(y, x, c)`` in 2D and ``(z, y, x, c)`` in 3D, in the file's own dtype.
 """
 
+import contextlib
 import logging
 import os
+import tempfile
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -47,7 +50,20 @@ class _ErrorRecords(logging.Handler):
         self.messages.append(record.getMessage())
 
 
-def _read_tiff(path: Path) -> tuple[np.ndarray, str]:
+def _read_series(path: Path, series: tifffile.TiffPageSeries, memmap: bool) -> np.ndarray:
+    """The series' data in memory, or left on disk: a memory map of the file when the data
+    are stored contiguous and uncompressed, else decoded into an unlinked temporary file."""
+    if not memmap:
+        return series.asarray()
+    if series.dataoffset is not None:
+        return tifffile.memmap(path, series=0, mode="r")
+    out = disk_array(series.shape, series.dtype)
+    series.asarray(out=out)
+    out.flags.writeable = False
+    return out
+
+
+def _read_tiff(path: Path, memmap: bool = False) -> tuple[np.ndarray, str]:
     """Read the first series of a TIFF; return the array and the axes tifffile found."""
     log = logging.getLogger("tifffile")
     errors = _ErrorRecords()
@@ -57,7 +73,7 @@ def _read_tiff(path: Path) -> tuple[np.ndarray, str]:
             if not tif.series:
                 raise DataError(f"{path}: the TIFF file holds no image")
             series = tif.series[0]
-            array, file_axes = series.asarray(), series.axes
+            array, file_axes = _read_series(path, series, memmap), series.axes
     except DataError:
         raise
     except (OSError, ValueError, EOFError, IndexError, KeyError, TypeError) as exc:
@@ -127,7 +143,8 @@ def _guess_axes(path: Path, array: np.ndarray, ndim: int, file_axes: str) -> str
     raise DataError(f"{path}: {found}; an array with {nd} dimensions is not supported ({hint})")
 
 
-def read_image(path: Path, ndim: int, axes: str | None = None) -> np.ndarray:
+def read_image(path: Path, ndim: int, axes: str | None = None, memmap: bool = False
+               ) -> np.ndarray:
     """Read a TIFF image as a channel-last array in its original dtype.
 
     Parameters
@@ -141,6 +158,11 @@ def read_image(path: Path, ndim: int, axes: str | None = None) -> np.ndarray:
         taken from the file's ImageJ/OME/tifffile metadata when that names only Z, Y, X, C
         axes, otherwise guessed from the shape: ``(y, x[, c])`` or ``(z, y, x[, c])`` with at
         most 16 channels.
+    memmap : bool
+        Leave the data on disk: a read-only memory map of the file when its data are stored
+        uncompressed and contiguous (the usual for large ImageJ/tifffile stacks), otherwise
+        decoded into a temporary file that is deleted with the array.  Slices read only
+        what they cover.
 
     Returns
     -------
@@ -153,7 +175,7 @@ def read_image(path: Path, ndim: int, axes: str | None = None) -> np.ndarray:
         Unreadable file, or a shape that does not fit the workflow; the message names the file.
     """
     path = Path(path).absolute()
-    array, file_axes = _read_tiff(path)
+    array, file_axes = _read_tiff(path, memmap)
     if not (np.issubdtype(array.dtype, np.number) or array.dtype == np.bool_) or np.issubdtype(
             array.dtype, np.complexfloating):
         raise DataError(f"{path}: pixel type {array.dtype} is not supported (use integers or "
@@ -166,6 +188,89 @@ def read_image(path: Path, ndim: int, axes: str | None = None) -> np.ndarray:
         array, letters = array[..., np.newaxis], letters + "C"
     order = [letters.index(a) for a in spatial_axes(ndim) + "C"]
     return np.transpose(array, order)
+
+
+def slab_ranges(image: np.ndarray, max_bytes: int = 64 << 20, multiple: int = 1
+                ) -> Iterator[slice]:
+    """Consecutive ranges of ``image``'s first axis, each of about ``max_bytes`` or less and a
+    whole ``multiple`` of planes (one at least; the last may be shorter)."""
+    planes = max_bytes // max(1, image[:1].nbytes)
+    step = max(multiple, planes // multiple * multiple)
+    for start in range(0, image.shape[0], step):
+        yield slice(start, start + step)
+
+
+def slabs(image: np.ndarray, max_bytes: int = 64 << 20, multiple: int = 1
+          ) -> Iterator[np.ndarray]:
+    """The blocks of :func:`slab_ranges`, in memory: a memory-mapped image is read a block
+    at a time."""
+    for block in slab_ranges(image, max_bytes, multiple):
+        yield np.asarray(image[block])
+
+
+def disk_array(shape: tuple[int, ...], dtype: np.dtype | type, folder: Path | None = None
+               ) -> np.memmap:
+    """A writable array in an unlinked temporary file (in ``folder``, default the system's
+    temporary folder), deleted when the array is released."""
+    with tempfile.TemporaryFile(prefix="i2i_nb-", dir=folder) as handle:
+        return np.memmap(handle, dtype=dtype, mode="w+", shape=shape)
+
+
+class DiskImage:
+    """A channel-last image left on disk (see ``read_image(memmap=True)``), read by slicing.
+
+    Pickling stores the path, not the data: a worker process reopens the file.
+    """
+
+    def __init__(self, path: Path, ndim: int, axes: str | None = None) -> None:
+        self.path, self.workflow_ndim, self.axes = Path(path), ndim, axes
+        self.array = read_image(path, ndim, axes, memmap=True)
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        """Channel-last shape."""
+        return self.array.shape
+
+    @property
+    def dtype(self) -> np.dtype:
+        """The file's pixel type."""
+        return self.array.dtype
+
+    @property
+    def ndim(self) -> int:
+        """Array dimensions (spatial axes + 1)."""
+        return self.array.ndim
+
+    def __getitem__(self, key: object) -> np.ndarray:
+        return self.array[key]
+
+    def __array__(self, dtype: np.dtype | None = None, copy: bool | None = None) -> np.ndarray:
+        return np.asarray(self.array, dtype=dtype)
+
+    def __reduce__(self) -> tuple:
+        return DiskImage, (self.path, self.workflow_ndim, self.axes)
+
+
+def _layout(shape: tuple[int, ...], ndim: int) -> tuple[tuple[int, ...], str]:
+    """The stored shape and axes of a channel-last image: no channel axis for one channel,
+    else channels before Y, X as ImageJ requires."""
+    if len(shape) != ndim + 1:
+        raise ValueError(f"expected a channel-last {ndim}D image with {ndim + 1} dimensions, "
+                         f"got shape {shape}")
+    if shape[-1] == 1:
+        return shape[:-1], spatial_axes(ndim)
+    return (*shape[:ndim - 2], shape[-1], *shape[ndim - 2:-1]), spatial_axes(ndim)[:-2] + "CYX"
+
+
+def _stored(image: np.ndarray, ndim: int) -> np.ndarray:
+    """The channel-last view of an array in the stored layout of :func:`_layout`."""
+    return image[..., np.newaxis] if image.ndim == ndim else np.moveaxis(image, ndim - 2, -1)
+
+
+def _temporary(path: Path) -> Path:
+    # not tempfile.mkstemp: its files are private (0600); this one gets the umask's permissions
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path.with_name(f".{path.name}.{uuid.uuid4().hex[:12]}.tmp")
 
 
 def write_image(path: Path, image: np.ndarray, ndim: int) -> None:
@@ -185,21 +290,32 @@ def write_image(path: Path, image: np.ndarray, ndim: int) -> None:
     ndim : int
         Spatial dimensions, 2 or 3.
     """
-    if image.ndim != ndim + 1:
-        raise ValueError(f"expected a channel-last {ndim}D image with {ndim + 1} dimensions, "
-                         f"got shape {image.shape}")
-    path = Path(path)
-    if image.shape[-1] == 1:
-        data, axes = image[..., 0], spatial_axes(ndim)
-    else:  # channels before Y, X as ImageJ requires
-        data = np.moveaxis(image, -1, ndim - 2)
-        axes = spatial_axes(ndim)[:-2] + "C" + "YX"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # not tempfile.mkstemp: its files are private (0600); this one gets the umask's permissions
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:12]}.tmp")
+    _, axes = _layout(image.shape, ndim)
+    data = image[..., 0] if image.shape[-1] == 1 else np.moveaxis(image, -1, ndim - 2)
+    tmp = _temporary(Path(path))
     try:
         tifffile.imwrite(tmp, data, imagej=image.dtype in _IMAGEJ_DTYPES,
                          photometric="minisblack", metadata={"axes": axes})
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+@contextlib.contextmanager
+def image_on_disk(path: Path, shape: tuple[int, ...], dtype: np.dtype | type, ndim: int
+                  ) -> Iterator[np.ndarray]:
+    """Create a TIFF file as :func:`write_image` would and yield it as a writable
+    channel-last memory map; the file appears under ``path`` only when the block ends
+    without an error (written under a temporary name, flushed, renamed)."""
+    stored, axes = _layout(tuple(shape), ndim)
+    tmp = _temporary(Path(path))
+    try:
+        array = tifffile.memmap(tmp, shape=stored, dtype=dtype, photometric="minisblack",
+                                imagej=np.dtype(dtype) in _IMAGEJ_DTYPES,
+                                metadata={"axes": axes})
+        yield _stored(array, ndim)
+        array.flush()
+        del array
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)

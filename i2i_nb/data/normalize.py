@@ -1,8 +1,11 @@
-"""Intensity normalisation: per image for inputs, dataset-level for targets.
+"""Intensity normalisation: per-channel affine maps fitted on one image or a whole dataset.
 
-Inputs and targets often live on different intensity scales. Inputs are normalised image by
-image; targets with statistics of the whole training set (:class:`DatasetScaler`), so that
-predictions can be mapped back to the target's units.
+Inputs and targets often live on different intensity scales. A normalisation is a
+:class:`ChannelAffine` (optional clip, then ``(v - offset) / scale`` per channel) whose
+parameters come from an image's own values (:func:`input_affine`) or from all training
+images pooled (:class:`DatasetScaler`), so that predictions can be mapped back to the
+target's units.  Statistics are taken from the values themselves, or from a seeded
+subsample of positions for images kept on disk (never loaded whole).
 """
 
 from collections.abc import Sequence
@@ -36,6 +39,88 @@ def _safe(spread: np.ndarray) -> np.ndarray:
     return np.where(spread > EPS, spread, 1.0)
 
 
+def channel_values(image: np.ndarray, take: int | None = None,
+                   rng: np.random.Generator | None = None) -> np.ndarray:
+    """``(n, c)`` values of a channel-last image, in its own dtype.
+
+    All values, or ``take`` random positions (sorted, drawn with ``rng``) read one by one,
+    so that a memory-mapped image is never loaded whole.
+    """
+    spatial = image.shape[:-1]
+    size = int(np.prod(spatial))
+    if take is None or take >= size:
+        return np.reshape(image, (size, image.shape[-1]))
+    rng = rng or np.random.default_rng(0)
+    flat = np.sort(rng.integers(0, size, take))
+    return np.asarray(image[np.unravel_index(flat, spatial)])
+
+
+@dataclass(frozen=True)
+class ChannelAffine:
+    """Per channel: clip to ``[low, high]`` (when given), then ``(v - offset) / scale``.
+
+    Computed in :func:`work_dtype` of the input (float64 for wide types), returned as
+    float32; applies to a whole image or to any crop of it.
+    """
+
+    offset: np.ndarray
+    scale: np.ndarray
+    low: np.ndarray | None = None
+    high: np.ndarray | None = None
+
+    def __call__(self, image: np.ndarray) -> np.ndarray:
+        if image.shape[-1] != len(self.offset):
+            raise ValueError(f"expected {len(self.offset)} channel(s) (last axis), "
+                             f"got shape {image.shape}")
+        work = work_dtype(image.dtype)
+        x = np.array(image, dtype=work)
+        if self.low is not None:
+            np.clip(x, self.low.astype(work), self.high.astype(work), out=x)
+        x -= self.offset.astype(work)
+        x /= self.scale.astype(work)
+        return x.astype(np.float32, copy=False)
+
+
+def affine_from_values(values: np.ndarray, dtype: np.dtype | type, method: str,
+                       p_low: float = 1.0, p_high: float = 99.8,
+                       clip: tuple[float, float] | None = None) -> ChannelAffine:
+    """The normalisation ``method`` fitted on ``(n, c)`` values of an image of ``dtype``.
+
+    ``clip`` (lower and upper percentiles) clips the values first; the statistics are
+    then those of the clipped values.  See :func:`normalize_input` for the methods.
+    """
+    _check_method(method, INPUT_METHODS)
+    x = values.astype(work_dtype(dtype))
+    low = high = None
+    if clip is not None:
+        low, high = np.percentile(x, clip, axis=0)
+        x = np.clip(x, low, high)
+    channels = x.shape[-1]
+    if method in ("none", "div"):
+        top = dtype_max(dtype) if method == "div" else None
+        offset, spread = np.zeros(channels), np.full(channels, top or 1.0)
+    elif method == "percentile":
+        offset, high_p = np.percentile(x, [p_low, p_high], axis=0)
+        spread = high_p - offset
+    elif method == "zero_mean_unit_variance":
+        offset, spread = x.mean(axis=0, dtype=np.float64), x.std(axis=0, dtype=np.float64)
+    else:  # scale_range
+        offset = x.min(axis=0)
+        spread = x.max(axis=0) - offset
+    if clip is not None:
+        low, high = np.asarray(low, np.float64), np.asarray(high, np.float64)
+    return ChannelAffine(np.asarray(offset, np.float64), _safe(np.asarray(spread, np.float64)),
+                         low, high)
+
+
+def input_affine(image: np.ndarray, method: str, p_low: float = 1.0, p_high: float = 99.8,
+                 clip: tuple[float, float] | None = None, take: int | None = None
+                 ) -> ChannelAffine:
+    """The per-image normalisation of ``image`` (all its values, or ``take`` positions)."""
+    return affine_from_values(channel_values(image, take), image.dtype, method, p_low, p_high,
+                              clip)
+
+
 def normalize_input(image: np.ndarray, method: str, p_low: float = 1.0,
                     p_high: float = 99.8) -> np.ndarray:
     """Normalise one channel-last image, each channel on its own.
@@ -58,26 +143,7 @@ def normalize_input(image: np.ndarray, method: str, p_low: float = 1.0,
     numpy.ndarray
         float32, same shape; constant channels give finite values.
     """
-    _check_method(method, INPUT_METHODS)
-    x = image.astype(work_dtype(image.dtype))
-    if method in ("none", "div"):
-        top = dtype_max(image.dtype) if method == "div" else None
-        if top:
-            x /= x.dtype.type(top)
-        return x.astype(np.float32, copy=False)
-    spatial = tuple(range(image.ndim - 1))
-    if method == "percentile":
-        offset, high = np.percentile(x, [p_low, p_high], axis=spatial, keepdims=True)
-        spread = high - offset
-    elif method == "zero_mean_unit_variance":
-        offset = x.mean(axis=spatial, keepdims=True, dtype=np.float64)
-        spread = x.std(axis=spatial, keepdims=True, dtype=np.float64)
-    else:  # scale_range
-        offset = x.min(axis=spatial, keepdims=True)
-        spread = x.max(axis=spatial, keepdims=True) - offset
-    x -= offset
-    x /= _safe(spread)
-    return x.astype(np.float32, copy=False)
+    return input_affine(image, method, p_low, p_high)(image)
 
 
 @dataclass
@@ -94,7 +160,8 @@ class DatasetScaler:
         """Fit on channel-last training targets, pooling all images.
 
         Above ``MAX_SAMPLES`` values per channel, a seeded random subsample is drawn from
-        each image in proportion to its size, so the result is deterministic.
+        each image in proportion to its size, so the result is deterministic (and an
+        image left on disk is read at those positions only).
 
         Parameters
         ----------
@@ -113,7 +180,7 @@ class DatasetScaler:
         (n_channels,) = channels
         if method == "none":
             return cls(method, [0.0] * n_channels, [1.0] * n_channels)
-        values = _pooled(targets, n_channels)
+        values = _pooled(targets)
         if method == "percentile":
             low, high = np.percentile(values, [p_low, p_high], axis=0)
             offset, spread = low, high - low
@@ -121,11 +188,11 @@ class DatasetScaler:
             offset, spread = values.mean(axis=0), values.std(axis=0)
         return cls(method, [float(v) for v in offset], [float(v) for v in _safe(spread)])
 
-    def _params(self, array: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        if array.shape[-1] != len(self.offset):
-            raise ValueError(f"expected {len(self.offset)} channel(s) (last axis), "
-                             f"got shape {array.shape}")
-        return np.float32(self.offset), np.float32(self.scale)
+    @property
+    def affine(self) -> ChannelAffine:
+        """The forward map as a :class:`ChannelAffine`."""
+        return ChannelAffine(np.asarray(self.offset, np.float64), np.asarray(self.scale,
+                                                                             np.float64))
 
     def forward(self, y: np.ndarray) -> np.ndarray:
         """Scale a channel-last image: ``(y - offset) / scale`` as float32.
@@ -133,20 +200,19 @@ class DatasetScaler:
         Wide dtypes (``int32``, ``uint32``, ``float64``...) are scaled in float64, so large
         values keep their detail and never wrap around.
         """
-        self._params(y)  # checks the channel count
-        work = work_dtype(y.dtype)
-        offset, scale = np.asarray(self.offset, work), np.asarray(self.scale, work)
-        return ((y.astype(work) - offset) / scale).astype(np.float32, copy=False)
+        return self.affine(y)
 
     def inverse(self, pred: np.ndarray) -> np.ndarray:
         """Map a channel-last prediction back to target units: ``pred * scale + offset``.
 
         A float32 ``pred`` is changed in place (no copy of a large volume).
         """
-        offset, scale = self._params(pred)
+        if pred.shape[-1] != len(self.offset):
+            raise ValueError(f"expected {len(self.offset)} channel(s) (last axis), "
+                             f"got shape {pred.shape}")
         out = pred.astype(np.float32, copy=False)
-        out *= scale
-        out += offset
+        out *= np.float32(self.scale)
+        out += np.float32(self.offset)
         return out
 
     def to_dict(self) -> dict:
@@ -162,16 +228,12 @@ class DatasetScaler:
                    [float(v) for v in d["scale"]])
 
 
-def _pooled(targets: Sequence[np.ndarray], n_channels: int) -> np.ndarray:
-    """``(n, c)`` float64 values of all targets, subsampled to about ``MAX_SAMPLES`` rows."""
-    sizes = [t.size // n_channels for t in targets]
+def _pooled(images: Sequence[np.ndarray]) -> np.ndarray:
+    """``(n, c)`` float64 values of all images, subsampled to about ``MAX_SAMPLES`` rows."""
+    sizes = [int(np.prod(t.shape[:-1])) for t in images]
     total = sum(sizes)
     rng = np.random.default_rng(0)
-    parts = []
-    for target, size in zip(targets, sizes, strict=True):
-        flat = target.reshape(-1, n_channels)
-        if total > MAX_SAMPLES:
-            take = max(1, round(MAX_SAMPLES * size / total))
-            flat = flat[np.sort(rng.integers(0, size, take))]
-        parts.append(flat.astype(np.float64))
+    parts = [channel_values(image, max(1, round(MAX_SAMPLES * size / total))
+                            if total > MAX_SAMPLES else None, rng).astype(np.float64)
+             for image, size in zip(images, sizes, strict=True)]
     return np.concatenate(parts)

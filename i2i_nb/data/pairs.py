@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from i2i_nb.data.io import IMAGE_SUFFIXES, read_image
+from i2i_nb.data.io import IMAGE_SUFFIXES, DiskImage, read_image, slabs
 from i2i_nb.errors import DataError
 
 _SHOWN = 5  # names quoted in a message before "... and N more"
@@ -190,15 +190,23 @@ class ImageInfo:
 
 def inspect_image(path: Path, ndim: int, axes: str | None = None
                   ) -> tuple[np.ndarray, ImageInfo]:
-    """Read an image and describe it; see :func:`i2i_nb.data.io.read_image`."""
-    image = read_image(path, ndim, axes)
-    nonfinite = 0
-    values = image
-    if np.issubdtype(image.dtype, np.floating):
-        finite = np.isfinite(image)
-        nonfinite = int(image.size - np.count_nonzero(finite))
-        values = image[finite] if nonfinite else image
-    low, high = (float(values.min()), float(values.max())) if values.size else (np.nan, np.nan)
+    """Describe an image, reading it from disk block by block (see :func:`slabs`).
+
+    Returns the image as ``read_image(..., memmap=True)`` gives it, and its description.
+    """
+    image = read_image(path, ndim, axes, memmap=True)
+    nonfinite, low, high = 0, np.inf, -np.inf
+    for block in slabs(image):
+        values = block
+        if np.issubdtype(block.dtype, np.floating):
+            finite = np.isfinite(block)
+            bad = int(block.size - np.count_nonzero(finite))
+            nonfinite += bad
+            values = block[finite] if bad else block
+        if values.size:
+            low, high = min(low, float(values.min())), max(high, float(values.max()))
+    if not np.isfinite(low):
+        low = high = np.nan
     info = ImageInfo(Path(path).absolute(), tuple(image.shape[:-1]), int(image.shape[-1]),
                      str(image.dtype), low, high, nonfinite)
     return image, info
@@ -287,19 +295,24 @@ def check_pairs(pairs: list[Pair], ndim: int, axes_x: str | None = None,
 
 
 def load_pairs(pairs: list[Pair], ndim: int, axes_x: str | None = None,
-               axes_y: str | None = None) -> list[tuple[np.ndarray, np.ndarray | None]]:
+               axes_y: str | None = None, in_memory: bool = True
+               ) -> list[tuple[np.ndarray, np.ndarray | None]]:
     """Read the pairs as channel-last arrays in their original dtype.
 
     Returns one ``(x, y)`` per input image; the inputs of a multiple-raw pair share one target
-    array (read once). ``y`` is None for pairs without target.
+    array (read once). ``y`` is None for pairs without target. Without ``in_memory`` the
+    images are :class:`~i2i_nb.data.io.DiskImage` objects, read only where sliced.
     """
+    def read(path: Path, axes: str | None) -> np.ndarray:
+        return read_image(path, ndim, axes) if in_memory else DiskImage(path, ndim, axes)
+
     loaded: list[tuple[np.ndarray, np.ndarray | None]] = []
     targets: dict[Path, np.ndarray] = {}
     for pair in pairs:
         y = None
         if pair.target is not None:
             if pair.target not in targets:
-                targets[pair.target] = read_image(pair.target, ndim, axes_y)
+                targets[pair.target] = read(pair.target, axes_y)
             y = targets[pair.target]
-        loaded += [(read_image(x, ndim, axes_x), y) for x in pair.inputs]
+        loaded += [(read(x, axes_x), y) for x in pair.inputs]
     return loaded

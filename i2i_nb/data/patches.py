@@ -1,11 +1,21 @@
-"""Random training patches and fixed validation patches from paired channel-last images."""
+"""Random training patches and fixed validation patches from paired channel-last images.
 
-from collections.abc import Sequence
+Images may be normalised arrays in memory, or raw images left on disk
+(:class:`~i2i_nb.data.io.DiskImage`) with a normalisation applied to each crop.
+"""
+
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 from torch.utils.data import Dataset
+
+from i2i_nb.data.io import slabs
+from i2i_nb.data.normalize import channel_values
+
+Transform = Callable[[np.ndarray], np.ndarray]
+FOREGROUND_LEVEL = 0.4  # of the way from the median to the 99.9th percentile
 
 
 def pad_to_min(image: np.ndarray, min_shape: Sequence[int]) -> np.ndarray:
@@ -19,6 +29,7 @@ def pad_to_min(image: np.ndarray, min_shape: Sequence[int]) -> np.ndarray:
         raise ValueError(f"min_shape {tuple(min_shape)} does not fit image shape {image.shape}")
     if all(s >= m for s, m in zip(spatial, min_shape, strict=True)):
         return image
+    image = np.asarray(image)
     for axis, (size, minimum) in enumerate(zip(spatial, min_shape, strict=True)):
         missing = max(0, minimum - size)
         if missing:
@@ -58,6 +69,33 @@ class Augment:
         return x, y
 
 
+def foreground_blocks(target: np.ndarray, block: Sequence[int], samples: int = 200_000
+                      ) -> np.ndarray:
+    """Corners ``(k, ndim)`` of the blocks of ``target`` that hold foreground.
+
+    A block holds foreground when, in any channel, its maximum exceeds the median by
+    ``FOREGROUND_LEVEL`` of the way to the 99.9th percentile (statistics from ``samples``
+    positions).  An affine normalisation does not change the answer, so raw images are
+    used as they are; a memory-mapped image is read one band of blocks at a time.
+    """
+    values = channel_values(target, samples).astype(np.float64)
+    median, top = np.percentile(values, [50.0, 99.9], axis=0)
+    level = median + FOREGROUND_LEVEL * (top - median)
+    if not np.any(top > median):
+        return np.zeros((0, len(block)), dtype=np.int64)
+    found = []
+    start = 0
+    for band in slabs(target, multiple=block[0]):
+        maxima = band
+        for axis, size in enumerate(block):
+            maxima = np.maximum.reduceat(maxima, np.arange(0, maxima.shape[axis], size), axis)
+        corners = np.argwhere((maxima > level).any(axis=-1)) * np.asarray(block)
+        corners[:, 0] += start
+        found.append(corners)
+        start += band.shape[0]
+    return np.concatenate(found).astype(np.int64)
+
+
 def _prepare(pairs: Sequence[tuple[np.ndarray, np.ndarray]], patch_size: Sequence[int]
              ) -> list[tuple[np.ndarray, np.ndarray]]:
     """Check spatial shapes and pad images smaller than the patch."""
@@ -72,11 +110,12 @@ def _prepare(pairs: Sequence[tuple[np.ndarray, np.ndarray]], patch_size: Sequenc
     return padded
 
 
-def _crop(x: np.ndarray, y: np.ndarray, patch_size: Sequence[int], rng: np.random.Generator
-          ) -> tuple[np.ndarray, np.ndarray]:
-    """A patch at a random position, same place in x and y."""
-    starts = [int(rng.integers(0, s - p + 1))
-              for s, p in zip(x.shape[:-1], patch_size, strict=True)]
+def _crop(x: np.ndarray, y: np.ndarray, patch_size: Sequence[int], rng: np.random.Generator,
+          starts: Sequence[int] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """A patch at ``starts`` (default: a random position), same place in x and y."""
+    if starts is None:
+        starts = [int(rng.integers(0, s - p + 1))
+                  for s, p in zip(x.shape[:-1], patch_size, strict=True)]
     window = tuple(slice(a, a + p) for a, p in zip(starts, patch_size, strict=True))
     return x[window], y[window]
 
@@ -90,14 +129,18 @@ class PatchDataset(Dataset):
     """Random patches from random images, reproducible whatever the number of workers.
 
     Item ``i`` of epoch ``e`` is drawn with ``np.random.default_rng([seed, e, i])``: an image
-    chosen with probability proportional to its voxel count, a random position, then
-    ``augment``. Call :meth:`set_epoch` before each epoch (with ``persistent_workers=False``
-    so that workers see it).
+    chosen with probability proportional to its voxel count, a position, then
+    ``augment``. With probability ``foreground`` the position is drawn so that the patch
+    holds a whole block of the target's foreground (:func:`foreground_blocks`, blocks of half a
+    patch), otherwise uniformly; an image without foreground is always sampled uniformly.
+    Call :meth:`set_epoch` before each epoch (with ``persistent_workers=False`` so that
+    workers see it).
 
     Parameters
     ----------
     pairs : sequence of (numpy.ndarray, numpy.ndarray)
-        Normalised float32 channel-last input and target of the same spatial shape.
+        Channel-last input and target of the same spatial shape: normalised float32
+        arrays, or raw images (e.g. :class:`~i2i_nb.data.io.DiskImage`) with ``transforms``.
     patch_size : sequence of int
         Spatial patch shape, ``(y, x)`` or ``(z, y, x)``.
     samples_per_epoch : int
@@ -106,15 +149,23 @@ class PatchDataset(Dataset):
         Augmentation, or None.
     seed : int
         Non-negative seed.
+    transforms : sequence of (callable, callable), optional
+        Per pair, the normalisation of an input crop and of a target crop.
+    foreground : float
+        Share of patches drawn to hold foreground, 0 to 1.
     """
 
     def __init__(self, pairs: Sequence[tuple[np.ndarray, np.ndarray]], patch_size: Sequence[int],
-                 samples_per_epoch: int, augment: Augment | None, seed: int) -> None:
+                 samples_per_epoch: int, augment: Augment | None, seed: int,
+                 transforms: Sequence[tuple[Transform, Transform]] | None = None,
+                 foreground: float = 0.0) -> None:
         self.pairs = _prepare(pairs, patch_size)
         self.patch_size = tuple(patch_size)
         self.samples_per_epoch = samples_per_epoch
         self.augment = augment
         self.seed = seed
+        self.transforms = transforms
+        self.foreground = foreground
         self.epoch = 0
         voxels = np.array([np.prod(x.shape[:-1], dtype=np.float64) for x, _ in self.pairs])
         self.weights = voxels / voxels.sum()
@@ -122,6 +173,19 @@ class PatchDataset(Dataset):
         # same image from the same stream, without choice's per-call checks (~10 us)
         self._cdf = np.cumsum(self.weights)
         self._cdf /= self._cdf[-1]
+        self.block = tuple(max(1, p // 2) for p in self.patch_size)
+        self.blocks = [foreground_blocks(y, self.block) if foreground > 0 else None
+                       for _, y in self.pairs]
+
+    @property
+    def foreground_share(self) -> float:
+        """The share of the training area in foreground blocks (NaN when not sampled)."""
+        if self.foreground <= 0:
+            return float("nan")
+        total = sum(int(np.prod([-(-s // b) for s, b in zip(x.shape[:-1], self.block,
+                                                             strict=True)]))
+                    for x, _ in self.pairs)
+        return sum(len(b) for b in self.blocks) / total
 
     def set_epoch(self, epoch: int) -> None:
         """Select the epoch whose patches are drawn."""
@@ -130,12 +194,29 @@ class PatchDataset(Dataset):
     def __len__(self) -> int:
         return self.samples_per_epoch
 
+    def _foreground_starts(self, k: int, shape: Sequence[int], rng: np.random.Generator
+                           ) -> list[int] | None:
+        """Corner of a patch holding the whole of a random foreground block, or None."""
+        blocks = self.blocks[k]
+        if blocks is None or not len(blocks) or rng.random() >= self.foreground:
+            return None
+        corner = blocks[int(rng.integers(len(blocks)))]
+        starts = []
+        for c, b, s, p in zip(corner, self.block, shape, self.patch_size, strict=True):
+            start = int(rng.integers(c + min(b, s - c) - p, c + 1))
+            starts.append(min(max(0, start), s - p))
+        return starts
+
     def __getitem__(self, i: int) -> tuple[torch.Tensor, torch.Tensor]:
         if not 0 <= i < self.samples_per_epoch:
             raise IndexError(f"patch index {i} out of range 0..{self.samples_per_epoch - 1}")
         rng = np.random.default_rng([self.seed, self.epoch, i])
-        x, y = self.pairs[int(self._cdf.searchsorted(rng.random(), side="right"))]
-        x, y = _crop(x, y, self.patch_size, rng)
+        k = int(self._cdf.searchsorted(rng.random(), side="right"))
+        x, y = self.pairs[k]
+        starts = self._foreground_starts(k, x.shape[:-1], rng) if self.foreground > 0 else None
+        x, y = _crop(x, y, self.patch_size, rng, starts)
+        if self.transforms is not None:
+            x, y = self.transforms[k][0](x), self.transforms[k][1](y)
         if self.augment is not None:
             x, y = self.augment.apply(x, y, rng)
         return _tensor(x), _tensor(y)
@@ -147,21 +228,28 @@ class FixedPatchDataset(Dataset):
     Parameters
     ----------
     pairs : sequence of (numpy.ndarray, numpy.ndarray)
-        Normalised float32 channel-last input and target of the same spatial shape.
+        Channel-last input and target of the same spatial shape (see :class:`PatchDataset`).
     patch_size : sequence of int
         Spatial patch shape.
     patches_per_image : int
         Patches taken from each pair.
     seed : int
         Seed of the positions.
+    transforms : sequence of (callable, callable), optional
+        Per pair, the normalisation of an input crop and of a target crop.
     """
 
     def __init__(self, pairs: Sequence[tuple[np.ndarray, np.ndarray]], patch_size: Sequence[int],
-                 patches_per_image: int, seed: int) -> None:
+                 patches_per_image: int, seed: int,
+                 transforms: Sequence[tuple[Transform, Transform]] | None = None) -> None:
         rng = np.random.default_rng(seed)
-        self.patches = [tuple(map(_tensor, _crop(x, y, patch_size, rng)))
-                        for x, y in _prepare(pairs, patch_size)
-                        for _ in range(patches_per_image)]
+        identity = (np.asarray, np.asarray)
+        self.patches = []
+        for k, (x, y) in enumerate(_prepare(pairs, patch_size)):
+            fx, fy = transforms[k] if transforms is not None else identity
+            for _ in range(patches_per_image):
+                cx, cy = _crop(x, y, patch_size, rng)
+                self.patches.append((_tensor(fx(cx)), _tensor(fy(cy))))
 
     def __len__(self) -> int:
         return len(self.patches)

@@ -98,3 +98,40 @@ def test_image_is_drawn_as_generator_choice_draws_it():
         y0, x0 = (int(rng.integers(0, n - 8 + 1)) for n in x.shape[:2])
         expected = np.moveaxis(x[y0:y0 + 8, x0:x0 + 8], -1, 0)
         np.testing.assert_array_equal(data[i][0].numpy(), expected)
+
+
+def _sparse_pair(shape=(64, 64), spots=((10, 50), (44, 12))):
+    """A dark field with two bright 3x3 spots in the target (and a noisy copy as input)."""
+    y = np.zeros((*shape, 1), np.float32)
+    for r, c in spots:
+        y[r - 1:r + 2, c - 1:c + 2] = 1.0
+    x = y + np.random.default_rng(0).normal(0, 0.01, y.shape).astype(np.float32)
+    return x, y
+
+
+def test_foreground_blocks_find_the_bright_spots():
+    from i2i_nb.data.patches import foreground_blocks
+
+    _, y = _sparse_pair()
+    corners = foreground_blocks(y, (8, 8))
+    assert {tuple(c) for c in corners} == {(8, 48), (40, 8)}
+    assert len(foreground_blocks(np.zeros((32, 32, 1)), (8, 8))) == 0  # constant: none
+
+
+@pytest.mark.parametrize("share, expected", [(0.0, (0, 0.3)), (1.0, (1, 1))])
+def test_foreground_sampling_puts_structures_in_patches(share, expected):
+    data = PatchDataset([_sparse_pair()], (16, 16), 200, None, seed=0, foreground=share)
+    hits = np.mean([float(data[i][1].max() > 0.5) for i in range(len(data))])
+    assert expected[0] <= hits <= expected[1]
+
+
+def test_transforms_on_raw_crops_equal_normalised_images():
+    raw = _pair((30, 30), seed=4)
+    scale = [(lambda a: a * 2 + 1), (lambda a: a - 3)]
+    normalised = [(scale[0](raw[0]), scale[1](raw[1]))]
+    a = PatchDataset(normalised, (8, 8), 6, Augment(), seed=2, foreground=0.9)
+    b = PatchDataset([raw], (8, 8), 6, Augment(), seed=2, transforms=[tuple(scale)],
+                     foreground=0.9)
+    for i in range(6):
+        for u, v in zip(a[i], b[i], strict=True):
+            torch.testing.assert_close(u, v)
