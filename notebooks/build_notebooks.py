@@ -197,17 +197,24 @@ OWN_TEXT = """\
 ## 8. Predict your own images
 
 New acquisitions, without targets: set `predict_images` to a folder (or one file) of TIFFs
-and `predict_checkpoint` to a checkpoint (this session's best when empty; any `.pth` this
-tool wrote, e.g. from Drive, is enough on its own). Predictions go to
-`<result_dir>/<name>_predictions/` and are zipped for download.
+and `predict_checkpoint` to a checkpoint (any `.pth` this tool wrote, e.g. from Drive, is
+enough on its own), or upload TIFFs, a zip of them and/or a `.pth` with the button below.
+When empty and nothing is uploaded: this session's test inputs and best checkpoint.
+Predictions go to `<result_dir>/<name>_predictions/` and are zipped for download. Volumes
+too large for memory are predicted from disk to disk.
+"""
+
+OWN_UPLOAD = """\
+own_upload = predict_step.upload_widget()
+own_upload
 """
 
 OWN = """\
 own = predict_step.predict_own(predict_images, predict_checkpoint, result, cfg, result_dir, name,
-                               run_id, device, test_time_augmentation)
+                               run_id, device, test_time_augmentation, own_upload.value)
 """
 
-OWN_SHOW = "predict_step.show_own(own, predict_images, cfg, n=3, interactive=interactive)\n"
+OWN_SHOW = "predict_step.show_own(own, cfg, n=3, interactive=interactive)\n"
 
 OWN_DOWNLOAD = "own_archive = results.download_results(own)\n"
 
@@ -225,8 +232,8 @@ CELLS: list[tuple[str, str]] = [
     ("code", CHECK), ("code", SHOW_PAIRS), ("markdown", FORM_TEXT), ("code", FORM),
     ("code", READ_FORM), ("markdown", TRAINING_TEXT), ("code", TRAIN), ("markdown", QC_TEXT),
     ("code", METRICS), ("code", PREDICTIONS), ("markdown", RESULTS_TEXT), ("code", TREE),
-    ("code", DOWNLOAD), ("markdown", OWN_TEXT), ("code", OWN), ("code", OWN_SHOW),
-    ("code", OWN_DOWNLOAD), ("markdown", REFERENCES),
+    ("code", DOWNLOAD), ("markdown", OWN_TEXT), ("code", OWN_UPLOAD), ("code", OWN),
+    ("code", OWN_SHOW), ("code", OWN_DOWNLOAD), ("markdown", REFERENCES),
 ]
 
 

@@ -4,9 +4,15 @@ import io
 import zipfile
 
 import ipywidgets
+import numpy as np
 import pytest
+import tifffile
+import torch
 
+from i2i_nb.config import config_from_dict
 from i2i_nb.errors import ConfigError, DataError
+from i2i_nb.experiment import run
+from i2i_nb.notebook import predict_step
 from i2i_nb.notebook.data_step import (
     prepare_data,
     upload_widget,
@@ -31,17 +37,18 @@ def test_ipywidgets_7_value():
     assert uploaded_files({}) == []
 
 
-def _upload(widget, name, content):
-    """What the browser sends when a file is uploaded, for the installed ipywidgets."""
+def _upload(widget, name, content, *more):
+    """What the browser sends when files are uploaded, for the installed ipywidgets."""
+    files = [(name, content), *zip(more[::2], more[1::2], strict=True)]
     if ipywidgets.__version__.startswith("7."):
-        widget.metadata = [{"name": name, "type": "application/zip", "size": len(content),
-                            "lastModified": 0}]
-        widget.data = [content]
-        widget._counter += 1
+        widget.metadata = [{"name": n, "type": "application/octet-stream", "size": len(c),
+                            "lastModified": 0} for n, c in files]
+        widget.data = [c for _, c in files]
+        widget._counter += len(files)
     else:
-        widget.set_state({"value": [{"name": name, "type": "application/zip",
-                                     "size": len(content), "content": memoryview(content),
-                                     "last_modified": 0}]})
+        widget.set_state({"value": [{"name": n, "type": "application/octet-stream",
+                                     "size": len(c), "content": memoryview(c),
+                                     "last_modified": 0} for n, c in files]})
 
 
 def test_upload_widget_of_the_installed_ipywidgets():
@@ -80,3 +87,29 @@ def test_prepare_problems(tmp_path):
         prepare_data("folder", tmp_path / "missing", 2)
     with pytest.raises(ConfigError, match="data_source: 'web'"):
         prepare_data("web", tmp_path, 2)
+
+
+def test_predict_own_images_and_checkpoint_uploaded(demo_2d, cfg_2d, tmp_path):
+    """A zip of images and a checkpoint sent through the section 8 button give the same
+    predictions as the same checkpoint and folder given as paths."""
+    cfg = config_from_dict({"TRAIN": {"EPOCHS": 1}, "TEST": {"ENABLE": False}}, cfg_2d)
+    trained = run(cfg, tmp_path / "train", "t", 1, torch.device("cpu"))
+    checkpoint = trained.paths.checkpoint("best")
+    widget = predict_step.upload_widget()
+    _upload(widget, "new.zip", _zip_of(demo_2d / "test" / "x"), "model.pth",
+            checkpoint.read_bytes())
+    sent = predict_step.predict_own("", "", trained, cfg, str(tmp_path / "out"), "nb", 1, "cpu",
+                                    uploaded=widget.value)
+    given = predict_step.predict_own(str(demo_2d / "test" / "x"), str(checkpoint), trained, cfg,
+                                     str(tmp_path / "out"), "nb", 2, "cpu")
+    names = sorted(p.name for p in (demo_2d / "test" / "x").iterdir())
+    for result in (sent, given):
+        assert sorted(p.name for p in result.paths.sub("per_image").iterdir()) == names
+    for n in names:
+        np.testing.assert_array_equal(tifffile.imread(sent.paths.sub("per_image") / n),
+                                      tifffile.imread(given.paths.sub("per_image") / n))
+    uploads = tmp_path / "out" / "nb_uploads"
+    assert (uploads / "model.pth").is_file() and len(list((uploads / "images").iterdir())) == 2
+    predict_step.show_own(sent, cfg, n=1)
+    with pytest.raises(DataError, match="notes.txt: upload TIFF"):
+        predict_step.receive_uploads({"notes.txt": {"content": b"x"}}, tmp_path / "bad")
