@@ -81,17 +81,19 @@ def tile_settings(
 ) -> tuple[tuple[int, ...] | None, tuple[int, ...] | None]:
     """Tile shape and overlap in pixels from the ``DATA.TEST`` keys.
 
-    No tile shape means twice the training patch size in y and x (the overlap then
-    costs far less: 3x the output computed in 2D instead of 4.5x at the patch size) and
-    the patch's own depth in z (deeper tiles showed an even/odd slice pattern);
+    No tile shape means, in 2D, twice the training patch size (the overlap then costs
+    far less: 3x the output computed instead of 4.5x at the patch size); in 3D the
+    patch's own depth in z (deeper tiles showed an even/odd slice pattern), so z already
+    costs 2x, and four times the patch in y and x (about 4x computed in all, against
+    11x at twice the patch);
     ``OVERLAP`` below 1 is a fraction of the tile, otherwise pixels; BiaPy's
     ``PADDING`` (a halo cut from each side of a tile) means an overlap of twice that.
     Neither given: the model's halo decides.
     """
     if full_image:
         return None, None
-    default = [p if len(patch_shape) == 3 and axis == 0 else 2 * p
-               for axis, p in enumerate(patch_shape)]  # 3D: z as deep as training patches
+    default = [2 * p for p in patch_shape] if len(patch_shape) == 2 else [
+        patch_shape[0], 4 * patch_shape[1], 4 * patch_shape[2]]
     tile = tuple(int(t) for t in (tile_shape or default))
     if overlap:
         pixels = (round(o * t) if o < 1 else int(o) for o, t in zip(overlap, tile, strict=True))
