@@ -211,6 +211,9 @@ def predict_pairs(
 ) -> list[dict[str, Any]]:
     """Predict every input of ``pairs`` into ``out_dir/<input name>`` and score it.
 
+    Inputs of different samples with the same file name (multiple-raw sample folders)
+    are written as ``out_dir/<sample folder>/<input name>``.
+
     With ``tta`` each prediction is the mean over flips and rotations
     (:func:`predict_tta`). Images are read as memory maps; one whose prediction would
     not fit in half the available memory (``on_disk`` ``"auto"``; ``"always"``,
@@ -230,22 +233,25 @@ def predict_pairs(
     out_dir.mkdir(parents=True, exist_ok=True)
     rows = []
     inputs = [(i, path, pair.target) for i, pair in enumerate(pairs) for path in pair.inputs]
+    names = [path.name for _, path, _ in inputs]
+    clash = {name for name in names if names.count(name) > 1}  # multiple-raw samples
     settings = {"tile_shape": tile, "overlap": overlap, "batch_size": tiles_per_batch,
                 "device": device, "amp": amp}
     for index, path, target_path in tqdm(inputs, desc="Predicting", unit="image"):
         raw = read_image(path, ndim, axes[0], memmap=True)
         target = read_image(target_path, ndim, axes[1], memmap=True) if target_path else None
-        row: dict[str, Any] = {"file": path.name, "pair": index}
+        name = f"{path.parent.name}/{path.name}" if path.name in clash else path.name
+        row: dict[str, Any] = {"file": name, "pair": index}
         large = on_disk == "always" or on_disk == "auto" and _bytes_in_memory(
             raw, meta["out_channels"], target is not None, tta) > available_memory() // 2
         if large:
-            row.update(_predict_on_disk(model, raw, meta, out_dir / path.name, settings, tta,
+            row.update(_predict_on_disk(model, raw, meta, out_dir / name, settings, tta,
                                         output_dtype, target))
         else:
             normalised = normalize_like(raw, meta["input_normalization"])
             prediction = predict_with_retry(model, normalised, ndim, tta, **settings)
             prediction = scaler.inverse(prediction)
-            write_image(out_dir / path.name, cast_output(prediction, output_dtype), ndim)
+            write_image(out_dir / name, cast_output(prediction, output_dtype), ndim)
             if target is not None:
                 target = np.asarray(target, dtype=np.float32)
                 row.update(image_metrics(prediction, target, ndim))

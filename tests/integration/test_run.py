@@ -101,20 +101,24 @@ def test_3d_run(tmp_path):
 
 def test_multiple_raw_one_target(tmp_path):
     root = tmp_path / "data"
-    write_pairs(root, "test", 1, (32, 32), seed=7)
     rng = np.random.default_rng(0)
-    for sample in ("a", "b"):
-        (root / "train/x" / sample).mkdir(parents=True)
-        (root / "train/y").mkdir(parents=True, exist_ok=True)
-        tifffile.imwrite(root / "train/y" / f"{sample}.tif", rng.random((32, 32), np.float32))
-        for k in range(3):
-            tifffile.imwrite(root / "train/x" / sample / f"raw{k}.tif",
+    for split in ("train", "test"):
+        for sample in ("a", "b"):
+            (root / split / "x" / sample).mkdir(parents=True)
+            (root / split / "y").mkdir(parents=True, exist_ok=True)
+            tifffile.imwrite(root / split / "y" / f"{sample}.tif",
                              rng.random((32, 32), np.float32))
+            for k in range(3):  # the same raw names in every sample folder
+                tifffile.imwrite(root / split / "x" / sample / f"raw{k}.tif",
+                                 rng.random((32, 32), np.float32))
     cfg = tiny_config(root, PROBLEM={"NDIM": "2D",
-                                     "IMAGE_TO_IMAGE": {"MULTIPLE_RAW_ONE_TARGET_LOADER": True}},
-                      TEST={"ENABLE": False})
+                                     "IMAGE_TO_IMAGE": {"MULTIPLE_RAW_ONE_TARGET_LOADER": True}})
     result = run(cfg, tmp_path / "out", "j", 1, CPU)
     assert len(result.history) == 4
+    written = sorted(p.relative_to(result.paths.sub("per_image")).as_posix()
+                     for p in result.paths.sub("per_image").rglob("*.tif"))
+    assert written == [f"{s}/raw{k}.tif" for s in "ab" for k in range(3)]
+    assert [row["file"] for row in result.test_rows] == written
 
 
 def test_bad_data_is_refused_before_training(dataset_2d, tmp_path):
