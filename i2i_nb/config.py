@@ -36,9 +36,11 @@ ON_DISK = ("auto", "always", "never")
 
 @dataclass
 class ImageToImageConfig:
-    """``PROBLEM.IMAGE_TO_IMAGE``."""
+    """``PROBLEM.IMAGE_TO_IMAGE``; ``OUTPUT_CHANNELS`` (BiaPy's) is only checked against
+    the targets, whose channel count decides (0: not given)."""
 
     multiple_raw_one_target_loader: bool = False
+    output_channels: int = 0
 
 
 @dataclass

@@ -243,6 +243,10 @@ def train_phase(cfg: Config, paths: RunPaths, device: torch.device, resume: bool
     in_ch, out_ch = train_data[0][0].shape[-1], train_data[0][1].shape[-1]
     if len(d.patch_size) == cfg.ndim + 1 and d.patch_size[-1] != in_ch:
         print(f"note: DATA.PATCH_SIZE gives {d.patch_size[-1]} channel(s); the data has {in_ch}")
+    given = cfg.problem.image_to_image.output_channels
+    if given and given != out_ch:
+        print(f"note: PROBLEM.IMAGE_TO_IMAGE.OUTPUT_CHANNELS is {given}; the targets have "
+              f"{out_ch} channel(s), which the model predicts")
 
     torch.manual_seed(cfg.system.seed)
     kwargs = _model_kwargs(cfg)
