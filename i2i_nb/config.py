@@ -24,6 +24,10 @@ import yaml
 from i2i_nb.errors import ConfigError
 
 ARCHITECTURES = ("unet", "resunet", "attention_unet", "rcan")
+# BiaPy image-to-image networks not built here, and the closest one that is
+STAND_INS = {"resunet++": "resunet", "resunet_se": "resunet", "seunet": "unet",
+             "multiresunet": "unet", "unetr": "unet", "unext_v1": "unet", "unext_v2": "unet",
+             "edsr": "rcan", "wdsr": "rcan", "dfcan": "rcan"}
 INPUT_NORMALIZATIONS = ("percentile", "zero_mean_unit_variance", "scale_range", "div", "none")
 TARGET_NORMALIZATIONS = ("percentile", "zero_mean_unit_variance", "none")
 MEASURES = ("dataset", "image", "patch")
@@ -334,6 +338,11 @@ def config_from_dict(values: dict, base: Config | None = None) -> Config:
     """Build a validated config from nested BiaPy-style keys, on top of ``base``."""
     cfg = from_plain(to_plain(base)) if base is not None else Config()
     _update(cfg, values or {}, "", _all_keys(cfg))
+    stand_in = STAND_INS.get(cfg.model.architecture.lower())
+    if stand_in:
+        warnings.warn(f"MODEL.ARCHITECTURE: {cfg.model.architecture!r} is not built by i2i_nb; "
+                      f"using the closest, {stand_in!r}", stacklevel=2)
+        cfg.model.architecture = stand_in
     validate(cfg)
     return cfg
 

@@ -145,3 +145,13 @@ def test_unreadable_yaml(tmp_path):
     path.write_text("TRAIN: [unclosed\n")
     with pytest.raises(ConfigError, match="bad.yaml"):
         load_config(path)
+
+
+def test_biapy_architectures_not_built_here_get_the_closest_with_a_warning():
+    with pytest.warns(UserWarning, match="'edsr' is not built by i2i_nb; using the closest"):
+        cfg = config_from_dict({"MODEL": {"ARCHITECTURE": "edsr"}})
+    assert cfg.model.architecture == "rcan"
+    with pytest.warns(UserWarning, match="'unetr'"):
+        assert config_from_dict({"MODEL": {"ARCHITECTURE": "unetr"}}).model.architecture == "unet"
+    with pytest.raises(ConfigError, match="MODEL.ARCHITECTURE"):
+        config_from_dict({"MODEL": {"ARCHITECTURE": "transformer9000"}})
