@@ -11,19 +11,19 @@ from collections.abc import Callable
 
 import torch
 
-from bench import memory, monai_cmp, scaling, tiled, training
+from bench import memory, monai_cmp, ooc, scaling, tiled, training
 from bench.common import Row, Sizes, device, sizes, table
 
 SECTIONS: dict[str, Callable[[Sizes], list[Row]]] = {
     "training": training.run, "tiled": tiled.run, "monai": monai_cmp.run,
-    "memory": memory.run, "scaling": scaling.run,
+    "memory": memory.run, "scaling": scaling.run, "ooc": ooc.run,
 }
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the selected sections and print one table."""
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    parser.add_argument("--quick", action="store_true", help="small sizes (< 2 min, 2 cores)")
+    parser.add_argument("--quick", action="store_true", help="small sizes (minutes on 2 cores)")
     parser.add_argument("--only", action="append", choices=sorted(SECTIONS), metavar="NAME",
                         help=f"run only this section (repeatable): {', '.join(SECTIONS)}")
     parser.add_argument("--threads", type=int, help="torch CPU threads (default: torch's)")

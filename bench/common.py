@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ctypes
 import math
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -197,6 +198,33 @@ def peak_rss_bytes() -> int:
 def rss_anon_bytes() -> int:
     """Current anonymous resident memory (not file-backed pages such as memmaps); 0 if unknown."""
     return (_status_kib("RssAnon") or 0) * 1024
+
+
+class AnonPeak:
+    """Samples RssAnon every ``interval`` seconds in a thread, keeping the peak since
+    :meth:`reset`."""
+
+    def __init__(self, interval: float = 0.002) -> None:
+        self.peak = rss_anon_bytes()
+        self._interval = interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+
+    def _sample(self) -> None:
+        while not self._stop.wait(self._interval):
+            self.peak = max(self.peak, rss_anon_bytes())
+
+    def reset(self) -> int:
+        """Restart from the current value, and return it."""
+        self.peak = rss_anon_bytes()
+        return self.peak
+
+    def stop(self) -> int:
+        """Stop sampling; the peak since the last reset."""
+        self._stop.set()
+        self._thread.join()
+        return max(self.peak, rss_anon_bytes())
 
 
 def mib(n: float) -> str:

@@ -16,7 +16,6 @@ import json
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -25,6 +24,7 @@ import tifffile
 import torch
 
 from bench.common import (
+    AnonPeak,
     Row,
     Sizes,
     StandIn,
@@ -32,7 +32,6 @@ from bench.common import (
     peak_rss_bytes,
     random_image,
     reset_peak,
-    rss_anon_bytes,
 )
 from i2i_nb.config import Config
 from i2i_nb.predict import predict_image
@@ -40,31 +39,6 @@ from i2i_nb.predict import predict_image
 
 def _shape(sz: Sizes) -> tuple[int, int, int]:
     return (64, 512, 512) if sz.quick else (256, 1024, 1024)  # 64 MiB / 1 GiB of float32
-
-
-class _AnonPeak:
-    """Samples RssAnon every 2 ms in a thread, keeping the peak since :meth:`reset`."""
-
-    def __init__(self) -> None:
-        self.peak = rss_anon_bytes()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._sample, daemon=True)
-        self._thread.start()
-
-    def _sample(self) -> None:
-        while not self._stop.wait(0.002):
-            self.peak = max(self.peak, rss_anon_bytes())
-
-    def reset(self) -> int:
-        """Restart from the current value, and return it."""
-        self.peak = rss_anon_bytes()
-        return self.peak
-
-    def stop(self) -> int:
-        """Stop sampling; the peak since the last reset."""
-        self._stop.set()
-        self._thread.join()
-        return max(self.peak, rss_anon_bytes())
 
 
 def child(spec: dict) -> dict:
@@ -75,7 +49,7 @@ def child(spec: dict) -> dict:
     image = random_image((*shape, 1))
     out = tifffile.memmap(spec["memmap"], shape=image.shape, dtype=np.float32) \
         if spec["memmap"] else None
-    sampler = _AnonPeak()
+    sampler = AnonPeak()
     reset_peak()  # where unsupported, the peak so far (no larger than the current RSS here)
     before, anon_before = peak_rss_bytes(), sampler.reset()
     began = time.perf_counter()

@@ -28,4 +28,29 @@ def test_tiled_section_runs_and_tabulates(one_thread, monkeypatch):
     assert all(float(row.value.split()[0]) > 0 for row in rows)
     text = table(rows)
     assert text.splitlines()[0].startswith("section") and len(text.splitlines()) == 6
-    assert set(SECTIONS) == {"training", "tiled", "monai", "memory", "scaling"}
+    assert set(SECTIONS) == {"training", "tiled", "monai", "memory", "scaling", "ooc"}
+
+
+def test_ooc_children_run_without_a_limit(one_thread, tmp_path, monkeypatch):
+    """The out-of-core children at a tiny size, in this process (no control group)."""
+    from bench import limit, ooc_predict, ooc_train
+    from i2i_nb import inference
+
+    source = tmp_path / "volume.tif"
+    ooc_predict.write_volume(source, (12, 40, 40))
+    available = inference.available_memory
+    m = ooc_predict.child({"input": str(source), "out_dir": str(tmp_path / "out"),
+                           "patch": (4, 16, 16), "tile": (4, 32, 32), "tiles_per_batch": 2,
+                           "limit": 1, "enforced": False, "threads": 1})
+    assert inference.available_memory is available  # the child's patches are undone
+    assert m["on_disk"] and m["shape_ok"] and m["finite"]
+    assert m["vs_exact"] < 1e-3 and m["vs_memory"] < 1e-3
+    ooc_train.write_pairs(tmp_path / "data", 4 * 64 * 64 * 2, 64)
+    m = ooc_train.child({"data": str(tmp_path / "data"), "results": str(tmp_path / "results"),
+                         "patch": 32, "in_memory": False, "threads": 1})
+    assert m["epochs"] == 3 and m["peak_anon"] > 0
+    monkeypatch.setattr(limit, "_candidates", lambda: iter(()))
+    with limit.MemoryLimit(1 << 30) as group:
+        assert not group.enforced and "NOT enforced" in group.describe()
+        outcome = group.run(["true"], tmp_path)
+    assert outcome.returncode == 0 and outcome.group_peak is None
