@@ -151,19 +151,15 @@ def _gather(image: np.ndarray, tile: Sequence[_AxisTile]) -> np.ndarray:
     return view
 
 
-def _blend(batch: Sequence[Sequence[_AxisTile]], device: torch.device) -> torch.Tensor:
-    """``(N, 1, *tile)`` float32 blend weights of a batch of tiles.
-
-    Outer products of the axes' weights, formed in float64 (not on MPS, which lacks it) so
-    that the weights of overlapping tiles still sum to 1 within float32 rounding.
-    """
-    weight = torch.ones((), dtype=torch.float32 if device.type == "mps" else torch.float64,
-                        device=device)
+def _blend(y: torch.Tensor, batch: Sequence[Sequence[_AxisTile]]) -> torch.Tensor:
+    """``y`` (``(N, C, *tile)``, float32) times each tile's blend weights, in place: one
+    per-axis factor at a time, so no full-size weight array is ever made."""
     ndim = len(batch[0])
     for axis in range(ndim):
-        w = torch.from_numpy(np.stack([tile[axis].weight for tile in batch])).to(weight)
-        weight = weight * w.view(len(batch), *(-1 if a == axis else 1 for a in range(ndim)))
-    return weight.float().unsqueeze(1)
+        w = torch.from_numpy(np.stack([tile[axis].weight for tile in batch]).astype(np.float32))
+        y.mul_(w.to(y.device).view(len(batch), 1, *(-1 if a == axis else 1
+                                                     for a in range(ndim))))
+    return y
 
 
 def predict_image(
@@ -243,7 +239,7 @@ def predict_image(
             if y.shape[2:] != x.shape[2:]:
                 raise ValueError(f"model changed the tile size {x.shape[2:]} -> {y.shape[2:]}")
             # the (synchronous) copy back also guarantees the input batch may be refilled
-            y = (y.float() * _blend(batch, device)).movedim(1, -1).cpu().numpy()
+            y = _blend(y.float(), batch).movedim(1, -1).cpu().numpy()
             expected = (*spatial, y.shape[-1])
             if out is None:
                 out = np.zeros(expected, dtype=np.float32)

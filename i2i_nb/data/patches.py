@@ -110,8 +110,9 @@ def _prepare(pairs: Sequence[tuple[np.ndarray, np.ndarray]], patch_size: Sequenc
     return padded
 
 
-def _crop(x: np.ndarray, y: np.ndarray, patch_size: Sequence[int], rng: np.random.Generator,
-          starts: Sequence[int] | None = None) -> tuple[np.ndarray, np.ndarray]:
+def _crop(x: np.ndarray, y: np.ndarray, patch_size: Sequence[int],
+          rng: np.random.Generator | None, starts: Sequence[int] | None = None
+          ) -> tuple[np.ndarray, np.ndarray]:
     """A patch at ``starts`` (default: a random position), same place in x and y."""
     if starts is None:
         starts = [int(rng.integers(0, s - p + 1))
@@ -243,16 +244,20 @@ class FixedPatchDataset(Dataset):
                  patches_per_image: int, seed: int,
                  transforms: Sequence[tuple[Transform, Transform]] | None = None) -> None:
         rng = np.random.default_rng(seed)
-        identity = (np.asarray, np.asarray)
-        self.patches = []
-        for k, (x, y) in enumerate(_prepare(pairs, patch_size)):
-            fx, fy = transforms[k] if transforms is not None else identity
-            for _ in range(patches_per_image):
-                cx, cy = _crop(x, y, patch_size, rng)
-                self.patches.append((_tensor(fx(cx)), _tensor(fy(cy))))
+        self.pairs = _prepare(pairs, patch_size)
+        self.patch_size = tuple(patch_size)
+        self.transforms = transforms
+        # positions only: patches are cut (and read, for images on disk) when asked for
+        self.places = [(k, [int(rng.integers(0, s - p + 1)) for s, p in
+                            zip(x.shape[:-1], patch_size, strict=True)])
+                       for k, (x, _) in enumerate(self.pairs) for _ in range(patches_per_image)]
 
     def __len__(self) -> int:
-        return len(self.patches)
+        return len(self.places)
 
     def __getitem__(self, i: int) -> tuple[torch.Tensor, torch.Tensor]:
-        return self.patches[i]
+        k, starts = self.places[i]
+        x, y = _crop(*self.pairs[k], self.patch_size, None, starts)
+        if self.transforms is not None:
+            x, y = self.transforms[k][0](x), self.transforms[k][1](y)
+        return _tensor(x), _tensor(y)
