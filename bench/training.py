@@ -62,7 +62,8 @@ def _loader(ndim: int, sz: Sizes, cfg: Config, dev: torch.device, n_batches: int
 
 
 def _steps(ndim: int, sz: Sizes, dev: torch.device, amp: bool, channels_last: bool,
-           folder: Path | None) -> tuple[Callable[[], None], Callable[[], None]]:
+           folder: Path | None, compiled: bool = False
+           ) -> tuple[Callable[[], None], Callable[[], None]]:
     """(pipeline, bare): each runs ``sz.steps`` training steps and waits for the device."""
     cfg = Config()
     cfg.train.batch_size = sz.batch[ndim]
@@ -70,7 +71,8 @@ def _steps(ndim: int, sz: Sizes, dev: torch.device, amp: bool, channels_last: bo
            ) if channels_last else torch.contiguous_format
     model = default_model(ndim, sz.patch[ndim]).to(dev, memory_format=fmt).train()
     cfg.train.amp = amp
-    step = Stepper(model, cfg.train, ndim, 1000, dev)
+    step = Stepper(model, cfg.train, ndim, 1000, dev,
+                   torch.compile(model) if compiled else None)  # as TRAIN.COMPILE
     loss_fn = build_loss(cfg.train.loss.type, ndim)
     batches = _loader(ndim, sz, cfg, dev, sz.steps * (2 * sz.rounds + 1), folder)
     total = torch.zeros((), device=dev)
@@ -105,14 +107,15 @@ def run(sz: Sizes) -> list[Row]:
     dev = device()
     variants = [("fp32", False, False, False), ("fp32 images on disk", False, False, True)]
     if dev.type == "cuda":
-        variants += [("AMP", True, False, False), ("AMP+channels-last", True, True, False)]
+        variants += [("AMP", True, False, False), ("AMP+channels-last", True, True, False),
+                     ("AMP+compile", True, False, False)]
     rows = []
     for ndim in (2, 3):
         bare_fp32 = None
         for name, amp, channels_last, on_disk in variants:
             with tempfile.TemporaryDirectory() as tmp:
                 pipeline, bare = _steps(ndim, sz, dev, amp, channels_last,
-                                        Path(tmp) if on_disk else None)
+                                        Path(tmp) if on_disk else None, "compile" in name)
                 r = interleaved(bare, pipeline, 2 * sz.rounds)  # bare time / pipeline time
             case = f"{ndim}D patch {sz.patch[ndim]} x{sz.batch[ndim]} {name} {dev.type}"
             rows.append(Row("training", case + ": pipeline/bare steps/s", str(r), ">= 0.9",

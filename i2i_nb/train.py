@@ -161,7 +161,7 @@ class Stepper:
 
     def __init__(self, model: nn.Module, cfg: TrainConfig, ndim: int, steps_per_epoch: int,
                  device: torch.device, net: nn.Module | None = None) -> None:
-        self.net = net or model
+        self.net = model if net is None else net
         self.device, self.amp = device, cfg.amp
         self.loss_fn = build_loss(cfg.loss.type, ndim)
         self.optimizer = build_optimizer(model, cfg)
@@ -241,6 +241,8 @@ def fit(
     if world.enabled:
         ids = [device.index] if device.type == "cuda" else None
         net = DistributedDataParallel(model, device_ids=ids, broadcast_buffers=False)
+    if cfg.compile:
+        net = torch.compile(net)
     step = Stepper(model, cfg, ndim, len(loader), device, net)
     optimizer, scheduler, scaler = step.optimizer, step.scheduler, step.scaler
 
