@@ -172,7 +172,7 @@ def _predict_on_disk(
     """Predict an image too large for memory: each tile normalised as it is read from the
     memory-mapped input, the prediction accumulated in a memory-mapped output file (the
     TTA scratch and an integer output's float32 copy in temporary files beside it), then
-    mapped back to target units and scored block by block."""
+    mapped back to target units and scored block by block (the same metrics)."""
     ndim = meta["ndim"]
     scaler = DatasetScaler.from_dict(meta["target_scaler"])
     shape = (*raw.shape[:-1], meta["out_channels"])
@@ -217,8 +217,8 @@ def predict_pairs(
     With ``tta`` each prediction is the mean over flips and rotations
     (:func:`predict_tta`). Images are read as memory maps; one whose prediction would
     not fit in half the available memory (``on_disk`` ``"auto"``; ``"always"``,
-    ``"never"``) is predicted from disk to disk, never held whole, and scored without
-    SSIM (NaN), which needs whole neighbourhoods.
+    ``"never"``) is predicted from disk to disk, never held whole, and scored block by
+    block (:func:`~i2i_nb.metrics.streamed_metrics`, the same numbers).
 
     Returns one row per input (``pair``: the index of its pair) with PSNR, SSIM and MAE
     of the prediction and of the input itself (the identity baseline) against the

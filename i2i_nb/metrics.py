@@ -46,10 +46,7 @@ def ssim(pred: np.ndarray, gt: np.ndarray, ndim: int, data_range: float | None =
     pred, gt = _pair(pred, gt)
     if gt.ndim != ndim + 1:
         raise ValueError(f"expected channel-last {ndim}D arrays, got shape {gt.shape}")
-    smallest = min(gt.shape[:-1])
-    if smallest < 3:
-        raise ValueError(f"SSIM needs every spatial extent >= 3, got {gt.shape[:-1]}")
-    win = min(7, smallest - (1 - smallest % 2))
+    win = _ssim_window(gt.shape)
     rng = _biapy_range(gt) if data_range is None else float(data_range)
     return float(structural_similarity(pred, gt, win_size=win, data_range=rng, channel_axis=-1))
 
@@ -61,22 +58,49 @@ def image_metrics(pred: np.ndarray, gt: np.ndarray, ndim: int) -> dict[str, floa
 
 
 
+def _ssim_window(shape: tuple[int, ...]) -> int:
+    """The SSIM window of :func:`ssim` for a ``(*spatial, C)`` shape."""
+    smallest = min(shape[:-1])
+    if smallest < 3:
+        raise ValueError(f"SSIM needs every spatial extent >= 3, got {shape[:-1]}")
+    return min(7, smallest - (1 - smallest % 2))
+
+
 def streamed_metrics(pred: np.ndarray, gt: np.ndarray, max_bytes: int = 64 << 20
                      ) -> dict[str, float]:
-    """PSNR and MAE (BiaPy's data range) of arrays too large for memory, read in blocks
-    along the first axis; SSIM, which needs whole neighbourhoods, is NaN."""
+    """PSNR, SSIM and MAE as :func:`image_metrics` gives them, for arrays too large for
+    memory (e.g. memory maps), read in blocks along the first axis.
+
+    Each SSIM block is read with the window's half-width of neighbours on both sides, so
+    the SSIM map of its own rows is exact and the mean over the map (borders cropped, as
+    scikit-image does) is the whole image's.
+    """
     if pred.shape != gt.shape:
         raise ValueError(f"prediction {pred.shape} and ground truth {gt.shape} differ in shape")
-    step = max(1, max_bytes // max(1, 8 * gt[:1].size))
-    low, high, squared, absolute = np.inf, -np.inf, 0.0, 0.0
-    for start in range(0, gt.shape[0], step):
-        g = np.asarray(gt[start:start + step], dtype=np.float64)
-        diff = np.asarray(pred[start:start + step], dtype=np.float64) - g
-        low, high = min(low, float(g.min())), max(high, float(g.max()))
+    rng = data_range(gt)
+    win = _ssim_window(gt.shape)
+    pad = (win - 1) // 2
+    n = gt.shape[0]
+    step = max(win, max_bytes // max(1, 8 * gt[:1].size))
+    squared = absolute = ssim_sum = 0.0
+    ssim_count = 0
+    for start in range(0, n, step):
+        stop = min(n, start + step)
+        lo, hi = max(0, start - pad), min(n, stop + pad)
+        if hi - lo < win:  # a last block thinner than the window: widen it backwards
+            lo = max(0, hi - win)
+        g = np.asarray(gt[lo:hi], dtype=np.float64)
+        p = np.asarray(pred[lo:hi], dtype=np.float64)
+        own = slice(start - lo, stop - lo)
+        diff = p[own] - g[own]
         squared += float(np.sum(diff * diff))
         absolute += float(np.sum(np.abs(diff)))
-    rng = high - min(0.0, low)
-    rng = rng if rng > 0 else 1.0
+        _, ssim_map = structural_similarity(p, g, win_size=win, data_range=rng,
+                                            channel_axis=-1, full=True)
+        keep = slice(max(start, pad) - lo, min(stop, n - pad) - lo)
+        inner = ssim_map[(keep, *(slice(pad, s - pad) for s in ssim_map.shape[1:-1]))]
+        ssim_sum += float(np.sum(inner))
+        ssim_count += inner.size
     mse = squared / gt.size
     return {"psnr": float("inf") if mse == 0 else float(10 * np.log10(rng**2 / mse)),
-            "ssim": float("nan"), "mae": absolute / gt.size}
+            "ssim": ssim_sum / ssim_count, "mae": absolute / gt.size}

@@ -56,18 +56,23 @@ def test_prediction_from_disk_to_disk_equals_in_memory(tmp_path, ndim):
         np.testing.assert_array_equal(disk, memory)
         assert row_d["psnr"] == pytest.approx(row_m["psnr"], rel=1e-9)
         assert row_d["mae"] == pytest.approx(row_m["mae"], rel=1e-9)
-        assert np.isnan(row_d["ssim"]) and np.isfinite(row_m["ssim"])
+        assert row_d["ssim"] == pytest.approx(row_m["ssim"], rel=1e-9)
     assert not list((tmp_path / "out").rglob("*.tmp"))
 
 
 def test_auto_goes_to_disk_when_memory_is_short(dataset_2d, tmp_path, monkeypatch):
+    on_disk = []
+    real = inference._predict_on_disk
+    monkeypatch.setattr(inference, "_predict_on_disk",
+                        lambda *args: on_disk.append(args[3]) or real(*args))
     trained = run(tiny_config(dataset_2d), tmp_path / "out", "job", 1, CPU)
-    assert np.isfinite(trained.test_rows[0]["ssim"])  # plenty of memory: in memory
+    assert on_disk == []  # plenty of memory: in memory
     monkeypatch.setattr(inference, "available_memory", lambda: 1 << 10)
     cfg = tiny_config(dataset_2d, TRAIN={"ENABLE": False}, MODEL={"LOAD_CHECKPOINT": True},
                       PATHS={"CHECKPOINT_FILE": str(trained.paths.checkpoint("best"))})
     again = run(cfg, tmp_path / "out", "job", 2, CPU)
-    assert np.isnan(again.test_rows[0]["ssim"])
+    assert [path.name for path in on_disk] == ["img-000.tif", "img-001.tif"]
+    assert again.test_rows[0]["ssim"] == pytest.approx(trained.test_rows[0]["ssim"], rel=1e-9)
     np.testing.assert_array_equal(
         tifffile.imread(again.paths.sub("per_image") / "img-000.tif"),
         tifffile.imread(trained.paths.sub("per_image") / "img-000.tif"))
