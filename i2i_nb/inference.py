@@ -26,7 +26,7 @@ from tqdm.auto import tqdm
 from i2i_nb.data.io import disk_array, image_on_disk, read_image, slab_ranges, write_image
 from i2i_nb.data.normalize import MAX_SAMPLES, ChannelAffine, DatasetScaler, input_affine
 from i2i_nb.data.pairs import Pair
-from i2i_nb.metrics import data_range, image_metrics, streamed_metrics
+from i2i_nb.metrics import data_range, image_metrics
 from i2i_nb.predict import predict_image
 from i2i_nb.resources import available_memory
 
@@ -157,11 +157,10 @@ def predict_tta(
     return out
 
 
-def _bytes_in_memory(raw: np.ndarray, out_channels: int, scored: bool, tta: bool) -> int:
-    """Memory the in-memory path needs for one image: normalised input, prediction (and the
-    TTA scratch), and with a target its float32 copy plus the float64 arrays of SSIM."""
+def _bytes_in_memory(raw: np.ndarray, out_channels: int, tta: bool) -> int:
+    """Memory the in-memory path needs for one image: the normalised input (and the copy
+    normalising makes) and the prediction (and the TTA scratch); scoring reads blocks."""
     per_voxel = 8 * raw.shape[-1] + 4 * out_channels * (2 if tta else 1)
-    per_voxel += 136 * out_channels if scored else 0
     return math.prod(raw.shape[:-1]) * per_voxel
 
 
@@ -191,7 +190,7 @@ def _predict_on_disk(
             with image_on_disk(dest, shape, output_dtype, ndim) as final:
                 for block in slab_ranges(pred):
                     final[block] = cast_output(pred[block], output_dtype)
-        return streamed_metrics(pred, target) if target is not None else {}
+        return image_metrics(pred, target) if target is not None else {}
 
 
 def predict_pairs(
@@ -215,10 +214,10 @@ def predict_pairs(
     are written as ``out_dir/<sample folder>/<input name>``.
 
     With ``tta`` each prediction is the mean over flips and rotations
-    (:func:`predict_tta`). Images are read as memory maps; one whose prediction would
-    not fit in half the available memory (``on_disk`` ``"auto"``; ``"always"``,
-    ``"never"``) is predicted from disk to disk, never held whole, and scored block by
-    block (:func:`~i2i_nb.metrics.streamed_metrics`, the same numbers).
+    (:func:`predict_tta`). Images are read as memory maps and scored block by block
+    (:func:`~i2i_nb.metrics.image_metrics`); one whose prediction would not fit in
+    half the available memory (``on_disk`` ``"auto"``; ``"always"``, ``"never"``) is
+    predicted from disk to disk, never held whole.
 
     Returns one row per input (``pair``: the index of its pair) with PSNR, SSIM and MAE
     of the prediction and of the input itself (the identity baseline) against the
@@ -243,7 +242,7 @@ def predict_pairs(
         name = f"{path.parent.name}/{path.name}" if path.name in clash else path.name
         row: dict[str, Any] = {"file": name, "pair": index}
         large = on_disk == "always" or on_disk == "auto" and _bytes_in_memory(
-            raw, meta["out_channels"], target is not None, tta) > available_memory() // 2
+            raw, meta["out_channels"], tta) > available_memory() // 2
         if large:
             row.update(_predict_on_disk(model, raw, meta, out_dir / name, settings, tta,
                                         output_dtype, target))
@@ -253,14 +252,11 @@ def predict_pairs(
             prediction = scaler.inverse(prediction)
             write_image(out_dir / name, cast_output(prediction, output_dtype), ndim)
             if target is not None:
-                target = np.asarray(target, dtype=np.float32)
-                row.update(image_metrics(prediction, target, ndim))
+                row.update(image_metrics(prediction, target))
         if target is not None:
             row["data_range"] = data_range(target)
             if raw.shape == target.shape:
-                identity = (streamed_metrics(raw, target) if large else
-                            image_metrics(np.asarray(raw, dtype=np.float32), target, ndim))
-                row.update({f"input_{k}": v for k, v in identity.items()})
+                row.update({f"input_{k}": v for k, v in image_metrics(raw, target).items()})
         rows.append(row)
     return rows
 

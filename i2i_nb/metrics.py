@@ -51,13 +51,6 @@ def ssim(pred: np.ndarray, gt: np.ndarray, ndim: int, data_range: float | None =
     return float(structural_similarity(pred, gt, win_size=win, data_range=rng, channel_axis=-1))
 
 
-def image_metrics(pred: np.ndarray, gt: np.ndarray, ndim: int) -> dict[str, float]:
-    """PSNR, SSIM and MAE of a prediction, with BiaPy's data range of ``gt``."""
-    rng = data_range(gt)
-    return {"psnr": psnr(pred, gt, rng), "ssim": ssim(pred, gt, ndim, rng), "mae": mae(pred, gt)}
-
-
-
 def _ssim_window(shape: tuple[int, ...]) -> int:
     """The SSIM window of :func:`ssim` for a ``(*spatial, C)`` shape."""
     smallest = min(shape[:-1])
@@ -66,10 +59,11 @@ def _ssim_window(shape: tuple[int, ...]) -> int:
     return min(7, smallest - (1 - smallest % 2))
 
 
-def streamed_metrics(pred: np.ndarray, gt: np.ndarray, max_bytes: int = 64 << 20
-                     ) -> dict[str, float]:
-    """PSNR, SSIM and MAE as :func:`image_metrics` gives them, for arrays too large for
-    memory (e.g. memory maps), read in blocks along the first axis.
+def image_metrics(pred: np.ndarray, gt: np.ndarray, max_bytes: int = 64 << 20
+                  ) -> dict[str, float]:
+    """PSNR, SSIM and MAE of a channel-last prediction with BiaPy's data range of ``gt``:
+    :func:`psnr`, :func:`ssim` and :func:`mae`, computed in float64 blocks along the first
+    axis, so arrays larger than memory (memory maps) can be scored.
 
     Each SSIM block is read with the window's half-width of neighbours on both sides, so
     the SSIM map of its own rows is exact and the mean over the map (borders cropped, as

@@ -46,7 +46,7 @@ def test_ssim_matches_skimage_and_small_volume():
 def test_mae_and_image_metrics():
     pred, gt = _pair((8, 16, 16, 1))
     assert mae(pred, gt) == pytest.approx(np.abs(pred.astype(np.float64) - gt).mean())
-    metrics = image_metrics(pred, gt, 3)
+    metrics = image_metrics(pred, gt)
     assert set(metrics) == {"psnr", "ssim", "mae"}
     assert all(isinstance(v, float) for v in metrics.values())
     with pytest.raises(ValueError, match="shape"):
