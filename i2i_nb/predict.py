@@ -10,8 +10,9 @@ Geometry per spatial axis (all in pixels, ``d`` = divisor):
   ramp over the central half of the overlap, so every pixel is dominated by tiles giving it
   >= ``overlap / 2`` (= ``halo`` by default) context and tiles with < ``overlap / 4`` context
   barely count: no seams, and no near-edge (zero-padding-corrupted) pixels in the result;
-- borders are reflect-padded by the overlap (border pixels get the same context as interior
-  ones), then up to a multiple of ``d`` and at least one tile;
+- borders are reflect-padded by half the overlap (rounded up to ``d``: border pixels get the
+  ``>= overlap / 2`` context interior ones get), then up to a multiple of ``d`` and at
+  least one tile;
 - tile starts are multiples of ``d``, so every tile sees the same pooling grid as the whole
   image: with enough context, tiled and whole-image outputs agree.
 
@@ -88,14 +89,16 @@ def plan_tiles(
     for a, (n, d, h) in enumerate(zip(spatial_shape, divisor, halo, strict=True)):
         if tile_shape is None:
             o = _round_up(2 * h if overlap is None else overlap[a], d)
-            t = _round_up(n + 2 * o, d)
+            pad = _round_up(o // 2, d)
+            t = _round_up(n + 2 * pad, d)
         else:
             t = _round_up(max(int(tile_shape[a]), 1), d)
             o = min(2 * h, t // 2) if overlap is None else overlap[a]
             o = min(_round_up(o, d), t - d)
-        padded = _round_up(max(t, n + 2 * o), d)
+            pad = _round_up(o // 2, d)
+        padded = _round_up(max(t, n + 2 * pad), d)
         starts = (*range(0, padded - t, t - o), padded - t)
-        for field, value in zip(fields, (t, o, o, padded, starts), strict=True):
+        for field, value in zip(fields, (t, o, pad, padded, starts), strict=True):
             field.append(value)
     return TilePlan(*(tuple(f) for f in fields))
 
