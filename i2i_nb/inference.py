@@ -82,10 +82,10 @@ def tile_settings(
     """Tile shape and overlap in pixels from the ``DATA.TEST`` keys.
 
     No tile shape means, in 2D, twice the training patch size (the overlap then costs
-    far less: 3x the output computed instead of 4.5x at the patch size); in 3D the
-    patch's own depth in z (deeper tiles showed an even/odd slice pattern), so z already
-    costs 2x, and four times the patch in y and x (about 4x computed in all, against
-    11x at twice the patch);
+    far less: 2.25x the output computed at 1024² instead of 4x at the patch size); in 3D
+    the patch's own depth in z (deeper tiles lost 0.6 dB on ``bench/quality.py``'s
+    aniso_3d), so z already costs 2x, and four times the patch in y and x (4.5x computed
+    in all at 128x1024², against 8x at twice the patch);
     ``OVERLAP`` below 1 is a fraction of the tile, otherwise pixels; BiaPy's
     ``PADDING`` (a halo cut from each side of a tile) means an overlap of twice that.
     Neither given: the model's halo decides.
