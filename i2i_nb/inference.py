@@ -165,15 +165,14 @@ def _bytes_in_memory(raw: np.ndarray, out_channels: int, tta: bool) -> int:
 
 
 def _predict_on_disk(
-    model: nn.Module, raw: np.ndarray, meta: dict[str, Any], dest: Path, settings: dict,
-    tta: bool, output_dtype: str, target: np.ndarray | None,
+    model: nn.Module, raw: np.ndarray, meta: dict[str, Any], dest: Path, scaler: DatasetScaler,
+    settings: dict, tta: bool, output_dtype: str, target: np.ndarray | None,
 ) -> dict[str, float]:
     """Predict an image too large for memory: each tile normalised as it is read from the
     memory-mapped input, the prediction accumulated in a memory-mapped output file (the
     TTA scratch and an integer output's float32 copy in temporary files beside it), then
     mapped back to target units and scored block by block (the same metrics)."""
     ndim = meta["ndim"]
-    scaler = DatasetScaler.from_dict(meta["target_scaler"])
     shape = (*raw.shape[:-1], meta["out_channels"])
     transform = input_transform(raw, meta["input_normalization"], MAX_SAMPLES)
     with contextlib.ExitStack() as stack:
@@ -244,7 +243,7 @@ def predict_pairs(
         large = on_disk == "always" or on_disk == "auto" and _bytes_in_memory(
             raw, meta["out_channels"], tta) > available_memory() // 2
         if large:
-            row.update(_predict_on_disk(model, raw, meta, out_dir / name, settings, tta,
+            row.update(_predict_on_disk(model, raw, meta, out_dir / name, scaler, settings, tta,
                                         output_dtype, target))
         else:
             normalised = normalize_like(raw, meta["input_normalization"])
