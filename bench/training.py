@@ -71,9 +71,9 @@ def _steps(ndim: int, sz: Sizes, dev: torch.device, amp: bool, channels_last: bo
            ) if channels_last else torch.contiguous_format
     model = default_model(ndim, sz.patch[ndim]).to(dev, memory_format=fmt).train()
     cfg.train.amp = amp
-    step = Stepper(model, cfg.train, ndim, 1000, dev,
+    loss_fn = build_loss(cfg.loss, ndim)
+    step = Stepper(model, cfg.train, loss_fn, 1000, dev,
                    torch.compile(model) if compiled else None)  # as TRAIN.COMPILE
-    loss_fn = build_loss(cfg.train.loss.type, ndim)
     batches = _loader(ndim, sz, cfg, dev, sz.steps * (2 * sz.rounds + 1), folder)
     total = torch.zeros((), device=dev)
 

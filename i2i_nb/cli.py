@@ -38,15 +38,6 @@ def parse_overrides(items: Sequence[str]) -> dict:
     return nested
 
 
-def _merge(base: dict, extra: dict) -> dict:
-    for key, value in extra.items():
-        if isinstance(value, dict) and isinstance(base.get(key), dict):
-            _merge(base[key], value)
-        else:
-            base[key] = value
-    return base
-
-
 def _run_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="i2i-nb", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -99,9 +90,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             result_dir, run_id, resume = args.result_dir, 1, False
         else:
             args = _run_parser().parse_args(argv)
-            cfg = load_config(args.config)
-            if args.overrides:
-                cfg = config_from_dict(parse_overrides(args.overrides), base=cfg)
+            cfg = load_config(args.config, parse_overrides(args.overrides))
             name, config_name = args.name, Path(args.config).name
             result_dir, run_id, resume = args.result_dir, args.run_id, args.resume
         world = world_from_env(os.environ)

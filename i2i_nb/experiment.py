@@ -41,6 +41,7 @@ from i2i_nb.inference import (
     tile_settings,
     write_metrics,
 )
+from i2i_nb.losses import build_loss
 from i2i_nb.models import build_model
 from i2i_nb.record import write_record
 from i2i_nb.train import TrainData, TrainOutputs, fit
@@ -298,8 +299,8 @@ def train_phase(cfg: Config, paths: RunPaths, device: torch.device, resume: bool
     data = TrainData(train_set, val_set, workers, cfg.system.pin_mem)
     history: list[dict[str, float]] = []
     try:
-        history = fit(model, data, cfg.train, cfg.ndim, outputs, meta, device, resume,
-                      on_epoch, stop_requested, world)
+        history = fit(model, data, cfg.train, build_loss(cfg.loss, cfg.ndim), outputs, meta,
+                      device, resume, on_epoch, stop_requested, world)
     finally:
         if world.is_main and outputs.last.exists():
             history = load_checkpoint(outputs.last)["history"]

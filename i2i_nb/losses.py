@@ -8,6 +8,8 @@ import torch
 from pytorch_msssim import ssim
 from torch import nn
 
+from i2i_nb.config.train import LossConfig
+
 LOSSES = ("mae", "mse", "ssim")
 _ALIASES = {"mae": "mae", "l1": "mae", "mse": "mse", "ssim": "ssim"}
 
@@ -46,7 +48,36 @@ class MixedSSIMLoss(nn.Module):
         return self.alpha * (1 - similarity) + (1 - self.alpha) * (pred - target).abs().mean()
 
 
-def build_loss(name: str, ndim: int) -> nn.Module:
+class WeightedLoss(nn.Module):
+    """``sum(w_i * loss_i(pred, target))``: BiaPy's ``LOSS.TYPE`` list with ``LOSS.WEIGHTS``."""
+
+    def __init__(self, losses: list[nn.Module], weights: list[float]) -> None:
+        super().__init__()
+        self.losses = nn.ModuleList(losses)
+        self.weights = list(weights)
+
+    def forward(self, pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        """The weighted sum of every loss."""
+        return sum(w * f(pred, target) for w, f in zip(self.weights, self.losses, strict=True))
+
+
+def build_loss(spec: str | LossConfig, ndim: int) -> nn.Module:
+    """Build a loss by name, or the weighted mix a ``LOSS`` section asks for.
+
+    ``LOSS.WEIGHTS`` empty gives every loss of ``LOSS.TYPE`` the weight 1 / count.
+    """
+    if isinstance(spec, LossConfig):
+        names, weights = spec.type, spec.weights or [1 / len(spec.type)] * len(spec.type)
+        if len(weights) != len(names):
+            raise ValueError(f"LOSS.WEIGHTS needs one weight per LOSS.TYPE ({len(names)}), "
+                             f"got {weights}")
+        if len(names) == 1 and weights[0] == 1:
+            return build_single_loss(names[0], ndim)
+        return WeightedLoss([build_single_loss(n, ndim) for n in names], weights)
+    return build_single_loss(spec, ndim)
+
+
+def build_single_loss(name: str, ndim: int) -> nn.Module:
     """Build a loss by name.
 
     Parameters

@@ -27,7 +27,6 @@ from i2i_nb.checkpoint import load_checkpoint, save_checkpoint
 from i2i_nb.config import TrainConfig
 from i2i_nb.distributed import SINGLE, World, any_rank, reduce_extremes, reduce_sums
 from i2i_nb.errors import ConfigError
-from i2i_nb.losses import build_loss
 
 LOG_FIELDS = ("epoch", "loss", "val_loss", "val_psnr", "lr", "seconds")
 
@@ -60,10 +59,11 @@ def build_optimizer(model: nn.Module, cfg: TrainConfig) -> torch.optim.Optimizer
     """AdamW (default), Adam or SGD with momentum, as ``TRAIN.OPTIMIZER`` says."""
     name = cfg.optimizer.lower()
     params = model.parameters()
+    betas = (cfg.opt_betas[0], cfg.opt_betas[1])
     if name == "adamw":
-        return torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.w_decay)
+        return torch.optim.AdamW(params, lr=cfg.lr, betas=betas, weight_decay=cfg.w_decay)
     if name == "adam":
-        return torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.w_decay)
+        return torch.optim.Adam(params, lr=cfg.lr, betas=betas, weight_decay=cfg.w_decay)
     return torch.optim.SGD(params, lr=cfg.lr, momentum=0.9, weight_decay=cfg.w_decay)
 
 
@@ -159,11 +159,12 @@ class Stepper:
     holds ``model``'s parameters.
     """
 
-    def __init__(self, model: nn.Module, cfg: TrainConfig, ndim: int, steps_per_epoch: int,
-                 device: torch.device, net: nn.Module | None = None) -> None:
+    def __init__(self, model: nn.Module, cfg: TrainConfig, loss_fn: nn.Module,
+                 steps_per_epoch: int, device: torch.device, net: nn.Module | None = None
+                 ) -> None:
         self.net = model if net is None else net
         self.device, self.amp = device, cfg.amp
-        self.loss_fn = build_loss(cfg.loss.type, ndim)
+        self.loss_fn = loss_fn
         self.optimizer = build_optimizer(model, cfg)
         self.scheduler, self.step_mode = build_scheduler(self.optimizer, cfg, steps_per_epoch)
         use_scaler = cfg.amp and device.type == "cuda" and not torch.cuda.is_bf16_supported()
@@ -196,7 +197,7 @@ def fit(
     model: nn.Module,
     data: TrainData,
     cfg: TrainConfig,
-    ndim: int,
+    loss_fn: nn.Module,
     outputs: TrainOutputs,
     meta: dict[str, Any],
     device: torch.device,
@@ -213,7 +214,7 @@ def fit(
     data : training patches and optional validation patches (without them the
         training loss decides the best checkpoint and early stopping).
     cfg : the ``TRAIN`` section.
-    ndim : number of spatial dimensions (for the loss).
+    loss_fn : the training loss (``LOSS``), ``loss(pred, target)``.
     outputs : checkpoint, log and TensorBoard paths.
     meta : plain metadata stored in every checkpoint (what inference needs).
     device : where to train.
@@ -243,7 +244,7 @@ def fit(
         net = DistributedDataParallel(model, device_ids=ids, broadcast_buffers=False)
     if cfg.compile:
         net = torch.compile(net)
-    step = Stepper(model, cfg, ndim, len(loader), device, net)
+    step = Stepper(model, cfg, loss_fn, len(loader), device, net)
     optimizer, scheduler, scaler = step.optimizer, step.scheduler, step.scaler
 
     history: list[dict[str, float]] = []
@@ -266,7 +267,7 @@ def fit(
         writer = SummaryWriter(str(outputs.tensorboard))
     try:
         for epoch in range(start, cfg.epochs):
-            if bad_epochs >= cfg.patience > 0:
+            if bad_epochs >= cfg.patience > 0:  # -1: never stop early
                 break
             data.train.set_epoch(epoch)
             net.train()

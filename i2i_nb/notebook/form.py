@@ -37,9 +37,9 @@ SECTIONS: dict[str, list[tuple[str, str]]] = {
     ],
     "Training": [
         ("TRAIN.EPOCHS", "epochs"), ("TRAIN.BATCH_SIZE", "batch size"),
-        ("TRAIN.LR", "learning rate"), ("TRAIN.LOSS.TYPE", "loss"),
+        ("TRAIN.LR", "learning rate"), ("LOSS.TYPE", "loss"),
         ("TRAIN.OPTIMIZER", "optimizer"), ("TRAIN.LR_SCHEDULER.NAME", "lr schedule"),
-        ("TRAIN.PATIENCE", "patience (0: none)"),
+        ("TRAIN.PATIENCE", "patience (-1: none)"),
         ("TRAIN.PATCHES_PER_EPOCH", "patches per epoch (0: auto)"), ("SYSTEM.SEED", "seed"),
     ],
     "Inference": [
@@ -49,7 +49,7 @@ SECTIONS: dict[str, list[tuple[str, str]]] = {
 }
 CHOICES: dict[str, tuple[str, ...]] = {
     "DATA.NORMALIZATION.TYPE": INPUT_NORMALIZATIONS, "DATA.NORMALIZATION.MEASURE_BY": MEASURES,
-    "MODEL.ARCHITECTURE": ARCHITECTURES, "TRAIN.LOSS.TYPE": LOSSES,
+    "MODEL.ARCHITECTURE": ARCHITECTURES, "LOSS.TYPE": LOSSES,
     "TRAIN.OPTIMIZER": OPTIMIZERS, "TRAIN.LR_SCHEDULER.NAME": tuple(c for c in SCHEDULERS if c),
     "TEST.OUTPUT_DTYPE": OUTPUT_DTYPES,
 }
@@ -68,7 +68,7 @@ def _field(key: str, label: str, value: Any) -> ipywidgets.Widget:
     common = {"description": label, "style": _STYLE, "layout": _LAYOUT}
     if key in CHOICES:
         options = list(CHOICES[key])
-        value = str(value).lower()
+        value = str(value[0] if isinstance(value, list) and len(value) == 1 else value).lower()
         return ipywidgets.Dropdown(options=options + [value] * (value not in options),
                                    value=value, **common)
     if isinstance(value, bool):

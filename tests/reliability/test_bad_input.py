@@ -370,8 +370,8 @@ def test_yaml_typo_warns_with_the_key_and_a_suggestion(data, tmp_path):
     plain = to_plain(tiny_config(data, TRAIN={"EPOCHS": 1}, TEST={"ENABLE": False}))
     plain["DATA"]["NORMALIZATION"]["TPYE"] = plain["DATA"]["NORMALIZATION"].pop("TYPE")
     accepted(tmp_path, data, yaml.safe_dump(plain), re.escape(
-        "DATA.NORMALIZATION.TPYE is not supported by i2i_nb and is ignored (did you mean "
-        "DATA.NORMALIZATION.TYPE?)"))
+        "DATA.NORMALIZATION.TPYE is neither a BiaPy 3.7 key nor one of i2i_nb; ignored (did "
+        "you mean DATA.NORMALIZATION.TYPE?)"))
 
 
 # ---------------------------------------------------------------- accepted as they are -----

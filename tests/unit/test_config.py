@@ -77,8 +77,10 @@ TRAIN:
 def test_biapy_2d_template_keys(tmp_path):
     path = tmp_path / "2d.yaml"
     path.write_text(BIAPY_STYLE_2D)
-    with pytest.warns(UserWarning, match="SYSTEM.NUM_CPUS"):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
         cfg = load_config(path)
+    assert cfg.system.num_cpus == -1 and cfg.augmentor.vflip and cfg.augmentor.hflip
     assert cfg.ndim == 2 and cfg.patch_shape == (128, 128)
     assert cfg.data.test.padding == (40, 40)
     assert cfg.train.lr == pytest.approx(1e-4)
@@ -93,7 +95,7 @@ def test_biapy_3d_template_keys_warn_once_each(tmp_path):
         warnings.simplefilter("always")
         cfg = load_config(path)
     messages = [str(w.message) for w in caught]
-    for key in ("SYSTEM.NUM_CPUS", "AUGMENTOR.DROPOUT", "AUGMENTOR.GRIDMASK"):
+    for key in ("AUGMENTOR.DROPOUT", "AUGMENTOR.GRIDMASK"):
         assert sum(key in m for m in messages) == 1
     assert cfg.ndim == 3 and cfg.patch_shape == (32, 64, 64)
     assert cfg.model.z_down == [1, 1, 1] and cfg.system.num_workers == 5
@@ -125,7 +127,8 @@ def test_typo_suggests_key():
         ({"DATA": {"NORMALIZATION": {"TYPE": "magic"}}}, "DATA.NORMALIZATION.TYPE"),
         ({"TRAIN": {"ENABLE": "yes please"}}, "TRAIN.ENABLE"),
         ({"DATA": {"VAL": {"SPLIT_TRAIN": 1.5}}}, "DATA.VAL.SPLIT_TRAIN"),
-        ({"MODEL": {"Z_DOWN": [2, 2]}}, "MODEL.Z_DOWN"),
+        ({"PROBLEM": {"NDIM": "3D"}, "DATA": {"PATCH_SIZE": [8, 32, 32, 1]},
+          "MODEL": {"FEATURE_MAPS": [8, 16, 32, 64], "Z_DOWN": [2, 2]}}, "MODEL.Z_DOWN"),
         ({"DATA": "not a section"}, "DATA"),
     ],
 )
@@ -137,7 +140,7 @@ def test_bad_values_name_the_key(values, key):
 def test_defaults_are_valid():
     cfg = config_from_dict({})
     assert cfg == Config()
-    assert cfg.train.loss.type == "mae" and cfg.data.normalization.target.type == "percentile"
+    assert cfg.loss.type == ["MAE"] and cfg.data.normalization.target.type == "percentile"
 
 
 def test_unreadable_yaml(tmp_path):
@@ -147,11 +150,6 @@ def test_unreadable_yaml(tmp_path):
         load_config(path)
 
 
-def test_biapy_architectures_not_built_here_get_the_closest_with_a_warning():
-    with pytest.warns(UserWarning, match="'edsr' is not built by i2i_nb; using the closest"):
-        cfg = config_from_dict({"MODEL": {"ARCHITECTURE": "edsr"}})
-    assert cfg.model.architecture == "rcan"
-    with pytest.warns(UserWarning, match="'unetr'"):
-        assert config_from_dict({"MODEL": {"ARCHITECTURE": "unetr"}}).model.architecture == "unet"
-    with pytest.raises(ConfigError, match="MODEL.ARCHITECTURE"):
-        config_from_dict({"MODEL": {"ARCHITECTURE": "transformer9000"}})
+def test_typo_in_a_biapy_key_is_named():
+    with pytest.warns(UserWarning, match=r"neither a BiaPy 3.7 key.*did you mean TRAIN.EPOCHS"):
+        config_from_dict({"TRAIN": {"EPOCHSS": 3}})

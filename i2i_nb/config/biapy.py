@@ -1,0 +1,234 @@
+"""BiaPy's alternative and old values, translated in one place.
+
+:func:`translate` takes the flattened keys of a YAML file and returns the values this
+project's typed config takes, with BiaPy 3.7.1's conversions applied as its
+``check_configuration`` applies them: old key names renamed (one note line each),
+list forms (``TRAIN.OPTIMIZER: [ADAMW]``) and ``-1`` sentinels ("not set") converted,
+``custom`` normalisation as ``zero_mean_unit_variance``. A BiaPy key that has no meaning
+for this workflow gives one warning saying why, and only when it is set to something
+other than BiaPy's default (configs that BiaPy writes hold every key). A value BiaPy
+itself refuses is refused here too, naming the key.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from i2i_nb.config.biapy_keys import BIAPY_DEFAULTS, BIAPY_PATH_KEYS
+from i2i_nb.config.fields import all_keys, is_section
+from i2i_nb.config.notes import key_note
+from i2i_nb.errors import ConfigError
+
+
+@dataclass
+class Translation:
+    """What a YAML file asks for, in this project's keys."""
+
+    values: dict[str, Any] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    given: set[str] = field(default_factory=set)
+
+
+def flatten(values: dict, prefix: str = "") -> dict[str, Any]:
+    """Nested sections as dotted upper-case keys (``{"DATA": {"PATCH_SIZE": ..}}`` ->
+    ``{"DATA.PATCH_SIZE": ..}``)."""
+    flat: dict[str, Any] = {}
+    for raw_key, value in values.items():
+        key = prefix + str(raw_key).upper()
+        if isinstance(value, dict) and value:
+            flat.update(flatten(value, key + "."))
+        elif not isinstance(value, dict):
+            flat[key] = value
+    return flat
+
+
+# Old key -> new key (BiaPy's convert_old_model_cfg_to_current_version, and this project's own).
+RENAMED = {
+    "TEST.STATS.FULL_IMG": "TEST.FULL_IMG",
+    "MODEL.CONVNEXT_LAYERS": "MODEL.CONV_LAYERS",
+    "MODEL.UNETR_DEC_ACTIVATION": "MODEL.ACTIVATION",
+    "MODEL.UNETR_DEC_KERNEL_SIZE": "MODEL.KERNEL_SIZE",
+    "MODEL.N_CLASSES": "DATA.N_CLASSES",
+    "MODEL.BMZ.SOURCE_MODEL_DOI": "MODEL.BMZ.SOURCE_MODEL_ID",
+    "MODEL.BMZ.EXPORT_MODEL.ENABLE": "MODEL.BMZ.EXPORT.ENABLED",
+    "MODEL.BMZ.EXPORT_MODEL.NAME": "MODEL.BMZ.EXPORT.MODEL_NAME",
+    "MODEL.BMZ.EXPORT_MODEL.DESCRIPTION": "MODEL.BMZ.EXPORT.DESCRIPTION",
+    "MODEL.BMZ.EXPORT_MODEL.AUTHORS": "MODEL.BMZ.EXPORT.AUTHORS",
+    "MODEL.BMZ.EXPORT_MODEL.LICENSE": "MODEL.BMZ.EXPORT.LICENSE",
+    "MODEL.BMZ.EXPORT_MODEL.DOCUMENTATION": "MODEL.BMZ.EXPORT.DOCUMENTATION",
+    "MODEL.BMZ.EXPORT_MODEL.TAGS": "MODEL.BMZ.EXPORT.TAGS",
+    "MODEL.BMZ.EXPORT_MODEL.CITE": "MODEL.BMZ.EXPORT.CITE",
+    "TEST.DET_IGNORE_POINTS_OUTSIDE_BOX": "TEST.EVAL_BORDER_CROP",
+    "TRAIN.LOSS.TYPE": "LOSS.TYPE",
+    "TRAIN.LOSS.WEIGHTS": "LOSS.WEIGHTS",
+}
+# Old keys BiaPy drops without replacement (they change nothing there either).
+DROPPED = (
+    "TEST.EVALUATE", "MODEL.LAST_ACTIVATION", "DATA.NORMALIZATION.CUSTOM_MODE",
+    "DATA.NORMALIZATION.APPLICATION_MODE", "AUGMENTOR.BRIGHTNESS_EM",
+    "AUGMENTOR.BRIGHTNESS_EM_FACTOR", "AUGMENTOR.BRIGHTNESS_EM_MODE", "AUGMENTOR.CONTRAST_EM",
+    "AUGMENTOR.CONTRAST_EM_FACTOR", "AUGMENTOR.CONTRAST_EM_MODE", "AUGMENTOR.BRIGHTNESS_MODE",
+    "AUGMENTOR.CONTRAST_MODE", "PATHS.RESULT_DIR.BMZ_BUILD",
+)
+# Schedulers for which BiaPy requires MIN_LR to be set.
+_NEEDS_MIN_LR = ("warmupcosine", "reduceonplateau")
+
+
+def _unset(value: Any) -> bool:
+    """BiaPy's "not set": -1, or a list of -1 (``[-1]``, ``[-1.0, -1.0]``)."""
+    if isinstance(value, list | tuple):
+        return len(value) > 0 and all(_unset(v) for v in value)
+    return not isinstance(value, bool) and isinstance(value, int | float) and value == -1
+
+
+def _single(key: str, value: Any, what: str) -> Any:
+    """BiaPy 3.7's one-element list (``[ADAMW]``, ``[1.E-4]``) as its element."""
+    if isinstance(value, list | tuple):
+        if len(value) != 1:
+            raise ConfigError(f"{key}: BiaPy allows several {what} only for a GAN discriminator "
+                              f"(MODEL.NAFNET.ARCHITECTURE_D); give one, got {list(value)}")
+        return value[0]
+    return value
+
+
+def _old_keys(flat: dict[str, Any], out: Translation) -> dict[str, Any]:
+    flat = dict(flat)
+    for old in DROPPED:
+        if old in flat:
+            del flat[old]
+            out.notes.append(f"{old} is an old BiaPy key that BiaPy drops; ignored")
+    for old, new in RENAMED.items():
+        if old in flat:
+            value = flat.pop(old)
+            flat.setdefault(new, value)
+            out.notes.append(f"{old} is an old key name: read as {new}")
+    if "MODEL.BATCH_NORMALIZATION" in flat:
+        if flat.pop("MODEL.BATCH_NORMALIZATION") is True:
+            flat.setdefault("MODEL.NORMALIZATION", "bn")
+        out.notes.append("MODEL.BATCH_NORMALIZATION is an old key: read as MODEL.NORMALIZATION")
+    if "MODEL.LOAD_MODEL_FROM_CHECKPOINT" in flat:
+        if flat.pop("MODEL.LOAD_MODEL_FROM_CHECKPOINT") is True:
+            flat.setdefault("MODEL.ITEMS_TO_LOAD_FROM_CHECKPOINT", ["weights", "norm",
+                                                                    "model_arch"])
+        out.notes.append("MODEL.LOAD_MODEL_FROM_CHECKPOINT is an old key: read as "
+                         "MODEL.ITEMS_TO_LOAD_FROM_CHECKPOINT")
+    if "MODEL.LOAD_CHECKPOINT_ONLY_WEIGHTS" in flat:
+        if flat.pop("MODEL.LOAD_CHECKPOINT_ONLY_WEIGHTS") is True:
+            flat.setdefault("MODEL.ITEMS_TO_LOAD_FROM_CHECKPOINT", ["weights"])
+        out.notes.append("MODEL.LOAD_CHECKPOINT_ONLY_WEIGHTS is an old key: read as "
+                         "MODEL.ITEMS_TO_LOAD_FROM_CHECKPOINT")
+    norm = "DATA.NORMALIZATION."
+    if str(flat.get(norm + "TYPE", "")).lower() == "custom":
+        flat[norm + "TYPE"] = "zero_mean_unit_variance"
+        out.notes.append("DATA.NORMALIZATION.TYPE 'custom' is BiaPy's old name of "
+                         "zero_mean_unit_variance")
+    for old, new in (("CUSTOM_MEAN", "MEAN_VAL"), ("CUSTOM_STD", "STD_VAL")):
+        if norm + old in flat:
+            flat.setdefault(norm + "ZERO_MEAN_UNIT_VAR." + new, flat.pop(norm + old))
+            out.notes.append(f"{norm}{old} is an old key: read as {norm}ZERO_MEAN_UNIT_VAR.{new}")
+    return flat
+
+
+def _values(flat: dict[str, Any], cfg: Any) -> dict[str, Any]:
+    """List forms and -1 sentinels as BiaPy's check_configuration converts them."""
+    flat = dict(flat)
+    train = "TRAIN."
+    if train + "OPTIMIZER" in flat:
+        flat[train + "OPTIMIZER"] = _single(train + "OPTIMIZER", flat[train + "OPTIMIZER"],
+                                            "optimizers")
+    if train + "LR" in flat:
+        flat[train + "LR"] = _single(train + "LR", flat[train + "LR"], "learning rates")
+    betas = flat.get(train + "OPT_BETAS")
+    if isinstance(betas, list | tuple) and betas and isinstance(betas[0], list | tuple):
+        flat[train + "OPT_BETAS"] = _single(train + "OPT_BETAS", betas, "beta pairs")
+    sched = train + "LR_SCHEDULER."
+    name = str(flat.get(sched + "NAME", cfg.train.lr_scheduler.name)).lower()
+    named = sched + "NAME" in flat and flat.get(train + "ENABLE", True) is not False
+    if sched + "MIN_LR" in flat:
+        min_lr = _single(sched + "MIN_LR", flat[sched + "MIN_LR"], "minimum learning rates")
+        if _unset(min_lr):
+            if named and name in _NEEDS_MIN_LR:
+                raise ConfigError(f"{sched}MIN_LR: needs to be set when {sched}NAME is "
+                                  f"{name!r} (BiaPy refuses -1 here too)")
+            del flat[sched + "MIN_LR"]
+        else:
+            flat[sched + "MIN_LR"] = min_lr
+    warmup = sched + "WARMUP_COSINE_DECAY_EPOCHS"
+    if warmup in flat and _unset(flat[warmup]):
+        fraction = flat.get(sched + "COSINE_DECAY_FRACTION", -1)
+        if named and name == "warmupcosine" and (_unset(fraction) or fraction <= 0):
+            raise ConfigError(f"{warmup}: needs to be set when {sched}NAME is 'warmupcosine' "
+                              f"(or set {sched}COSINE_DECAY_FRACTION), as BiaPy requires")
+        del flat[warmup]
+    plateau = sched + "REDUCEONPLATEAU_PATIENCE"
+    if plateau in flat and _unset(flat[plateau]):
+        if named and name == "reduceonplateau":
+            raise ConfigError(f"{plateau}: needs to be set when {sched}NAME is "
+                              "'reduceonplateau', as BiaPy requires")
+        del flat[plateau]
+    perc = "DATA.NORMALIZATION.PERC_CLIP."
+    for bound in ("LOWER", "UPPER"):
+        if _unset(flat.get(perc + bound + "_PERC")):
+            del flat[perc + bound + "_PERC"]
+            if flat.get(perc + "ENABLE") is True and _unset(flat.get(perc + bound + "_VALUE", -1)):
+                raise ConfigError(f"{perc}{bound}_PERC or {perc}{bound}_VALUE needs to be set "
+                                  f"when {perc}ENABLE is True (as BiaPy requires)")
+    for key in list(flat):
+        if key.endswith(("_VALUE", "MEAN_VAL", "STD_VAL")) and key.startswith(
+                "DATA.NORMALIZATION.") and _unset(flat[key]):
+            flat[key] = []
+    if str(flat.get("DATA.NORMALIZATION.TARGET.TYPE", "x")) == "":
+        del flat["DATA.NORMALIZATION.TARGET.TYPE"]
+    if str(flat.get("MODEL.NORMALIZATION", "x")) == "":
+        flat["MODEL.NORMALIZATION"] = "in"
+    losses = flat.get("LOSS.TYPE")
+    if isinstance(losses, str):
+        losses = [losses]
+    if isinstance(losses, list | tuple):
+        flat["LOSS.TYPE"] = [str(name).upper() for name in losses]
+    z_down = flat.get("MODEL.Z_DOWN")
+    if isinstance(z_down, list | tuple) and z_down and all(z == 0 for z in z_down):
+        flat["MODEL.Z_DOWN"] = []
+    return flat
+
+
+def _unknown(key: str, value: Any, known: list[str], out: Translation) -> None:
+    """A key with no field here: silent at BiaPy's default, else one warning saying why."""
+    if key in BIAPY_PATH_KEYS:
+        return
+    if key in BIAPY_DEFAULTS:
+        default = BIAPY_DEFAULTS[key]
+        same = value == default or (isinstance(value, tuple) and list(value) == default)
+        if not same:
+            out.warnings.append(f"{key}: {key_note(key)}; the value {value!r} is ignored")
+        return
+    close = difflib.get_close_matches(key, known + list(BIAPY_DEFAULTS), n=1, cutoff=0.85)
+    hint = f" (did you mean {close[0]}?)" if close else ""
+    out.warnings.append(f"{key} is neither a BiaPy 3.7 key nor one of i2i_nb; ignored{hint}")
+
+
+def translate(flat: dict[str, Any], cfg: Any,
+              has_field: Callable[[str], bool] | None = None) -> Translation:
+    """Translate flattened YAML keys into this project's keys (see the module docstring).
+
+    ``cfg`` is the config the values are laid over (its defaults decide what "left out"
+    means); ``has_field`` tells whether a key is one of its fields.
+    """
+    out = Translation()
+    known = all_keys(cfg)
+    fields = set(known)
+    has_field = has_field or fields.__contains__
+    flat = _values(_old_keys(flat, out), cfg)
+    for key, value in flat.items():
+        if has_field(key):
+            out.values[key] = value
+            out.given.add(key)
+        elif is_section(cfg, key):
+            raise ConfigError(f"{key}: expected a section of keys, got {value!r}")
+        else:
+            _unknown(key, value, known, out)
+    return out

@@ -1,0 +1,128 @@
+"""Checks of a whole config: each refusal names the key and what is wrong with it."""
+
+from __future__ import annotations
+
+from i2i_nb.config.root import Config
+from i2i_nb.errors import ConfigError
+
+ARCHITECTURES = ("unet", "resunet", "attention_unet", "rcan")
+INPUT_NORMALIZATIONS = ("percentile", "zero_mean_unit_variance", "scale_range", "div", "none")
+TARGET_NORMALIZATIONS = ("percentile", "zero_mean_unit_variance", "none")
+MEASURES = ("dataset", "image", "patch")
+LOSSES = ("mae", "l1", "mse", "ssim")
+OPTIMIZERS = ("adamw", "adam", "sgd")
+SCHEDULERS = ("warmupcosine", "onecycle", "reduceonplateau", "none", "")
+MODEL_NORMALIZATIONS = ("bn", "in", "gn", "none")
+OUTPUT_DTYPES = ("float32", "uint16", "uint8", "target")
+ON_DISK = ("auto", "always", "never")
+
+
+def _check(condition: bool, key: str, message: str) -> None:
+    if not condition:
+        raise ConfigError(f"{key}: {message}")
+
+
+def _check_choice(value: str, choices: tuple[str, ...], key: str) -> None:
+    _check(value.lower() in choices, key, f"{value!r} is not one of {', '.join(choices)}")
+
+
+def default_feature_maps(levels: int) -> list[int]:
+    """``FEATURE_MAPS`` when a config leaves it out but its per-level keys (``Z_DOWN``,
+    ``DROPOUT_VALUES``) give ``levels`` levels: this project's default ``[32, 64, 128, 256]``
+    for up to 4 levels, BiaPy's ``16 * 2**i`` for more (its default has 5)."""
+    if levels <= 4:
+        return [32, 64, 128, 256][:levels]
+    return [16 * 2**i for i in range(levels)]
+
+
+def _fit_levels(cfg: Config, given: set[str]) -> None:
+    """Match FEATURE_MAPS to the per-level keys when FEATURE_MAPS is left out (BiaPy's
+    default has 5 levels, this project's 4), and spread one-value lists over the levels."""
+    model = cfg.model
+    if "MODEL.FEATURE_MAPS" not in given:
+        for key, values, extra in (("MODEL.Z_DOWN", model.z_down, 1),
+                                   ("MODEL.DROPOUT_VALUES", model.dropout_values, 0)):
+            if key in given and values and len(set(values)) > 1:
+                model.feature_maps = default_feature_maps(len(values) + extra)
+                break
+            if key == "MODEL.Z_DOWN" and key in given and values:
+                model.feature_maps = default_feature_maps(len(values) + extra)
+                break
+    levels = len(model.feature_maps)
+    if model.dropout_values and len(set(model.dropout_values)) == 1:
+        model.dropout_values = [model.dropout_values[0]] * levels
+
+
+def validate(cfg: Config, given: set[str] | None = None) -> None:
+    """Raise ConfigError naming the first key whose value is out of range.
+
+    ``given`` holds the keys the user set (the rest took defaults); some checks depend on
+    it, as BiaPy's do.
+    """
+    given = given or set()
+    _check(cfg.problem.type.upper() == "IMAGE_TO_IMAGE", "PROBLEM.TYPE",
+           f"i2i_nb runs IMAGE_TO_IMAGE only, not {cfg.problem.type!r}")
+    _check(cfg.problem.ndim.upper() in ("2D", "3D"), "PROBLEM.NDIM",
+           f"must be 2D or 3D, not {cfg.problem.ndim!r}")
+    _check(not cfg.problem.image_to_image.membrane_repair.enable,
+           "PROBLEM.IMAGE_TO_IMAGE.MEMBRANE_REPAIR.ENABLE",
+           "BiaPy's membrane repair is a segmentation post-process (membrane probabilities "
+           "to instances), not an image-to-image regression; i2i_nb does not build it")
+    patch = cfg.data.patch_size
+    _check(len(patch) in (cfg.ndim, cfg.ndim + 1), "DATA.PATCH_SIZE",
+           f"{cfg.problem.ndim} needs {cfg.ndim} sizes (+ channels), got {tuple(patch)}")
+    _check(all(p > 0 for p in patch), "DATA.PATCH_SIZE", f"sizes must be positive: {patch}")
+    norm = cfg.data.normalization
+    _check_choice(norm.type, INPUT_NORMALIZATIONS, "DATA.NORMALIZATION.TYPE")
+    _check_choice(norm.measure_by, MEASURES, "DATA.NORMALIZATION.MEASURE_BY")
+    _check_choice(norm.target.type, TARGET_NORMALIZATIONS, "DATA.NORMALIZATION.TARGET.TYPE")
+    _check(0 <= norm.perc_clip.lower_perc < norm.perc_clip.upper_perc <= 100,
+           "DATA.NORMALIZATION.PERC_CLIP", "need 0 <= LOWER_PERC < UPPER_PERC <= 100")
+    _check(0 <= cfg.data.val.split_train < 1, "DATA.VAL.SPLIT_TRAIN", "must be in [0, 1)")
+    _check(0 <= cfg.data.train.foreground_sampling <= 1, "DATA.TRAIN.FOREGROUND_SAMPLING",
+           "must be in [0, 1]")
+    _check(cfg.data.train.replicate >= 0, "DATA.TRAIN.REPLICATE", "must not be negative")
+    tests = (("DATA.TEST.PADDING", cfg.data.test.padding),
+             ("DATA.TEST.OVERLAP", cfg.data.test.overlap),
+             ("DATA.TEST.TILE_SHAPE", cfg.data.test.tile_shape))
+    for key, values in tests:
+        _check(len(values) in (0, cfg.ndim), key, f"needs {cfg.ndim} values, got {values}")
+        _check(all(v >= 0 for v in values), key, f"values must not be negative: {values}")
+    _check(0 <= cfg.augmentor.da_prob <= 1, "AUGMENTOR.DA_PROB", "must be in [0, 1]")
+    _fit_levels(cfg, given)
+    model = cfg.model
+    _check_choice(model.architecture, ARCHITECTURES, "MODEL.ARCHITECTURE")
+    _check(len(model.feature_maps) >= 1 and all(f > 0 for f in model.feature_maps),
+           "MODEL.FEATURE_MAPS", f"need positive filter counts, got {model.feature_maps}")
+    if cfg.ndim == 3:
+        _check(not model.z_down or len(model.z_down) == len(model.feature_maps) - 1,
+               "MODEL.Z_DOWN", f"needs {len(model.feature_maps) - 1} values (one per "
+               f"down-sampling of MODEL.FEATURE_MAPS {model.feature_maps}), got {model.z_down}")
+        _check(all(z in (1, 2) for z in model.z_down), "MODEL.Z_DOWN",
+               "values must be 1 or 2 (or all 0: automatic)")
+    _check(len(model.dropout_values) == len(model.feature_maps), "MODEL.DROPOUT_VALUES",
+           f"needs one value per level of MODEL.FEATURE_MAPS ({len(model.feature_maps)}), "
+           f"got {model.dropout_values}")
+    _check(all(0 <= d < 1 for d in model.dropout_values), "MODEL.DROPOUT_VALUES",
+           "values must be in [0, 1)")
+    _check_choice(model.normalization, MODEL_NORMALIZATIONS, "MODEL.NORMALIZATION")
+    _check(len(cfg.loss.type) >= 1, "LOSS.TYPE", "needs at least one loss")
+    for name in cfg.loss.type:
+        _check_choice(name, LOSSES, "LOSS.TYPE")
+    _check(not cfg.loss.weights or len(cfg.loss.weights) == len(cfg.loss.type), "LOSS.WEIGHTS",
+           f"needs one weight per LOSS.TYPE ({len(cfg.loss.type)}), got {cfg.loss.weights}")
+    train = cfg.train
+    _check(train.epochs >= 0, "TRAIN.EPOCHS", "must not be negative")
+    _check(train.patience >= -1, "TRAIN.PATIENCE", "must be -1 (never stop early) or more")
+    _check(train.batch_size >= 1, "TRAIN.BATCH_SIZE", "must be at least 1")
+    _check(train.lr > 0, "TRAIN.LR", f"must be positive, got {train.lr}")
+    _check(len(train.opt_betas) == 2 and all(0 <= b < 1 for b in train.opt_betas),
+           "TRAIN.OPT_BETAS", f"needs two values in [0, 1), got {train.opt_betas}")
+    _check(train.lr_scheduler.min_lr >= 0, "TRAIN.LR_SCHEDULER.MIN_LR",
+           f"must not be negative, got {train.lr_scheduler.min_lr}")
+    _check(train.patches_per_epoch >= 0, "TRAIN.PATCHES_PER_EPOCH", "must not be negative")
+    _check_choice(train.optimizer, OPTIMIZERS, "TRAIN.OPTIMIZER")
+    _check_choice(train.lr_scheduler.name, SCHEDULERS, "TRAIN.LR_SCHEDULER.NAME")
+    _check(cfg.test.tiles_per_batch >= 1, "TEST.TILES_PER_BATCH", "must be at least 1")
+    _check_choice(cfg.test.output_dtype, OUTPUT_DTYPES, "TEST.OUTPUT_DTYPE")
+    _check_choice(cfg.test.on_disk, ON_DISK, "TEST.ON_DISK")
