@@ -16,6 +16,7 @@ from pathlib import Path
 
 import yaml
 
+from i2i_nb import __version__
 from i2i_nb.config import config_from_dict, load_config
 from i2i_nb.demo import demo_config, make_demo_data
 from i2i_nb.distributed import start, stop, world_from_env
@@ -53,6 +54,19 @@ def _run_parser() -> argparse.ArgumentParser:
                         metavar="KEY=VALUE", help="override a config key, e.g. TRAIN.EPOCHS=5")
     parser.add_argument("--dist_timeout", type=float, default=600.0,
                         help="seconds before the other processes give up on a dead one")
+    parser.add_argument("-v", "--version", action="version",
+                        version=f"i2i-nb {__version__} (BiaPy 3.7 command line and configs)")
+    dist_args = parser.add_argument_group("distributed (BiaPy's flags; torchrun sets these)")
+    dist_args.add_argument("--world_size", type=int, default=1,
+                           help="number of processes, when no launcher sets WORLD_SIZE")
+    dist_args.add_argument("--local_rank", type=int, default=-1,
+                           help="this process's device index (torch.distributed.launch)")
+    dist_args.add_argument("--dist_on_itp", action="store_true",
+                           help="read rank and size from an MPI launcher (OMPI_COMM_WORLD_*)")
+    dist_args.add_argument("--dist_url", default="env://",
+                           help="rendezvous of the process group (default env://)")
+    dist_args.add_argument("--dist_backend", choices=("nccl", "gloo"), default=None,
+                           help="process-group backend (default: nccl on CUDA, gloo on CPU)")
     return parser
 
 
@@ -93,9 +107,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             cfg = load_config(args.config, parse_overrides(args.overrides))
             name, config_name = args.name, Path(args.config).name
             result_dir, run_id, resume = args.result_dir, args.run_id, args.resume
-        world = world_from_env(os.environ)
-        device = resolve_device(args.gpu, world.local_rank)
-        start(world, device, args.dist_timeout)
+        world = world_from_env(os.environ, getattr(args, "world_size", 1),
+                               getattr(args, "local_rank", -1),
+                               getattr(args, "dist_on_itp", False),
+                               getattr(args, "dist_url", "env://"))
+        device = resolve_device(args.gpu, world.local_rank, cfg.system.device)
+        start(world, device, args.dist_timeout, getattr(args, "dist_backend", None))
         result = run(cfg, result_dir, name, run_id, device, config_name, resume, world=world)
     except (ConfigError, DataError) as err:
         print(f"error: {err}", file=sys.stderr)

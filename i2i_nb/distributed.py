@@ -15,6 +15,8 @@ from typing import Any
 import torch
 import torch.distributed as dist
 
+from i2i_nb.errors import ConfigError
+
 
 @dataclass(frozen=True)
 class World:
@@ -23,6 +25,7 @@ class World:
     rank: int = 0
     size: int = 1
     local_rank: int = 0
+    init_method: str = "env://"
 
     @property
     def is_main(self) -> bool:
@@ -38,17 +41,48 @@ class World:
 SINGLE = World()
 
 
-def world_from_env(env: Mapping[str, str]) -> World:
-    """The rank, world size and local rank that torchrun sets, or a single process."""
-    return World(int(env.get("RANK", 0)), int(env.get("WORLD_SIZE", 1)),
-                 int(env.get("LOCAL_RANK", 0)))
+def world_from_env(env: Mapping[str, str], world_size: int = 1, local_rank: int = -1,
+                   dist_on_itp: bool = False, dist_url: str = "env://") -> World:
+    """This process's place, as BiaPy's command line finds it.
+
+    torchrun's ``RANK`` / ``WORLD_SIZE`` / ``LOCAL_RANK`` when set; with ``dist_on_itp`` the
+    ``OMPI_COMM_WORLD_*`` variables of an MPI launcher and ``tcp://MASTER_ADDR:MASTER_PORT``;
+    otherwise BiaPy's ``--world_size`` and ``--local_rank`` (the legacy
+    ``torch.distributed.launch`` passes the latter), with ``--dist_url`` as the rendezvous.
+    """
+    if dist_on_itp:
+        try:
+            return World(int(env["OMPI_COMM_WORLD_RANK"]), int(env["OMPI_COMM_WORLD_SIZE"]),
+                         int(env["OMPI_COMM_WORLD_LOCAL_RANK"]),
+                         f"tcp://{env['MASTER_ADDR']}:{env['MASTER_PORT']}")
+        except KeyError as err:
+            raise ConfigError(f"--dist_on_itp: the launcher did not set {err.args[0]}") from err
+    if "WORLD_SIZE" in env:
+        return World(int(env.get("RANK", 0)), int(env["WORLD_SIZE"]),
+                     int(env.get("LOCAL_RANK", max(local_rank, 0))), dist_url)
+    if world_size > 1:
+        rank = int(env.get("RANK", max(local_rank, 0)))
+        return World(rank, world_size, max(local_rank, 0), dist_url)
+    return SINGLE
 
 
-def start(world: World, device: torch.device, timeout_s: float = 600.0) -> None:
-    """Join the process group; a rank that dies stops the others after ``timeout_s``."""
+def start(world: World, device: torch.device, timeout_s: float = 600.0,
+          backend: str | None = None) -> None:
+    """Join the process group; a rank that dies stops the others after ``timeout_s``.
+
+    ``backend`` (BiaPy's ``--dist_backend``): ``nccl`` or ``gloo``; None picks NCCL for
+    CUDA devices and gloo for the CPU.
+    """
+    if backend is not None and backend not in ("nccl", "gloo"):
+        raise ConfigError(f"--dist_backend {backend!r}: must be nccl or gloo")
+    if backend == "nccl" and device.type != "cuda":
+        raise ConfigError(f"--dist_backend nccl needs CUDA devices; this process runs on "
+                          f"{device}: use --dist_backend gloo")
     if world.enabled and not dist.is_initialized():
-        backend = "nccl" if device.type == "cuda" else "gloo"
-        dist.init_process_group(backend, timeout=timedelta(seconds=timeout_s))
+        backend = backend or ("nccl" if device.type == "cuda" else "gloo")
+        extra = {} if world.init_method == "env://" else {
+            "init_method": world.init_method, "rank": world.rank, "world_size": world.size}
+        dist.init_process_group(backend, timeout=timedelta(seconds=timeout_s), **extra)
 
 
 def stop() -> None:

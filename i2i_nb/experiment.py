@@ -25,15 +25,16 @@ from i2i_nb import __version__
 from i2i_nb.charts import plot_history
 from i2i_nb.checkpoint import load_checkpoint, model_from_checkpoint
 from i2i_nb.config import Config, save_config, to_plain
+from i2i_nb.data.grid import GridPatchDataset, grid_places
 from i2i_nb.data.io import write_image
 from i2i_nb.data.normalize import MAX_SAMPLES, DatasetScaler
-from i2i_nb.data.normalize import TARGET_METHODS as DATASET_METHODS
 from i2i_nb.data.pairs import Pair, check_pairs, find_pairs, load_pairs
 from i2i_nb.data.patches import Augment, FixedPatchDataset, PatchDataset
+from i2i_nb.data.split import validation_split
+from i2i_nb.data.statistics import input_spec, target_scaler
 from i2i_nb.distributed import SINGLE, World, barrier, gather
 from i2i_nb.errors import ConfigError, DataError
 from i2i_nb.inference import (
-    input_normalization,
     input_transform,
     mean_row,
     normalize_like,
@@ -93,15 +94,17 @@ class RunResult:
         return mean_row(self.test_rows)
 
 
-def resolve_device(gpu: str | None, local_rank: int = 0) -> torch.device:
+def resolve_device(gpu: str | None, local_rank: int = 0, fallback: str = "cpu"
+                   ) -> torch.device:
     """``cpu``, ``cuda``, ``cuda:N``, ``N`` or a list ``"0, 1, 2"`` (one per local rank).
 
-    None picks CUDA when available (device ``local_rank``).
+    None picks CUDA when available (device ``local_rank``), else ``fallback`` (BiaPy's
+    ``SYSTEM.DEVICE``: the device used when no GPU is chosen).
     """
     if gpu is None or not gpu.strip():
         if torch.cuda.is_available():
             return torch.device("cuda", local_rank % torch.cuda.device_count())
-        return torch.device("cpu")
+        return torch.device(fallback or "cpu")
     choices = [g.strip().removeprefix("cuda:") for g in gpu.split(",")]
     gpu = choices[local_rank % len(choices)]
     if gpu.isdigit():
@@ -150,16 +153,6 @@ def _find(x: str, y: str | None, cfg: Config) -> tuple[list[Pair], list[dict[str
     return pairs, check_pairs(pairs, cfg.ndim, *_axes(cfg))
 
 
-def _split(pairs: list[Pair], fraction: float, seed: int) -> tuple[list[Pair], list[Pair]]:
-    if len(pairs) < 2 or fraction <= 0:
-        return pairs, []
-    n_val = min(len(pairs) - 1, max(1, round(len(pairs) * fraction)))
-    order = np.random.default_rng(seed).permutation(len(pairs))
-    val = set(order[:n_val].tolist())
-    return ([p for i, p in enumerate(pairs) if i not in val],
-            [p for i, p in enumerate(pairs) if i in val])
-
-
 def auto_z_down(patch_z: int, levels: int) -> list[int]:
     """Pool z by 2 at a level only while the patch keeps at least 4 slices."""
     z_down, depth = [], patch_z
@@ -177,22 +170,6 @@ def _model_kwargs(cfg: Config) -> dict[str, Any]:
     return {"feature_maps": list(m.feature_maps), "z_down": z_down or None,
             "normalization": m.normalization.lower(), "dropout": list(m.dropout_values)
             if len(m.dropout_values) > 1 else float(m.dropout_values[0]), "residual": m.residual}
-
-
-def _fit_scaler(images: list[np.ndarray], kind: str, cfg: Config) -> DatasetScaler:
-    perc = cfg.data.normalization.perc_clip
-    unique = list({id(a): a for a in images}.values())
-    return DatasetScaler.fit(unique, kind, perc.lower_perc, perc.upper_perc)
-
-
-def _input_spec(loaded: list[tuple[np.ndarray, np.ndarray]], cfg: Config) -> dict[str, Any]:
-    """How inputs are normalised: dataset statistics (when the type has them) or per image."""
-    norm = cfg.data.normalization
-    kind = norm.type.lower()
-    by_dataset = norm.measure_by.lower() == "dataset" and kind in DATASET_METHODS
-    scaler = _fit_scaler([x for x, _ in loaded], kind, cfg) if by_dataset else None
-    return input_normalization(kind, norm.perc_clip.lower_perc, norm.perc_clip.upper_perc,
-                               norm.perc_clip.enable, scaler)
 
 
 def _normalised(loaded: list[tuple[np.ndarray, np.ndarray]], spec: dict,
@@ -213,6 +190,46 @@ def _save_aug_samples(dataset: PatchDataset, folder: Path, ndim: int, count: int
         write_image(folder / f"aug_{i:02d}_y.tif", np.moveaxis(y.numpy(), 0, -1), ndim)
 
 
+def _refuse_small(pairs: list[Pair], data: list, patch: tuple[int, ...]) -> None:
+    """``DATA.REFLECT_TO_COMPLETE_SHAPE: False``: images smaller than a patch are refused."""
+    names = [str(p) for pair in pairs for p in pair.inputs]
+    names = names if len(names) == len(data) else [f"training image {i + 1}"
+                                                   for i in range(len(data))]
+    small = [f"{name} {tuple(x.shape[:-1])}" for name, (x, _) in zip(names, data, strict=True)
+             if any(s < p for s, p in zip(x.shape[:-1], patch, strict=True))]
+    if small:
+        raise DataError(f"DATA.REFLECT_TO_COMPLETE_SHAPE is False and these images are smaller "
+                        f"than DATA.PATCH_SIZE {patch}: " + "; ".join(small))
+
+
+def _patch_sets(cfg: Config, train_data: list, train_transforms: list | None, val_data: list,
+                val_transforms: list | None, augment: Augment | None
+                ) -> tuple[PatchDataset, FixedPatchDataset | None]:
+    """Training patches (random, or BiaPy's grid with ``EXTRACT_RANDOM_PATCH: False``) and
+    validation patches (seeded random positions, or the grid of ``DATA.VAL.OVERLAP``)."""
+    d, patch, batch = cfg.data, cfg.patch_shape, cfg.train.batch_size
+    if d.train.extract_random_patch:
+        voxels = sum(int(np.prod(x.shape[:-1])) for x, _ in train_data)
+        per_epoch = cfg.train.patches_per_epoch or max(math.ceil(voxels / math.prod(patch)),
+                                                       8 * batch)
+        per_epoch = math.ceil(per_epoch / batch) * batch  # whole global batches on every rank
+        per_epoch *= 1 + d.train.replicate
+        train_set = PatchDataset(train_data, patch, per_epoch, augment, cfg.system.seed,
+                                 train_transforms, d.train.foreground_sampling)
+    else:
+        train_set = GridPatchDataset(train_data, patch, augment, cfg.system.seed,
+                                     train_transforms, d.train.overlap, d.train.replicate)
+    if not val_data:
+        return train_set, None
+    places = None
+    if not d.train.extract_random_patch:
+        places = grid_places([x.shape[:-1] for x, _ in val_data], patch, d.val.overlap)
+    val_voxels = sum(int(np.prod(x.shape[:-1])) for x, _ in val_data)
+    per_image = min(16, max(1, math.ceil(val_voxels / len(val_data) / math.prod(patch))))
+    return train_set, FixedPatchDataset(val_data, patch, per_image, cfg.system.seed + 1,
+                                        val_transforms, places)
+
+
 def _check_result_dir(paths: RunPaths, cfg: Config) -> None:
     for folder in _data_folders(cfg):
         if _inside(paths.root, folder):
@@ -228,19 +245,21 @@ def train_phase(cfg: Config, paths: RunPaths, device: torch.device, resume: bool
     d = cfg.data
     pairs = _find(d.train.path, d.train.gt_path, cfg)[0]
     if d.val.from_train:
-        train_pairs, val_pairs = _split(pairs, d.val.split_train, cfg.system.seed)
+        train_pairs, val_pairs = validation_split(pairs, d.val, cfg.system.seed)
     else:
         train_pairs, val_pairs = pairs, _find(d.val.path, d.val.gt_path, cfg)[0]
     in_memory = d.train.in_memory
     loaded = load_pairs(train_pairs, cfg.ndim, *_axes(cfg), in_memory=in_memory)
     target_dtype = str(loaded[0][1].dtype)
-    spec = _input_spec(loaded, cfg)
-    scaler = _fit_scaler([y for _, y in loaded], d.normalization.target.type.lower(), cfg)
+    spec = input_spec([x for x, _ in loaded], d.normalization)
+    scaler = target_scaler([y for _, y in loaded], d.normalization)
     train_data, train_transforms = _normalised(loaded, spec, scaler, in_memory)
     del loaded
     val_data, val_transforms = _normalised(
         load_pairs(val_pairs, cfg.ndim, *_axes(cfg), in_memory=in_memory), spec, scaler,
         in_memory)
+    if not d.reflect_to_complete_shape:
+        _refuse_small(train_pairs + val_pairs, train_data + val_data, cfg.patch_shape)
     in_ch, out_ch = train_data[0][0].shape[-1], train_data[0][1].shape[-1]
     if len(d.patch_size) == cfg.ndim + 1 and d.patch_size[-1] != in_ch:
         print(f"note: DATA.PATCH_SIZE gives {d.patch_size[-1]} channel(s); the data has {in_ch}")
@@ -257,21 +276,12 @@ def train_phase(cfg: Config, paths: RunPaths, device: torch.device, resume: bool
         raise ConfigError(f"DATA.PATCH_SIZE: {patch} must be a multiple of {model.divisor} per "
                           "axis for this model (MODEL.FEATURE_MAPS / MODEL.Z_DOWN set the "
                           "down-sampling)")
-    voxels = sum(int(np.prod(x.shape[:-1])) for x, _ in train_data)
-    batch = cfg.train.batch_size
-    per_epoch = cfg.train.patches_per_epoch or max(math.ceil(voxels / math.prod(patch)), 8 * batch)
-    per_epoch = math.ceil(per_epoch / batch) * batch  # whole global batches on every rank
-    flips = cfg.augmentor.vflip or cfg.augmentor.hflip
-    augment = Augment(flips=flips, zflip=cfg.augmentor.zflip, rot90=cfg.augmentor.rot90,
+    augment = Augment(flips=cfg.augmentor.vflip or cfg.augmentor.hflip,
+                      zflip=cfg.augmentor.zflip, rot90=cfg.augmentor.rot90,
                       prob=cfg.augmentor.da_prob) if cfg.augmentor.enable else None
-    train_set = PatchDataset(train_data, patch, per_epoch, augment, cfg.system.seed,
-                             train_transforms, d.train.foreground_sampling)
-    val_set = None
-    if val_data:
-        val_voxels = sum(int(np.prod(x.shape[:-1])) for x, _ in val_data)
-        per_image = min(16, max(1, math.ceil(val_voxels / len(val_data) / math.prod(patch))))
-        val_set = FixedPatchDataset(val_data, patch, per_image, cfg.system.seed + 1,
-                                    val_transforms)
+    train_set, val_set = _patch_sets(cfg, train_data, train_transforms, val_data,
+                                     val_transforms, augment)
+    per_epoch = len(train_set)
     if not resume and world.is_main:
         _save_aug_samples(train_set, paths.sub("aug"), cfg.ndim)
 
@@ -286,7 +296,7 @@ def train_phase(cfg: Config, paths: RunPaths, device: torch.device, resume: bool
           f"on {len(train_data)} image(s), validating on {len(val_data)}; "
           f"{per_epoch} patches of {patch} per epoch, device {device}"
           + ("" if in_memory else "; images read from disk by patch (DATA.TRAIN.IN_MEMORY)"))
-    if d.train.foreground_sampling > 0:
+    if d.train.foreground_sampling > 0 and d.train.extract_random_patch:
         print(f"Foreground covers {train_set.foreground_share:.0%} of the training area; "
               f"{d.train.foreground_sampling:.0%} of patches are drawn to hold some "
               "(DATA.TRAIN.FOREGROUND_SAMPLING)")
@@ -349,13 +359,14 @@ def test_phase(cfg: Config, paths: RunPaths, device: torch.device, pairs: list[P
     rows = predict_pairs(model, meta, [pairs[i] for i in mine], paths.sub("per_image"), tile,
                          overlap, cfg.test.tiles_per_batch, device,
                          cfg.test.output_dtype.lower(), cfg.train.amp, _axes(cfg),
-                         cfg.test.augmentation, cfg.test.on_disk.lower())
+                         cfg.test.augmentation, cfg.test.on_disk.lower(),
+                         cfg.test.augmentation_mode.lower())
     by_pair: dict[int, list] = {}
     for row in rows:
         by_pair.setdefault(mine[row.pop("pair")], []).append(row)
     gathered = dict(gather(list(by_pair.items()), world))
     rows = [row for i in sorted(gathered) for row in gathered[i]]
-    if d.test.load_gt and world.is_main:
+    if (d.test.load_gt or d.test.use_val_as_test) and world.is_main:
         write_metrics(rows, paths.run_dir / "test_metrics.csv")
     return rows
 
@@ -398,8 +409,13 @@ def run(cfg: Config, result_dir: str | Path, name: str, run_id: int = 1,
     test_pairs, test_table = [], []
     if cfg.test.enable:
         d = cfg.data
-        test_pairs, test_table = _find(d.test.path, d.test.gt_path if d.test.load_gt else None,
-                                       cfg)
+        if d.test.use_val_as_test:
+            train_pairs, _ = _find(d.train.path, d.train.gt_path, cfg)
+            test_pairs = validation_split(train_pairs, d.val, cfg.system.seed)[1]
+            test_table = check_pairs(test_pairs, cfg.ndim, *_axes(cfg))
+        else:
+            test_pairs, test_table = _find(d.test.path,
+                                           d.test.gt_path if d.test.load_gt else None, cfg)
     if world.is_main:
         save_config(cfg, paths.root / "config_files" / config_name)
         write_record(paths.run_dir / "run_record.json", _data_files(cfg), {

@@ -24,7 +24,14 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from i2i_nb.data.io import disk_array, image_on_disk, read_image, slab_ranges, write_image
-from i2i_nb.data.normalize import MAX_SAMPLES, ChannelAffine, DatasetScaler, input_affine
+from i2i_nb.data.normalize import (
+    MAX_SAMPLES,
+    ChannelAffine,
+    DatasetScaler,
+    affine_from_values,
+    channel_values,
+    input_affine,
+)
 from i2i_nb.data.pairs import Pair
 from i2i_nb.metrics import data_range, image_metrics
 from i2i_nb.predict import predict_image
@@ -35,14 +42,21 @@ METRIC_FIELDS = ("file", "psnr", "ssim", "mae", "input_psnr", "input_ssim", "inp
 
 
 def input_normalization(kind: str, p_low: float, p_high: float, clip: bool,
-                        dataset: DatasetScaler | None) -> dict[str, Any]:
+                        dataset: DatasetScaler | None,
+                        clip_values: tuple[list[float], list[float]] | None = None
+                        ) -> dict[str, Any]:
     """The plain description of the input normalisation stored in checkpoints.
 
     With ``dataset`` (statistics of all training inputs) every image is scaled the
-    same way; without it each image is normalised by its own statistics.
+    same way; without it each image is normalised by its own statistics. ``clip``
+    clips each image to its ``p_low``/``p_high`` percentiles first, or to the fixed
+    per-channel ``clip_values`` (lower, upper) when given.
     """
-    return {"type": kind, "p_low": p_low, "p_high": p_high, "clip": clip,
+    spec = {"type": kind, "p_low": p_low, "p_high": p_high, "clip": clip,
             "dataset": dataset.to_dict() if dataset is not None else None}
+    if clip and clip_values is not None:
+        spec["clip_values"] = [list(clip_values[0]), list(clip_values[1])]
+    return spec
 
 
 def input_transform(image: np.ndarray, spec: dict[str, Any], take: int | None = None
@@ -53,11 +67,21 @@ def input_transform(image: np.ndarray, spec: dict[str, Any], take: int | None = 
     (an image left on disk); the result applies to the image or any crop of it.
     """
     clip = (spec["p_low"], spec["p_high"]) if spec["clip"] else None
+    fixed = spec.get("clip_values")
     if spec["dataset"] is None:
-        return input_affine(image, spec["type"], spec["p_low"], spec["p_high"], clip, take)
+        if fixed is None:
+            return input_affine(image, spec["type"], spec["p_low"], spec["p_high"], clip, take)
+        low, high = (np.asarray(v, np.float64) for v in fixed)
+        values = np.clip(channel_values(image, take).astype(np.float64), low, high)
+        own = affine_from_values(values, image.dtype, spec["type"], spec["p_low"],
+                                 spec["p_high"])
+        return ChannelAffine(own.offset, own.scale, low, high)
     dataset = DatasetScaler.from_dict(spec["dataset"]).affine
     if clip is None:
         return dataset
+    if fixed is not None:
+        return ChannelAffine(dataset.offset, dataset.scale,
+                             *(np.asarray(v, np.float64) for v in fixed))
     bounds = input_affine(image, "none", clip=clip, take=take)
     return ChannelAffine(dataset.offset, dataset.scale, bounds.low, bounds.high)
 
@@ -108,9 +132,10 @@ def predict_with_retry(
 ) -> np.ndarray:
     """Predict (with TTA or not); when the device runs out of memory, halve the tile's
     largest axis and try again, as CSBDeep does, until a tile of one divisor is left."""
+    mode = settings.pop("tta_mode", "mean")
     while True:
         try:
-            return (predict_tta(model, image, ndim, **settings) if tta
+            return (predict_tta(model, image, ndim, mode=mode, **settings) if tta
                     else predict_image(model, image, **settings))
         except torch.OutOfMemoryError:
             tile = list(settings["tile_shape"] or image.shape[:-1])
@@ -136,9 +161,11 @@ def _oriented(array: np.ndarray, ndim: int, zflip: bool, turns: int, xflip: bool
 
 def predict_tta(
     model: nn.Module, image: np.ndarray, ndim: int, out: np.ndarray | None = None,
-    scratch: np.ndarray | None = None, **kwargs: Any
+    scratch: np.ndarray | None = None, mode: str = "mean", **kwargs: Any
 ) -> np.ndarray:
-    """Mean prediction over flips and 90-degree rotations (8 in 2D, 16 in 3D, as BiaPy).
+    """Prediction over flips and 90-degree rotations (8 in 2D, 16 in 3D, as BiaPy),
+    combined by ``mode``: their ``mean`` (default), ``min`` or ``max`` per voxel
+    (BiaPy's ``TEST.AUGMENTATION_MODE``).
 
     Each variant is predicted from a flipped/rotated view of ``image`` straight into the
     same view of ``scratch``, so it lands in the image's own orientation, and is added to
@@ -152,8 +179,12 @@ def predict_tta(
     for variant in variants[1:]:
         predict_image(model, _oriented(image, ndim, *variant),
                       out=_oriented(scratch, ndim, *variant), **kwargs)
-        out += scratch
-    out /= len(variants)
+        if mode == "mean":
+            out += scratch
+        else:
+            (np.minimum if mode == "min" else np.maximum)(out, scratch, out=out)
+    if mode == "mean":
+        out /= len(variants)
     return out
 
 
@@ -206,13 +237,14 @@ def predict_pairs(
     axes: tuple[str | None, str | None] = (None, None),
     tta: bool = False,
     on_disk: str = "auto",
+    tta_mode: str = "mean",
 ) -> list[dict[str, Any]]:
     """Predict every input of ``pairs`` into ``out_dir/<input name>`` and score it.
 
     Inputs of different samples with the same file name (multiple-raw sample folders)
     are written as ``out_dir/<sample folder>/<input name>``.
 
-    With ``tta`` each prediction is the mean over flips and rotations
+    With ``tta`` each prediction combines flips and rotations by ``tta_mode``
     (:func:`predict_tta`). Images are read as memory maps and scored block by block
     (:func:`~i2i_nb.metrics.image_metrics`); one whose prediction would not fit in
     half the available memory (``on_disk`` ``"auto"``; ``"always"``, ``"never"``) is
@@ -234,7 +266,7 @@ def predict_pairs(
     names = [path.name for _, path, _ in inputs]
     clash = {name for name in names if names.count(name) > 1}  # multiple-raw samples
     settings = {"tile_shape": tile, "overlap": overlap, "batch_size": tiles_per_batch,
-                "device": device, "amp": amp}
+                "device": device, "amp": amp, "tta_mode": tta_mode}
     for index, path, target_path in tqdm(inputs, desc="Predicting", unit="image"):
         raw = read_image(path, ndim, axes[0], memmap=True)
         target = read_image(target_path, ndim, axes[1], memmap=True) if target_path else None

@@ -65,6 +65,12 @@ RENAMED = {
     "TEST.DET_IGNORE_POINTS_OUTSIDE_BOX": "TEST.EVAL_BORDER_CROP",
     "TRAIN.LOSS.TYPE": "LOSS.TYPE",
     "TRAIN.LOSS.WEIGHTS": "LOSS.WEIGHTS",
+    "DATA.EXTRACT_RANDOM_PATCH": "DATA.TRAIN.EXTRACT_RANDOM_PATCH",
+    "DATA.PROBABILITY_MAP": "DATA.TRAIN.PROBABILITY_MAP",
+    "DATA.W_FOREGROUND": "DATA.TRAIN.W_FOREGROUND",
+    "DATA.W_BACKGROUND": "DATA.TRAIN.W_BACKGROUND",
+    "DATA.NORMALIZATION.PERC_LOWER": "DATA.NORMALIZATION.PERC_CLIP.LOWER_PERC",
+    "DATA.NORMALIZATION.PERC_UPPER": "DATA.NORMALIZATION.PERC_CLIP.UPPER_PERC",
 }
 # Old keys BiaPy drops without replacement (they change nothing there either).
 DROPPED = (
@@ -72,7 +78,8 @@ DROPPED = (
     "DATA.NORMALIZATION.APPLICATION_MODE", "AUGMENTOR.BRIGHTNESS_EM",
     "AUGMENTOR.BRIGHTNESS_EM_FACTOR", "AUGMENTOR.BRIGHTNESS_EM_MODE", "AUGMENTOR.CONTRAST_EM",
     "AUGMENTOR.CONTRAST_EM_FACTOR", "AUGMENTOR.CONTRAST_EM_MODE", "AUGMENTOR.BRIGHTNESS_MODE",
-    "AUGMENTOR.CONTRAST_MODE", "PATHS.RESULT_DIR.BMZ_BUILD",
+    "AUGMENTOR.CONTRAST_MODE", "PATHS.RESULT_DIR.BMZ_BUILD", "DATA.VAL.BINARY_MASKS",
+    "DATA.TEST.ARGMAX_TO_OUTPUT", "DATA.TEST.BINARY_MASKS",
 )
 # Schedulers for which BiaPy requires MIN_LR to be set.
 _NEEDS_MIN_LR = ("warmupcosine", "reduceonplateau")
@@ -122,6 +129,10 @@ def _old_keys(flat: dict[str, Any], out: Translation) -> dict[str, Any]:
         out.notes.append("MODEL.LOAD_CHECKPOINT_ONLY_WEIGHTS is an old key: read as "
                          "MODEL.ITEMS_TO_LOAD_FROM_CHECKPOINT")
     norm = "DATA.NORMALIZATION."
+    if isinstance(flat.get(norm + "PERC_CLIP"), bool):
+        flat.setdefault(norm + "PERC_CLIP.ENABLE", flat.pop(norm + "PERC_CLIP"))
+        out.notes.append(f"{norm}PERC_CLIP as a flag is an old form: read as "
+                         f"{norm}PERC_CLIP.ENABLE")
     if str(flat.get(norm + "TYPE", "")).lower() == "custom":
         flat[norm + "TYPE"] = "zero_mean_unit_variance"
         out.notes.append("DATA.NORMALIZATION.TYPE 'custom' is BiaPy's old name of "
@@ -181,10 +192,16 @@ def _values(flat: dict[str, Any], cfg: Any) -> dict[str, Any]:
         if key.endswith(("_VALUE", "MEAN_VAL", "STD_VAL")) and key.startswith(
                 "DATA.NORMALIZATION.") and _unset(flat[key]):
             flat[key] = []
-    if str(flat.get("DATA.NORMALIZATION.TARGET.TYPE", "x")) == "":
-        del flat["DATA.NORMALIZATION.TARGET.TYPE"]
+    target = "DATA.NORMALIZATION.TARGET."
+    if str(flat.get(target + "TYPE", "x")) == "":
+        del flat[target + "TYPE"]
+    if flat.get(target + "ENABLE") is True and target + "TYPE" not in flat:
+        # BiaPy: the fixed target normalisation inherits DATA.NORMALIZATION.TYPE
+        flat[target + "TYPE"] = flat.get("DATA.NORMALIZATION.TYPE", cfg.data.normalization.type)
     if str(flat.get("MODEL.NORMALIZATION", "x")) == "":
         flat["MODEL.NORMALIZATION"] = "in"
+    if flat.get("TEST.REDUCE_MEMORY") is True:  # BiaPy's low-memory inference
+        flat.setdefault("TEST.ON_DISK", "always")
     losses = flat.get("LOSS.TYPE")
     if isinstance(losses, str):
         losses = [losses]

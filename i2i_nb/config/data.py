@@ -83,8 +83,9 @@ class TrainDataConfig:
     ``IN_MEMORY: False`` leaves images on disk (memory-mapped, read by patch);
     ``FOREGROUND_SAMPLING`` is the share of patches drawn to hold foreground.
     ``EXTRACT_RANDOM_PATCH`` (BiaPy) draws random patches; ``False`` (BiaPy's default)
-    trains on the grid of patches that covers each image (``OVERLAP``, ``PADDING``), each
-    epoch one pass over them. ``REPLICATE`` repeats the training set that many times
+    trains on the grid of patches that covers each image (``OVERLAP``: fraction of a patch
+    shared by neighbours; 0 the fewest patches that cover), each epoch one pass over them.
+    ``REPLICATE`` repeats the training set that many times
     per epoch (0: once).
     """
 
@@ -95,41 +96,40 @@ class TrainDataConfig:
     extract_random_patch: bool = True
     replicate: int = 0
     overlap: tuple[float, ...] = ()
-    padding: tuple[int, ...] = ()
 
 
 @dataclass
 class ValDataConfig:
     """``DATA.VAL``: a seeded fraction of the training pairs (``RANDOM``: drawn at random;
-    ``False``: the last pairs in name order, as BiaPy), or a folder of its own."""
+    ``False``: the last pairs in name order, as BiaPy), BiaPy's k-fold ``CROSS_VAL``
+    (fold ``CROSS_VAL_FOLD`` of ``CROSS_VAL_NFOLD``), or a folder of its own. ``OVERLAP``
+    is the grid of validation patches with ``DATA.TRAIN.EXTRACT_RANDOM_PATCH: False``."""
 
     from_train: bool = True
     split_train: float = 0.1
     random: bool = True
+    cross_val: bool = False
+    cross_val_nfold: int = 5
+    cross_val_fold: int = 1
     path: str = ""
     gt_path: str = ""
-    in_memory: bool = True
     overlap: tuple[float, ...] = ()
-    padding: tuple[int, ...] = ()
 
 
 @dataclass
 class TestDataConfig:
     """``DATA.TEST``; ``OVERLAP`` below 1 is a fraction of the tile, else pixels.
 
-    ``MEDIAN_PADDING`` pads image borders with the image's median instead of reflecting.
-    ``USE_VAL_AS_TEST`` tests on the validation pairs.
+    ``USE_VAL_AS_TEST`` (with ``DATA.VAL.CROSS_VAL``, as BiaPy) tests on the validation fold.
     """
 
     path: str = "dataset/test/x"
     gt_path: str = "dataset/test/y"
     load_gt: bool = True
-    in_memory: bool = False
     use_val_as_test: bool = False
     padding: tuple[int, ...] = ()
     overlap: tuple[float, ...] = ()
     tile_shape: tuple[int, ...] = ()
-    median_padding: bool = False
 
 
 @dataclass

@@ -66,6 +66,13 @@ REASONS: dict[str, str] = {
     "DATA.VAL.DIST_EVAL": "validation is always shared out across torchrun processes",
     "DATA.SAVE_FILTERED_IMAGES": "belongs to DATA.FILTER_BY_IMAGE / FILTER_SAMPLES",
     "DATA.SAVE_FILTERED_IMAGES_NUM": "belongs to DATA.FILTER_BY_IMAGE / FILTER_SAMPLES",
+    "DATA.TRAIN.PADDING": "BiaPy uses it only to reconstruct whole training images from "
+                          "patches, which image-to-image training never does",
+    "DATA.VAL.PADDING": "BiaPy uses it only to reconstruct whole validation images from "
+                        "patches, which image-to-image validation never does",
+    "DATA.VAL.IN_MEMORY": "validation images follow DATA.TRAIN.IN_MEMORY",
+    "DATA.TEST.IN_MEMORY": "test images are memory-mapped, and predicted from disk to disk "
+                           "when too large for memory (TEST.ON_DISK)",
     "LOG.": "logs, charts and TensorBoard files go to the seed's results tree",
     "AUGMENTOR.SHUFFLE_TRAIN_DATA_EACH_EPOCH": "training patches are always drawn afresh "
                                                "(seeded) every epoch",
@@ -90,9 +97,10 @@ NOT_BUILT: dict[str, str] = {
     "DATA.TRAIN.RESOLUTION": "voxel sizes are read from the files' metadata here",
     "DATA.VAL.RESOLUTION": "voxel sizes are read from the files' metadata here",
     "DATA.TEST.RESOLUTION": "voxel sizes are read from the files' metadata here",
-    "DATA.VAL.CROSS_VAL": "BiaPy's k-fold cross-validation is not built in i2i_nb",
     "DATA.TEST.ROI_MASK.": "BiaPy's region-of-interest mask for test images is not built in "
                            "i2i_nb",
+    "DATA.TEST.MEDIAN_PADDING": "tile borders are reflect-padded (context the network has "
+                                "seen); BiaPy's median fill is not built in i2i_nb",
     "TEST.AUGMENTATION_GROUP": "test-time augmentation always uses every flip and 90-degree "
                                "rotation",
     "TRAIN.SAVE_TRAIN_PREDS_": "saving training predictions during training is not built in "

@@ -7,7 +7,7 @@ from i2i_nb.errors import ConfigError
 
 ARCHITECTURES = ("unet", "resunet", "attention_unet", "rcan")
 INPUT_NORMALIZATIONS = ("percentile", "zero_mean_unit_variance", "scale_range", "div", "none")
-TARGET_NORMALIZATIONS = ("percentile", "zero_mean_unit_variance", "none")
+TARGET_NORMALIZATIONS = ("percentile", "zero_mean_unit_variance", "div", "scale_range", "none")
 MEASURES = ("dataset", "image", "patch")
 LOSSES = ("mae", "l1", "mse", "ssim")
 OPTIMIZERS = ("adamw", "adam", "sgd")
@@ -76,12 +76,28 @@ def validate(cfg: Config, given: set[str] | None = None) -> None:
     _check_choice(norm.type, INPUT_NORMALIZATIONS, "DATA.NORMALIZATION.TYPE")
     _check_choice(norm.measure_by, MEASURES, "DATA.NORMALIZATION.MEASURE_BY")
     _check_choice(norm.target.type, TARGET_NORMALIZATIONS, "DATA.NORMALIZATION.TARGET.TYPE")
+    if norm.target.enable:
+        _check(norm.target.type.lower() in ("zero_mean_unit_variance", "scale_range", "div"),
+               "DATA.NORMALIZATION.TARGET.TYPE", "with TARGET.ENABLE BiaPy normalises targets "
+               "with fixed values: zero_mean_unit_variance, scale_range or div, not "
+               f"{norm.target.type!r}")
     _check(0 <= norm.perc_clip.lower_perc < norm.perc_clip.upper_perc <= 100,
            "DATA.NORMALIZATION.PERC_CLIP", "need 0 <= LOWER_PERC < UPPER_PERC <= 100")
     _check(0 <= cfg.data.val.split_train < 1, "DATA.VAL.SPLIT_TRAIN", "must be in [0, 1)")
     _check(0 <= cfg.data.train.foreground_sampling <= 1, "DATA.TRAIN.FOREGROUND_SAMPLING",
            "must be in [0, 1]")
     _check(cfg.data.train.replicate >= 0, "DATA.TRAIN.REPLICATE", "must not be negative")
+    val = cfg.data.val
+    if val.cross_val:
+        _check(val.cross_val_nfold >= 2, "DATA.VAL.CROSS_VAL_NFOLD", "needs at least 2 folds")
+        _check(1 <= val.cross_val_fold <= val.cross_val_nfold, "DATA.VAL.CROSS_VAL_FOLD",
+               f"must be in 1..{val.cross_val_nfold}")
+    _check(not cfg.data.test.use_val_as_test or val.cross_val, "DATA.TEST.USE_VAL_AS_TEST",
+           "can only be used with DATA.VAL.CROSS_VAL (as BiaPy requires)")
+    for key, values in (("DATA.TRAIN.OVERLAP", cfg.data.train.overlap),
+                        ("DATA.VAL.OVERLAP", val.overlap)):
+        _check(len(values) in (0, cfg.ndim), key, f"needs {cfg.ndim} values, got {values}")
+        _check(all(0 <= v < 1 for v in values), key, f"values must be in [0, 1): {values}")
     tests = (("DATA.TEST.PADDING", cfg.data.test.padding),
              ("DATA.TEST.OVERLAP", cfg.data.test.overlap),
              ("DATA.TEST.TILE_SHAPE", cfg.data.test.tile_shape))
@@ -126,3 +142,4 @@ def validate(cfg: Config, given: set[str] | None = None) -> None:
     _check(cfg.test.tiles_per_batch >= 1, "TEST.TILES_PER_BATCH", "must be at least 1")
     _check_choice(cfg.test.output_dtype, OUTPUT_DTYPES, "TEST.OUTPUT_DTYPE")
     _check_choice(cfg.test.on_disk, ON_DISK, "TEST.ON_DISK")
+    _check_choice(cfg.test.augmentation_mode, ("mean", "min", "max"), "TEST.AUGMENTATION_MODE")

@@ -16,7 +16,7 @@ import numpy as np
 from i2i_nb.data.io import dtype_max
 
 INPUT_METHODS = ("percentile", "zero_mean_unit_variance", "div", "scale_range", "none")
-TARGET_METHODS = ("percentile", "zero_mean_unit_variance", "none")
+TARGET_METHODS = ("percentile", "zero_mean_unit_variance", "div", "scale_range", "none")
 EPS = 1e-6  # a spread below this is treated as a constant image (denominator 1)
 MAX_SAMPLES = 2_000_000  # values per channel pooled over images by DatasetScaler.fit
 
@@ -153,6 +153,8 @@ class DatasetScaler:
     method: str
     offset: list[float]
     scale: list[float]
+    low: list[float] | None = None
+    high: list[float] | None = None
 
     @classmethod
     def fit(cls, targets: Sequence[np.ndarray], method: str, p_low: float = 1.0,
@@ -169,7 +171,8 @@ class DatasetScaler:
             Channel-last targets with the same channel count.
         method : str
             ``"percentile"`` (offset p_low percentile, scale p_high - p_low),
-            ``"zero_mean_unit_variance"`` (mean, std) or ``"none"`` (0, 1).
+            ``"zero_mean_unit_variance"`` (mean, std), ``"div"`` (0, the dtype's maximum),
+            ``"scale_range"`` (minimum, maximum - minimum) or ``"none"`` (0, 1).
         p_low, p_high : float
             Percentiles for ``"percentile"``.
         """
@@ -180,19 +183,27 @@ class DatasetScaler:
         (n_channels,) = channels
         if method == "none":
             return cls(method, [0.0] * n_channels, [1.0] * n_channels)
+        if method == "div":
+            top = max(dtype_max(t.dtype) or 1.0 for t in targets)
+            return cls(method, [0.0] * n_channels, [float(top)] * n_channels)
         values = _pooled(targets)
         if method == "percentile":
             low, high = np.percentile(values, [p_low, p_high], axis=0)
             offset, spread = low, high - low
+        elif method == "scale_range":
+            offset = values.min(axis=0)
+            spread = values.max(axis=0) - offset
         else:
             offset, spread = values.mean(axis=0), values.std(axis=0)
         return cls(method, [float(v) for v in offset], [float(v) for v in _safe(spread)])
 
     @property
     def affine(self) -> ChannelAffine:
-        """The forward map as a :class:`ChannelAffine`."""
-        return ChannelAffine(np.asarray(self.offset, np.float64), np.asarray(self.scale,
-                                                                             np.float64))
+        """The forward map as a :class:`ChannelAffine` (clipped first when ``low``/``high``)."""
+        bounds = (None, None) if self.low is None or self.high is None else (
+            np.asarray(self.low, np.float64), np.asarray(self.high, np.float64))
+        return ChannelAffine(np.asarray(self.offset, np.float64),
+                             np.asarray(self.scale, np.float64), *bounds)
 
     def forward(self, y: np.ndarray) -> np.ndarray:
         """Scale a channel-last image: ``(y - offset) / scale`` as float32.
@@ -217,15 +228,19 @@ class DatasetScaler:
 
     def to_dict(self) -> dict:
         """Plain str/float data (safe for ``torch.load(weights_only=True)`` and JSON)."""
-        return {"method": str(self.method), "offset": [float(v) for v in self.offset],
-                "scale": [float(v) for v in self.scale]}
+        plain = {"method": str(self.method), "offset": [float(v) for v in self.offset],
+                 "scale": [float(v) for v in self.scale]}
+        if self.low is not None and self.high is not None:
+            plain.update(low=[float(v) for v in self.low], high=[float(v) for v in self.high])
+        return plain
 
     @classmethod
     def from_dict(cls, d: dict) -> "DatasetScaler":
         """Rebuild from :meth:`to_dict` output."""
         _check_method(str(d["method"]), TARGET_METHODS)
+        bounds = [[float(v) for v in d[k]] if k in d else None for k in ("low", "high")]
         return cls(str(d["method"]), [float(v) for v in d["offset"]],
-                   [float(v) for v in d["scale"]])
+                   [float(v) for v in d["scale"]], *bounds)
 
 
 def _pooled(images: Sequence[np.ndarray]) -> np.ndarray:

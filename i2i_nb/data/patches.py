@@ -238,19 +238,23 @@ class FixedPatchDataset(Dataset):
         Seed of the positions.
     transforms : sequence of (callable, callable), optional
         Per pair, the normalisation of an input crop and of a target crop.
+    places : sequence of (int, list of int), optional
+        ``(pair index, corner)`` of each patch, instead of random positions.
     """
 
     def __init__(self, pairs: Sequence[tuple[np.ndarray, np.ndarray]], patch_size: Sequence[int],
                  patches_per_image: int, seed: int,
-                 transforms: Sequence[tuple[Transform, Transform]] | None = None) -> None:
+                 transforms: Sequence[tuple[Transform, Transform]] | None = None,
+                 places: Sequence[tuple[int, list[int]]] | None = None) -> None:
         rng = np.random.default_rng(seed)
         self.pairs = _prepare(pairs, patch_size)
         self.patch_size = tuple(patch_size)
         self.transforms = transforms
         # positions only: patches are cut (and read, for images on disk) when asked for
-        self.places = [(k, [int(rng.integers(0, s - p + 1)) for s, p in
-                            zip(x.shape[:-1], patch_size, strict=True)])
-                       for k, (x, _) in enumerate(self.pairs) for _ in range(patches_per_image)]
+        self.places = list(places) if places is not None else [
+            (k, [int(rng.integers(0, s - p + 1)) for s, p in
+                 zip(x.shape[:-1], patch_size, strict=True)])
+            for k, (x, _) in enumerate(self.pairs) for _ in range(patches_per_image)]
 
     def __len__(self) -> int:
         return len(self.places)
