@@ -34,6 +34,7 @@ from i2i_nb.data.split import validation_split
 from i2i_nb.data.statistics import input_spec, target_scaler
 from i2i_nb.distributed import SINGLE, World, barrier, gather
 from i2i_nb.errors import ConfigError, DataError
+from i2i_nb.finetune import starting_point
 from i2i_nb.inference import (
     input_transform,
     mean_row,
@@ -251,8 +252,17 @@ def train_phase(cfg: Config, paths: RunPaths, device: torch.device, resume: bool
     in_memory = d.train.in_memory
     loaded = load_pairs(train_pairs, cfg.ndim, *_axes(cfg), in_memory=in_memory)
     target_dtype = str(loaded[0][1].dtype)
-    spec = input_spec([x for x, _ in loaded], d.normalization)
-    scaler = target_scaler([y for _, y in loaded], d.normalization)
+    start = None
+    if cfg.model.load_checkpoint and not resume:
+        start = starting_point(cfg.paths.checkpoint_file, paths.checkpoint(
+            "last" if cfg.model.load_checkpoint_epoch == "last_on_train" else "best"),
+            cfg.model.items_to_load_from_checkpoint)
+    if start is not None and "norm" in start.items:
+        spec = start.meta["input_normalization"]
+        scaler = DatasetScaler.from_dict(start.meta["target_scaler"])
+    else:
+        spec = input_spec([x for x, _ in loaded], d.normalization)
+        scaler = target_scaler([y for _, y in loaded], d.normalization)
     train_data, train_transforms = _normalised(loaded, spec, scaler, in_memory)
     del loaded
     val_data, val_transforms = _normalised(
@@ -269,8 +279,12 @@ def train_phase(cfg: Config, paths: RunPaths, device: torch.device, resume: bool
               f"{out_ch} channel(s), which the model predicts")
 
     torch.manual_seed(cfg.system.seed)
-    kwargs = _model_kwargs(cfg)
-    model = build_model(cfg.model.architecture.lower(), cfg.ndim, in_ch, out_ch, **kwargs)
+    architecture, kwargs = cfg.model.architecture.lower(), _model_kwargs(cfg)
+    if start is not None and "model_arch" in start.items:
+        architecture, kwargs = start.meta["architecture"], dict(start.meta["model_kwargs"])
+    model = build_model(architecture, cfg.ndim, in_ch, out_ch, **kwargs)
+    if start is not None and "weights" in start.items:
+        start.load_weights(model)
     patch = cfg.patch_shape
     if any(p % q for p, q in zip(patch, model.divisor, strict=True)):
         raise ConfigError(f"DATA.PATCH_SIZE: {patch} must be a multiple of {model.divisor} per "
@@ -286,7 +300,7 @@ def train_phase(cfg: Config, paths: RunPaths, device: torch.device, resume: bool
         _save_aug_samples(train_set, paths.sub("aug"), cfg.ndim)
 
     meta = {
-        "architecture": cfg.model.architecture.lower(), "ndim": cfg.ndim,
+        "architecture": architecture, "ndim": cfg.ndim,
         "in_channels": int(in_ch), "out_channels": int(out_ch), "model_kwargs": kwargs,
         "input_normalization": spec, "target_scaler": scaler.to_dict(),
         "patch_size": list(patch), "target_dtype": target_dtype,
@@ -302,7 +316,7 @@ def train_phase(cfg: Config, paths: RunPaths, device: torch.device, resume: bool
               "(DATA.TRAIN.FOREGROUND_SAMPLING)")
     outputs = TrainOutputs(paths.checkpoint("best"), paths.checkpoint("last"),
                            paths.sub("train_logs") / f"{paths.prefix}_log.csv",
-                           paths.sub("tensorboard"))
+                           paths.sub("tensorboard"), max(0, cfg.model.save_ckpt_freq))
     model.to(device)
     cpus = len(os.sched_getaffinity(0))
     workers = cpus if cfg.system.num_workers < 0 else min(cfg.system.num_workers, cpus)
@@ -310,7 +324,8 @@ def train_phase(cfg: Config, paths: RunPaths, device: torch.device, resume: bool
     history: list[dict[str, float]] = []
     try:
         history = fit(model, data, cfg.train, build_loss(cfg.loss, cfg.ndim), outputs, meta,
-                      device, resume, on_epoch, stop_requested, world)
+                      device, resume, on_epoch, stop_requested, world,
+                      start.initial_state() if start is not None else None)
     finally:
         if world.is_main and outputs.last.exists():
             history = load_checkpoint(outputs.last)["history"]
@@ -322,6 +337,9 @@ def test_checkpoint(cfg: Config, paths: RunPaths) -> Path:
     """The checkpoint the test phase uses: this run's best, or ``PATHS.CHECKPOINT_FILE``."""
     if cfg.model.load_checkpoint and cfg.paths.checkpoint_file and not cfg.train.enable:
         return Path(cfg.paths.checkpoint_file)
+    if cfg.model.load_checkpoint and not cfg.train.enable:
+        return paths.checkpoint("last" if cfg.model.load_checkpoint_epoch == "last_on_train"
+                                else "best")
     return paths.checkpoint("best")
 
 

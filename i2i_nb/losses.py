@@ -1,51 +1,160 @@
-"""Training losses for image-to-image regression (BiaPy's MAE / MSE / SSIM)."""
+"""Training losses: every image-to-image loss of BiaPy 3.7 that needs no downloaded weights.
+
+``LOSS.TYPE`` names one loss or several, mixed with ``LOSS.WEIGHTS`` (BiaPy's default: 1
+each; a weight of 0 drops its term). Each term means what it means in BiaPy:
+
+- ``MAE`` (alias ``L1``), ``MSE``;
+- ``CHARBONNIER``: ``mean(sqrt(d**2 + 1e-3**2))``, a smooth L1;
+- ``PCC``: ``1 -`` Pearson's r per sample, averaged over the batch;
+- ``SSIM``: ``1 - SSIM`` of prediction and target, each min-max scaled to ``[-1, 1]``
+  over the batch (data range 2, Gaussian window 11, sigma 1.5; 3D patches as
+  their z-slices);
+- ``LAPLACIAN``: L1 between the Laplacians (4/6-neighbour kernel divided by 8/12);
+- ``FFT``: radially weighted (high frequencies count more) Charbonnier magnitude of the
+  difference of the centred FFTs of the first channel;
+- ``RFFT``: the same on the orthonormal real FFT of both scaled to ``[-1, 1]``.
+
+SSIM, FFT and RFFT bound the gradient they send back to the prediction (norm 0.1), as
+BiaPy does, since they divide by quantities that can vanish. ``VGG`` and ``LPIPS`` need
+pretrained networks that would be downloaded, and ``BCE`` / ``HINGE`` are the adversarial
+terms of BiaPy's GAN training: they are refused with that reason.
+"""
 
 from __future__ import annotations
 
+import math
 import warnings
 
 import torch
+import torch.nn.functional as F
 from pytorch_msssim import ssim
 from torch import nn
 
-from i2i_nb.config.train import LossConfig
-
-LOSSES = ("mae", "mse", "ssim")
-_ALIASES = {"mae": "mae", "l1": "mae", "mse": "mse", "ssim": "ssim"}
+from i2i_nb.config.train import ALIASES, LossConfig, loss_problem
 
 
-class MixedSSIMLoss(nn.Module):
-    """``0.84 * (1 - SSIM) + 0.16 * L1`` (Zhao et al. 2017) on per-sample rescaled patches.
+class _ClipGradient(torch.autograd.Function):
+    """Identity forward; the gradient's norm is bounded (non-finite gradients become 0)."""
 
-    Inputs are normalised, not bounded, so each sample of prediction and target is mapped
-    with the *target's* min and dynamic range to ~[0, 1] (range detached, at least 1e-6) and
-    SSIM uses ``data_range=1``; this equals SSIM with ``data_range`` = the target patch's
-    dynamic range and matches the [0, 1] domain of the paper for both terms.  Gaussian window
-    (sigma 1.5) of 11 pixels, shrunk to the largest odd size <= the smallest spatial extent
-    (at least 3; an axis shorter than the window is not smoothed).
-    """
+    @staticmethod
+    def forward(ctx: object, x: torch.Tensor, max_norm: float) -> torch.Tensor:  # noqa: D102
+        ctx.max_norm = max_norm
+        return x.view_as(x)
 
-    def __init__(self, ndim: int, alpha: float = 0.84) -> None:
+    @staticmethod
+    def backward(ctx: object, grad: torch.Tensor) -> tuple[torch.Tensor, None]:  # noqa: D102
+        norm = grad.norm()
+        if not torch.isfinite(norm):
+            return torch.zeros_like(grad), None
+        if norm > ctx.max_norm:
+            grad = grad * (ctx.max_norm / (norm + 1e-12))
+        return grad, None
+
+
+def _bounded(x: torch.Tensor) -> torch.Tensor:
+    return _ClipGradient.apply(x, 0.1)
+
+
+def _to_unit_range(x: torch.Tensor) -> torch.Tensor:
+    """Min-max scale to ``[-1, 1]`` with detached bounds."""
+    low, high = x.min().detach(), x.max().detach()
+    return (x - low) / (high - low + 1e-9) * 2 - 1
+
+
+def _slices(x: torch.Tensor) -> torch.Tensor:
+    """``(N, C, Z, Y, X)`` as ``(N * Z, C, Y, X)``; 2D batches unchanged."""
+    if x.ndim == 5:
+        n, c, z, y, w = x.shape
+        return x.permute(0, 2, 1, 3, 4).reshape(n * z, c, y, w)
+    return x
+
+
+def charbonnier(pred: torch.Tensor, target: torch.Tensor, eps: float = 1e-3) -> torch.Tensor:
+    """Charbonnier loss ``mean(sqrt((pred - target)**2 + eps**2))``."""
+    diff = (pred - target).float()
+    return torch.sqrt(diff * diff + eps**2).mean()
+
+
+def pcc(pred: torch.Tensor, target: torch.Tensor, eps: float = 1e-8) -> torch.Tensor:
+    """``1 -`` Pearson's correlation per sample, averaged over the batch."""
+    p = pred.reshape(pred.shape[0], -1).float()
+    t = target.reshape(target.shape[0], -1).float()
+    p, t = p - p.mean(1, keepdim=True), t - t.mean(1, keepdim=True)
+    r = (p * t).sum(1) / torch.sqrt((p * p).sum(1) * (t * t).sum(1) + eps)
+    return (1 - r).mean()
+
+
+def ssim_term(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """``1 - SSIM`` on both scaled to ``[-1, 1]`` (data range 2), 3D as z-slices."""
+    p, t = _slices(_to_unit_range(_bounded(pred.float()))), _slices(_to_unit_range(target.float()))
+    win = max(3, min(11, min(p.shape[2:]) - (1 - min(p.shape[2:]) % 2)))
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "Skipping Gaussian Smoothing")
+        return 1 - ssim(p, t, data_range=2.0, win_size=win)
+
+
+def laplacian(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """L1 distance of the Laplacians (normalised 4- or 6-neighbour kernel)."""
+    ndim, channels = pred.ndim - 2, pred.shape[1]
+    kernel = torch.zeros((3,) * ndim, dtype=pred.dtype, device=pred.device)
+    centre = (1,) * ndim
+    for axis in range(ndim):
+        for side in (0, 2):
+            kernel[centre[:axis] + (side,) + centre[axis + 1:]] = 1
+    kernel[centre] = -2 * ndim
+    kernel = (kernel / (4 * ndim)).expand(channels, 1, *kernel.shape).contiguous()
+    conv = F.conv3d if ndim == 3 else F.conv2d
+    return F.l1_loss(conv(pred, kernel, padding=1, groups=channels),
+                     conv(target, kernel, padding=1, groups=channels))
+
+
+def _radial_mask(freqs: list[torch.Tensor], eps: float) -> torch.Tensor:
+    grids = torch.meshgrid(*freqs, indexing="ij")
+    radius = torch.sqrt(sum(g**2 for g in grids))
+    return radius / (radius.max() + eps)
+
+
+def fft_highfreq(pred: torch.Tensor, target: torch.Tensor, eps: float = 1e-6) -> torch.Tensor:
+    """Radially weighted Charbonnier magnitude of the centred FFT difference (channel 0)."""
+    p, t = _bounded(pred[:, 0].float()), target[:, 0].float()
+    dims = tuple(range(1, p.ndim))
+    diff = torch.fft.fftshift(torch.fft.fftn(p, dim=dims), dim=dims) - torch.fft.fftshift(
+        torch.fft.fftn(t, dim=dims), dim=dims)
+    mask = _radial_mask([torch.arange(n, device=p.device) - n / 2 for n in p.shape[1:]], 1e-9)
+    return (mask * torch.sqrt(diff.real**2 + diff.imag**2 + eps**2)).mean()
+
+
+def rfft_highfreq(pred: torch.Tensor, target: torch.Tensor, eps: float = 1e-9) -> torch.Tensor:
+    """The same on the orthonormal real FFT, both scaled to ``[-1, 1]`` (channel 0)."""
+    p = _to_unit_range(_bounded(pred[:, 0].float()))
+    t = _to_unit_range(target[:, 0].float())
+    dims = tuple(range(1, p.ndim))
+    diff = torch.fft.rfftn(p, dim=dims, norm="ortho") - torch.fft.rfftn(t, dim=dims, norm="ortho")
+    sizes = p.shape[1:]
+    freqs = [torch.fft.fftfreq(n, device=p.device) for n in sizes[:-1]]
+    freqs.append(torch.fft.rfftfreq(sizes[-1], device=p.device))
+    mask = _radial_mask(freqs, eps)
+    return (mask * torch.sqrt(diff.real**2 + diff.imag**2 + eps**2)).mean()
+
+
+_FUNCTIONS = {"charbonnier": charbonnier, "pcc": pcc, "ssim": ssim_term,
+              "laplacian": laplacian, "fft": fft_highfreq, "rfft": rfft_highfreq}
+
+
+class FunctionLoss(nn.Module):
+    """A loss function as a module (its name kept for logs)."""
+
+    def __init__(self, name: str) -> None:
         super().__init__()
-        self.ndim = ndim
-        self.alpha = alpha
+        self.name = name
+        self.fn = _FUNCTIONS[name]
 
     def forward(self, pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-        """Loss of ``(N, C, *spatial)`` prediction against target, computed in float32."""
-        if pred.shape != target.shape or pred.ndim != self.ndim + 2:
-            raise ValueError(f"expected two equal (N, C, *{self.ndim}D) tensors, got "
-                             f"{tuple(pred.shape)} and {tuple(target.shape)}")
-        pred, target = pred.float(), target.float()
-        dims = tuple(range(1, target.ndim))
-        low = target.detach().amin(dims, keepdim=True)
-        scale = (target.detach().amax(dims, keepdim=True) - low).clamp_min(1e-6)
-        pred, target = (pred - low) / scale, (target - low) / scale
-        smallest = min(target.shape[2:])
-        win = max(3, min(11, smallest - (1 - smallest % 2)))
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", "Skipping Gaussian Smoothing")
-            similarity = ssim(pred, target, data_range=1.0, win_size=win)
-        return self.alpha * (1 - similarity) + (1 - self.alpha) * (pred - target).abs().mean()
+        """The loss of ``pred`` against ``target``, ``(N, C, *spatial)``."""
+        if pred.shape != target.shape:
+            raise ValueError(f"prediction {tuple(pred.shape)} and target "
+                             f"{tuple(target.shape)} differ")
+        return self.fn(pred, target)
 
 
 class WeightedLoss(nn.Module):
@@ -61,44 +170,36 @@ class WeightedLoss(nn.Module):
         return sum(w * f(pred, target) for w, f in zip(self.weights, self.losses, strict=True))
 
 
-def build_loss(spec: str | LossConfig, ndim: int) -> nn.Module:
-    """Build a loss by name, or the weighted mix a ``LOSS`` section asks for.
-
-    ``LOSS.WEIGHTS`` empty gives every loss of ``LOSS.TYPE`` the weight 1 / count.
-    """
-    if isinstance(spec, LossConfig):
-        names, weights = spec.type, spec.weights or [1 / len(spec.type)] * len(spec.type)
-        if len(weights) != len(names):
-            raise ValueError(f"LOSS.WEIGHTS needs one weight per LOSS.TYPE ({len(names)}), "
-                             f"got {weights}")
-        if len(names) == 1 and weights[0] == 1:
-            return build_single_loss(names[0], ndim)
-        return WeightedLoss([build_single_loss(n, ndim) for n in names], weights)
-    return build_single_loss(spec, ndim)
-
-
 def build_single_loss(name: str, ndim: int) -> nn.Module:
-    """Build a loss by name.
-
-    Parameters
-    ----------
-    name : str
-        ``"mae"`` (alias ``"l1"``), ``"mse"`` or ``"ssim"``, case-insensitive.
-    ndim : int
-        Spatial dimensions, 2 or 3.
-
-    Returns
-    -------
-    nn.Module
-        Callable ``loss(pred, target)`` returning a scalar.
-    """
-    key = _ALIASES.get(name.lower())
-    if key is None:
-        raise ValueError(f"unknown loss {name!r}; valid: {', '.join(LOSSES)} (or l1)")
+    """One loss by name (case-insensitive); ``ndim`` (2 or 3) is checked."""
+    problem = loss_problem(name)
+    if problem is not None:
+        raise ValueError(problem)
     if ndim not in (2, 3):
         raise ValueError(f"ndim must be 2 or 3, got {ndim}")
+    key = ALIASES.get(name.lower(), name.lower())
     if key == "mae":
         return nn.L1Loss()
     if key == "mse":
         return nn.MSELoss()
-    return MixedSSIMLoss(ndim)
+    return FunctionLoss(key)
+
+
+def build_loss(spec: str | LossConfig, ndim: int) -> nn.Module:
+    """A loss by name, or the weighted mix a ``LOSS`` section asks for.
+
+    ``LOSS.WEIGHTS`` empty gives every loss the weight 1, as BiaPy; terms of weight 0 are
+    left out.
+    """
+    if not isinstance(spec, LossConfig):
+        return build_single_loss(spec, ndim)
+    weights = spec.weights or [1.0] * len(spec.type)
+    if len(weights) != len(spec.type):
+        raise ValueError(f"LOSS.WEIGHTS needs one weight per LOSS.TYPE ({len(spec.type)}), "
+                         f"got {weights}")
+    terms = [(w, n) for w, n in zip(weights, spec.type, strict=True) if w != 0]
+    if not terms:
+        raise ValueError(f"LOSS.WEIGHTS needs a non-zero weight, got {weights}")
+    if len(terms) == 1 and math.isclose(terms[0][0], 1.0):
+        return build_single_loss(terms[0][1], ndim)
+    return WeightedLoss([build_single_loss(n, ndim) for _, n in terms], [w for w, _ in terms])

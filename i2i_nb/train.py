@@ -43,6 +43,11 @@ class TrainOutputs:
     last: Path
     log_csv: Path
     tensorboard: Path | None = None
+    every: int = 0  # MODEL.SAVE_CKPT_FREQ: also keep the checkpoint of every N-th epoch
+
+    def periodic(self, epoch: int) -> Path:
+        """``...-checkpoint-<epoch>.pth`` beside the last checkpoint."""
+        return self.last.with_name(self.last.name.replace("-last.pth", f"-{epoch}.pth"))
 
 
 @dataclass
@@ -78,25 +83,68 @@ def build_scheduler(
     sched = cfg.lr_scheduler
     name = sched.name.lower()
     total = max(1, cfg.epochs * steps_per_epoch)
+    warmup = min(max(sched.warmup_cosine_decay_epochs, 0) * steps_per_epoch, total // 2)
     if name == "warmupcosine":
-        warmup = min(sched.warmup_cosine_decay_epochs * steps_per_epoch, total // 2)
         floor = min(1.0, sched.min_lr / cfg.lr)
+        fraction = sched.cosine_decay_fraction
+        hold = round(total * (1 - fraction)) if 0 < fraction <= 1 else warmup
 
         def factor(step: int) -> float:
             if step < warmup:
                 return (step + 1) / warmup
-            progress = min(1.0, (step - warmup) / max(1, total - warmup))
+            if step < hold:
+                return 1.0
+            progress = min(1.0, (step - hold) / max(1, total - hold))
             return floor + (1.0 - floor) * 0.5 * (1.0 + math.cos(math.pi * progress))
 
         return torch.optim.lr_scheduler.LambdaLR(optimizer, factor), "step"
     if name == "onecycle":
         return torch.optim.lr_scheduler.OneCycleLR(optimizer, cfg.lr, total_steps=total), "step"
-    if name == "reduceonplateau":
-        return torch.optim.lr_scheduler.ReduceLROnPlateau(
+    if name in ("reduceonplateau", "warmupreduceonplateau"):
+        plateau = torch.optim.lr_scheduler.ReduceLROnPlateau(
             optimizer, factor=sched.reduceonplateau_factor,
-            patience=sched.reduceonplateau_patience, min_lr=sched.min_lr,
-        ), "epoch"
+            patience=sched.reduceonplateau_patience, min_lr=sched.min_lr)
+        if name == "reduceonplateau" or warmup == 0:
+            return plateau, "epoch"
+        return WarmupPlateau(optimizer, plateau, warmup), "step+epoch"
     return None, "none"
+
+
+class WarmupPlateau:
+    """BiaPy's ``warmupreduceonplateau``: the learning rate rises linearly over the first
+    ``warmup`` steps (:meth:`step` per batch), then :class:`ReduceLROnPlateau` lowers it when
+    the validation loss stalls (:meth:`epoch_step` per epoch)."""
+
+    def __init__(self, optimizer: torch.optim.Optimizer,
+                 plateau: torch.optim.lr_scheduler.ReduceLROnPlateau, warmup: int) -> None:
+        self.optimizer, self.plateau, self.warmup = optimizer, plateau, warmup
+        self.base = [group["lr"] for group in optimizer.param_groups]
+        self.steps = 0
+        self._apply()
+
+    def _apply(self) -> None:
+        if self.steps < self.warmup:
+            for group, base in zip(self.optimizer.param_groups, self.base, strict=True):
+                group["lr"] = base * (self.steps + 1) / self.warmup
+
+    def step(self) -> None:
+        """One batch: advance the warm-up."""
+        self.steps += 1
+        self._apply()
+
+    def epoch_step(self, metric: float) -> None:
+        """One epoch: past the warm-up, let the plateau rule see the validation loss."""
+        if self.steps >= self.warmup:
+            self.plateau.step(metric)
+
+    def state_dict(self) -> dict[str, Any]:
+        """Steps taken, base rates and the plateau rule's state."""
+        return {"steps": self.steps, "base": self.base, "plateau": self.plateau.state_dict()}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore :meth:`state_dict`."""
+        self.steps, self.base = int(state["steps"]), list(state["base"])
+        self.plateau.load_state_dict(state["plateau"])
 
 
 def autocast(device: torch.device, enabled: bool) -> contextlib.AbstractContextManager:
@@ -166,7 +214,11 @@ class Stepper:
         self.device, self.amp = device, cfg.amp
         self.loss_fn = loss_fn
         self.optimizer = build_optimizer(model, cfg)
-        self.scheduler, self.step_mode = build_scheduler(self.optimizer, cfg, steps_per_epoch)
+        self.accumulate = max(1, cfg.accum_iter)
+        self.clip_norm = cfg.gradient_clip_norm
+        self.scheduler, self.step_mode = build_scheduler(
+            self.optimizer, cfg, math.ceil(steps_per_epoch / self.accumulate))
+        self.batches = 0
         use_scaler = cfg.amp and device.type == "cuda" and not torch.cuda.is_bf16_supported()
         self.scaler = torch.amp.GradScaler("cuda", enabled=use_scaler)
 
@@ -175,12 +227,19 @@ class Stepper:
         with autocast(self.device, self.amp):
             pred = self.net(x)
         loss = self.loss_fn(pred.float(), y)
-        self.optimizer.zero_grad(set_to_none=True)
-        self.scaler.scale(loss).backward()
-        self.scaler.step(self.optimizer)
-        self.scaler.update()
-        if self.step_mode == "step":
-            self.scheduler.step()
+        self.scaler.scale(loss / self.accumulate).backward()
+        self.batches += 1
+        if self.batches % self.accumulate == 0:
+            if self.clip_norm > 0:
+                self.scaler.unscale_(self.optimizer)
+                torch.nn.utils.clip_grad_norm_(
+                    [p for g in self.optimizer.param_groups for p in g["params"]],
+                    self.clip_norm)
+            self.scaler.step(self.optimizer)
+            self.scaler.update()
+            self.optimizer.zero_grad(set_to_none=True)
+            if self.step_mode.startswith("step"):
+                self.scheduler.step()
         return loss.detach()
 
 
@@ -205,6 +264,7 @@ def fit(
     on_epoch: Callable[[dict[str, float]], None] | None = None,
     stop_requested: Callable[[], bool] | None = None,
     world: World = SINGLE,
+    initial: dict[str, Any] | None = None,
 ) -> list[dict[str, float]]:
     """Train ``model`` and return the per-epoch history.
 
@@ -224,6 +284,8 @@ def fit(
     world : with several processes (torchrun) the global ``TRAIN.BATCH_SIZE`` is split
         across ranks, gradients are averaged by DistributedDataParallel, and only
         rank 0 writes files.
+    initial : when starting from another checkpoint (not resuming): its ``optimizer`` state
+        and/or the ``epoch`` to continue from.
     """
     if cfg.batch_size % world.size:
         raise ConfigError(f"TRAIN.BATCH_SIZE: {cfg.batch_size} cannot be split evenly across "
@@ -259,6 +321,10 @@ def fit(
         torch.set_rng_state(state["rng"])
         history, best, bad_epochs = list(state["history"]), state["best"], state["bad_epochs"]
         start = state["epoch"] + 1
+    elif initial:
+        if "optimizer" in initial:
+            optimizer.load_state_dict(initial["optimizer"])
+        start = min(int(initial.get("epoch", 0)), cfg.epochs)
 
     writer = None
     if outputs.tensorboard is not None and world.is_main:
@@ -288,19 +354,26 @@ def fit(
                                               world)
             if step.step_mode == "epoch":
                 scheduler.step(val_loss)
+            elif step.step_mode == "step+epoch":
+                scheduler.epoch_step(val_loss)
             record = {
                 "epoch": epoch + 1, "loss": train_loss, "val_loss": val_loss,
                 "val_psnr": val_psnr, "lr": optimizer.param_groups[0]["lr"],
                 "seconds": time.perf_counter() - began,
             }
             history.append(record)
-            bad_epochs = 0 if val_loss < best else bad_epochs + 1
+            score = val_loss
+            if cfg.checkpoint_monitor.lower() == "val_psnr" and math.isfinite(val_psnr):
+                score = -val_psnr
+            bad_epochs = 0 if score < best else bad_epochs + 1
             state = {"model": model.state_dict(), "meta": meta, "epoch": epoch,
                      "val_loss": val_loss, "history": history}
-            improved, best = val_loss < best, min(best, val_loss)
+            improved, best = score < best, min(best, score)
             if world.is_main:
                 if improved:
                     save_checkpoint(outputs.best, state)
+                if outputs.every > 0 and (epoch + 1) % outputs.every == 0:
+                    save_checkpoint(outputs.periodic(epoch + 1), state)
                 save_checkpoint(outputs.last, {
                     **state, "optimizer": optimizer.state_dict(),
                     "scheduler": scheduler.state_dict() if scheduler is not None else {},

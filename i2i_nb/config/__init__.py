@@ -23,11 +23,10 @@ from i2i_nb.config.problem import ImageToImageConfig, ProblemConfig
 from i2i_nb.config.root import Config
 from i2i_nb.config.system import PathsConfig, SystemConfig
 from i2i_nb.config.test import TestConfig
-from i2i_nb.config.train import LossConfig, LRSchedulerConfig, TrainConfig
+from i2i_nb.config.train import LOSSES, LossConfig, LRSchedulerConfig, TrainConfig
 from i2i_nb.config.validate import (
     ARCHITECTURES,
     INPUT_NORMALIZATIONS,
-    LOSSES,
     MEASURES,
     OPTIMIZERS,
     OUTPUT_DTYPES,

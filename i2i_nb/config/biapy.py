@@ -144,7 +144,7 @@ def _old_keys(flat: dict[str, Any], out: Translation) -> dict[str, Any]:
     return flat
 
 
-def _values(flat: dict[str, Any], cfg: Any) -> dict[str, Any]:
+def _values(flat: dict[str, Any], cfg: Any, out: Translation) -> dict[str, Any]:
     """List forms and -1 sentinels as BiaPy's check_configuration converts them."""
     flat = dict(flat)
     train = "TRAIN."
@@ -207,6 +207,11 @@ def _values(flat: dict[str, Any], cfg: Any) -> dict[str, Any]:
         losses = [losses]
     if isinstance(losses, list | tuple):
         flat["LOSS.TYPE"] = [str(name).upper() for name in losses]
+    monitor = flat.get("TRAIN.CHECKPOINT_MONITOR")
+    if monitor is not None and str(monitor).lower() not in ("val_loss", "val_psnr"):
+        out.warnings.append(f"TRAIN.CHECKPOINT_MONITOR {monitor!r}: BiaPy does not use this "
+                            "key; the best checkpoint and early stopping follow val_loss")
+        del flat["TRAIN.CHECKPOINT_MONITOR"]
     z_down = flat.get("MODEL.Z_DOWN")
     if isinstance(z_down, list | tuple) and z_down and all(z == 0 for z in z_down):
         flat["MODEL.Z_DOWN"] = []
@@ -239,7 +244,7 @@ def translate(flat: dict[str, Any], cfg: Any,
     known = all_keys(cfg)
     fields = set(known)
     has_field = has_field or fields.__contains__
-    flat = _values(_old_keys(flat, out), cfg)
+    flat = _values(_old_keys(flat, out), cfg, out)
     for key, value in flat.items():
         if has_field(key):
             out.values[key] = value

@@ -4,11 +4,39 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+LOSSES = ("mae", "mse", "charbonnier", "pcc", "ssim", "laplacian", "fft", "rfft")
+ALIASES = {"l1": "mae"}
+REFUSED = {
+    "vgg": "needs ImageNet-pretrained VGG16 weights, which nothing here may download",
+    "lpips": "needs pretrained LPIPS (AlexNet) weights, which nothing here may download",
+    "bce": "is the adversarial term of BiaPy's GAN training (MODEL.ARCHITECTURE nafnet with "
+           "MODEL.NAFNET.ARCHITECTURE_D), not a loss on its own",
+    "hinge": "is the adversarial term of BiaPy's GAN training (MODEL.ARCHITECTURE nafnet with "
+             "MODEL.NAFNET.ARCHITECTURE_D), not a loss on its own",
+}
+
+
+def loss_problem(name: str) -> str | None:
+    """Why ``name`` cannot be a ``LOSS.TYPE`` here, or None when it can."""
+    key = ALIASES.get(name.lower(), name.lower())
+    if key in LOSSES:
+        return None
+    if key in REFUSED:
+        return f"{name!r} {REFUSED[key]}"
+    return f"{name!r} is not one of {', '.join(n.upper() for n in LOSSES)} (or L1)"
+
 
 @dataclass
 class LRSchedulerConfig:
     """``TRAIN.LR_SCHEDULER``: ``warmupcosine`` (default), ``onecycle``, ``reduceonplateau``,
-    ``warmupreduceonplateau`` or ``''``/``none`` (constant)."""
+    ``warmupreduceonplateau`` or ``''``/``none`` (constant).
+
+    ``warmupcosine`` rises linearly for ``WARMUP_COSINE_DECAY_EPOCHS`` epochs, then decays
+    along a cosine to ``MIN_LR``; with ``COSINE_DECAY_FRACTION`` in (0, 1] it holds ``LR``
+    until that fraction of the epochs is left, then decays. ``warmupreduceonplateau`` warms
+    up the same way, then lowers the rate by ``REDUCEONPLATEAU_FACTOR`` after
+    ``REDUCEONPLATEAU_PATIENCE`` epochs without a better validation loss.
+    """
 
     name: str = "warmupcosine"
     min_lr: float = 1e-5
@@ -35,6 +63,10 @@ class TrainConfig:
 
     ``PATIENCE``: epochs without improvement of ``CHECKPOINT_MONITOR`` before stopping;
     -1 (BiaPy) never stops early. ``OPT_BETAS`` are Adam/AdamW's betas.
+    ``ACCUM_ITER`` accumulates gradients over that many batches per optimiser step (an
+    old BiaPy key); ``GRADIENT_CLIP_NORM`` clips the gradients' norm (0: off).
+    ``CHECKPOINT_MONITOR`` (BiaPy does not use it; here ``val_loss`` or ``val_psnr``)
+    decides the best checkpoint and early stopping.
     """
 
     enable: bool = True
@@ -45,6 +77,9 @@ class TrainConfig:
     optimizer: str = "adamw"
     opt_betas: list[float] = field(default_factory=lambda: [0.9, 0.999])
     w_decay: float = 1e-4
+    accum_iter: int = 1
+    gradient_clip_norm: float = 0.0
+    checkpoint_monitor: str = "val_loss"
     patches_per_epoch: int = 0
     amp: bool = True
     compile: bool = False

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from i2i_nb.config.root import Config
+from i2i_nb.config.train import loss_problem
 from i2i_nb.errors import ConfigError
 
 ARCHITECTURES = ("unet", "resunet", "attention_unet", "rcan")
 INPUT_NORMALIZATIONS = ("percentile", "zero_mean_unit_variance", "scale_range", "div", "none")
 TARGET_NORMALIZATIONS = ("percentile", "zero_mean_unit_variance", "div", "scale_range", "none")
 MEASURES = ("dataset", "image", "patch")
-LOSSES = ("mae", "l1", "mse", "ssim")
 OPTIMIZERS = ("adamw", "adam", "sgd")
-SCHEDULERS = ("warmupcosine", "onecycle", "reduceonplateau", "none", "")
+SCHEDULERS = ("warmupcosine", "onecycle", "reduceonplateau", "warmupreduceonplateau", "none",
+              "")
 MODEL_NORMALIZATIONS = ("bn", "in", "gn", "none")
 OUTPUT_DTYPES = ("float32", "uint16", "uint8", "target")
 ON_DISK = ("auto", "always", "never")
@@ -107,6 +108,9 @@ def validate(cfg: Config, given: set[str] | None = None) -> None:
     _check(0 <= cfg.augmentor.da_prob <= 1, "AUGMENTOR.DA_PROB", "must be in [0, 1]")
     _fit_levels(cfg, given)
     model = cfg.model
+    _check(model.source.lower() != "torchvision", "MODEL.SOURCE",
+           "torchvision models need torchvision and downloaded weights; use 'biapy' (the "
+           "networks built here) or 'bmz' (a local BioImage Model Zoo package)")
     _check_choice(model.architecture, ARCHITECTURES, "MODEL.ARCHITECTURE")
     _check(len(model.feature_maps) >= 1 and all(f > 0 for f in model.feature_maps),
            "MODEL.FEATURE_MAPS", f"need positive filter counts, got {model.feature_maps}")
@@ -122,11 +126,20 @@ def validate(cfg: Config, given: set[str] | None = None) -> None:
     _check(all(0 <= d < 1 for d in model.dropout_values), "MODEL.DROPOUT_VALUES",
            "values must be in [0, 1)")
     _check_choice(model.normalization, MODEL_NORMALIZATIONS, "MODEL.NORMALIZATION")
+    _check_choice(model.load_checkpoint_epoch, ("best_on_val", "last_on_train"),
+                  "MODEL.LOAD_CHECKPOINT_EPOCH")
+    items = ("weights", "norm", "model_arch", "optimizer", "epoch")
+    _check(all(i in items for i in model.items_to_load_from_checkpoint),
+           "MODEL.ITEMS_TO_LOAD_FROM_CHECKPOINT", f"items must be in {list(items)} (as BiaPy "
+           f"requires), got {model.items_to_load_from_checkpoint}")
     _check(len(cfg.loss.type) >= 1, "LOSS.TYPE", "needs at least one loss")
     for name in cfg.loss.type:
-        _check_choice(name, LOSSES, "LOSS.TYPE")
+        problem = loss_problem(name)
+        _check(problem is None, "LOSS.TYPE", str(problem))
     _check(not cfg.loss.weights or len(cfg.loss.weights) == len(cfg.loss.type), "LOSS.WEIGHTS",
            f"needs one weight per LOSS.TYPE ({len(cfg.loss.type)}), got {cfg.loss.weights}")
+    _check(not cfg.loss.weights or any(w != 0 for w in cfg.loss.weights), "LOSS.WEIGHTS",
+           "needs at least one non-zero weight")
     train = cfg.train
     _check(train.epochs >= 0, "TRAIN.EPOCHS", "must not be negative")
     _check(train.patience >= -1, "TRAIN.PATIENCE", "must be -1 (never stop early) or more")
@@ -136,6 +149,11 @@ def validate(cfg: Config, given: set[str] | None = None) -> None:
            "TRAIN.OPT_BETAS", f"needs two values in [0, 1), got {train.opt_betas}")
     _check(train.lr_scheduler.min_lr >= 0, "TRAIN.LR_SCHEDULER.MIN_LR",
            f"must not be negative, got {train.lr_scheduler.min_lr}")
+    _check(train.accum_iter >= 1, "TRAIN.ACCUM_ITER", "must be at least 1")
+    _check(train.gradient_clip_norm >= 0, "TRAIN.GRADIENT_CLIP_NORM",
+           "must be non-negative (0 to disable), as BiaPy requires")
+    fraction = train.lr_scheduler.cosine_decay_fraction
+    _check(fraction <= 1, "TRAIN.LR_SCHEDULER.COSINE_DECAY_FRACTION", "must be in (0, 1]")
     _check(train.patches_per_epoch >= 0, "TRAIN.PATCHES_PER_EPOCH", "must not be negative")
     _check_choice(train.optimizer, OPTIMIZERS, "TRAIN.OPTIMIZER")
     _check_choice(train.lr_scheduler.name, SCHEDULERS, "TRAIN.LR_SCHEDULER.NAME")

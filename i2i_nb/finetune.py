@@ -1,0 +1,69 @@
+"""Training that starts from a checkpoint: BiaPy's ``MODEL.LOAD_CHECKPOINT`` with
+``TRAIN.ENABLE`` and ``MODEL.ITEMS_TO_LOAD_FROM_CHECKPOINT``.
+
+The checkpoint is ``PATHS.CHECKPOINT_FILE``, or this job's best or last one
+(``MODEL.LOAD_CHECKPOINT_EPOCH``). It is read weights-only (plain tensors and metadata,
+never pickled objects). What it gives: ``weights``, ``norm`` (its input and target
+normalisation statistics instead of new ones), ``model_arch`` (its network instead of the
+config's), ``optimizer`` and ``epoch`` (continue its optimiser state and epoch count).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from torch import nn
+
+from i2i_nb.checkpoint import load_checkpoint
+from i2i_nb.errors import ConfigError
+
+
+@dataclass
+class StartingPoint:
+    """A checkpoint to start training from and the items to take from it."""
+
+    path: Path
+    payload: dict[str, Any]
+    items: frozenset[str]
+
+    @property
+    def meta(self) -> dict[str, Any]:
+        """The checkpoint's metadata (network, channels, normalisation)."""
+        return self.payload["meta"]
+
+    def load_weights(self, model: nn.Module) -> None:
+        """Copy the checkpoint's weights into ``model``; a ConfigError names what differs."""
+        try:
+            model.load_state_dict(self.payload["model"])
+        except RuntimeError as err:
+            lines = [line.strip() for line in str(err).splitlines()[1:] if line.strip()]
+            raise ConfigError(
+                f"MODEL.LOAD_CHECKPOINT: the weights in {self.path} do not fit the network this "
+                f"config builds ({lines[0] if lines else err}); add 'model_arch' to "
+                "MODEL.ITEMS_TO_LOAD_FROM_CHECKPOINT to train the checkpoint's own network"
+            ) from err
+
+    def initial_state(self) -> dict[str, Any]:
+        """What the fit loop continues: the optimiser state and/or the next epoch."""
+        state: dict[str, Any] = {}
+        if "optimizer" in self.items:
+            if "optimizer" not in self.payload:
+                print(f"note: {self.path} holds no optimiser state (only a run's last "
+                      "checkpoint does); the optimiser starts afresh")
+            else:
+                state["optimizer"] = self.payload["optimizer"]
+        if "epoch" in self.items:
+            state["epoch"] = int(self.payload.get("epoch", -1)) + 1
+        return state
+
+
+def starting_point(checkpoint_file: str, job_checkpoint: Path, items: list[str]
+                   ) -> StartingPoint:
+    """Read the checkpoint to start from: ``checkpoint_file`` when given, else the job's."""
+    path = Path(checkpoint_file) if checkpoint_file else job_checkpoint
+    if not path.is_file():
+        raise ConfigError(f"MODEL.LOAD_CHECKPOINT is True but there is no checkpoint at {path} "
+                          "(set PATHS.CHECKPOINT_FILE)")
+    return StartingPoint(path, load_checkpoint(path), frozenset(items))
