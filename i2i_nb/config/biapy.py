@@ -203,6 +203,10 @@ def _values(flat: dict[str, Any], cfg: Any, out: Translation) -> dict[str, Any]:
     if flat.get("TEST.REDUCE_MEMORY") is True:  # BiaPy's low-memory inference
         flat.setdefault("TEST.ON_DISK", "always")
     losses = flat.get("LOSS.TYPE")
+    if isinstance(losses, list | tuple) and not losses:  # BiaPy: the workflow's default
+        del flat["LOSS.TYPE"]
+        flat.pop("LOSS.WEIGHTS", None)
+        losses = None
     if isinstance(losses, str):
         losses = [losses]
     if isinstance(losses, list | tuple):
