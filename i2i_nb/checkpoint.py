@@ -19,6 +19,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from i2i_nb.activations import with_activations
 from i2i_nb.errors import ConfigError
 from i2i_nb.models import build_model
 
@@ -110,8 +111,10 @@ def model_from_checkpoint(payload: dict[str, Any], path: str | Path | None = Non
     described = (f"{meta.get('architecture')} {meta.get('ndim')}D, {meta.get('in_channels')} -> "
                  f"{meta.get('out_channels')} channel(s)")
     try:
-        model = build_model(meta["architecture"], meta["ndim"], meta["in_channels"],
-                            meta["out_channels"], **meta["model_kwargs"])
+        model = with_activations(
+            build_model(meta["architecture"], meta["ndim"], meta["in_channels"],
+                        meta["out_channels"], **meta["model_kwargs"]),
+            meta.get("output_activations", []), meta["out_channels"])
     except (KeyError, TypeError, ValueError) as err:
         raise ConfigError(f"{where}the checkpoint describes a model i2i_nb cannot build "
                           f"({described}): {err}") from err

@@ -22,6 +22,7 @@ import numpy as np
 import torch
 
 from i2i_nb import __version__
+from i2i_nb.activations import with_activations
 from i2i_nb.charts import plot_history
 from i2i_nb.checkpoint import load_checkpoint, model_from_checkpoint
 from i2i_nb.config import Config, save_config, to_plain
@@ -282,7 +283,12 @@ def train_phase(cfg: Config, paths: RunPaths, device: torch.device, resume: bool
     architecture, kwargs = cfg.model.architecture.lower(), _model_kwargs(cfg)
     if start is not None and "model_arch" in start.items:
         architecture, kwargs = start.meta["architecture"], dict(start.meta["model_kwargs"])
-    model = build_model(architecture, cfg.ndim, in_ch, out_ch, **kwargs)
+    activations = list(cfg.problem.image_to_image.output_channel_act)
+    try:
+        model = with_activations(build_model(architecture, cfg.ndim, in_ch, out_ch, **kwargs),
+                                 activations, out_ch)
+    except ValueError as err:
+        raise ConfigError(str(err)) from err
     if start is not None and "weights" in start.items:
         start.load_weights(model)
     patch = cfg.patch_shape
@@ -300,7 +306,7 @@ def train_phase(cfg: Config, paths: RunPaths, device: torch.device, resume: bool
         _save_aug_samples(train_set, paths.sub("aug"), cfg.ndim)
 
     meta = {
-        "architecture": architecture, "ndim": cfg.ndim,
+        "architecture": architecture, "ndim": cfg.ndim, "output_activations": activations,
         "in_channels": int(in_ch), "out_channels": int(out_ch), "model_kwargs": kwargs,
         "input_normalization": spec, "target_scaler": scaler.to_dict(),
         "patch_size": list(patch), "target_dtype": target_dtype,

@@ -69,6 +69,10 @@ def validate(cfg: Config, given: set[str] | None = None) -> None:
            "PROBLEM.IMAGE_TO_IMAGE.MEMBRANE_REPAIR.ENABLE",
            "BiaPy's membrane repair is a segmentation post-process (membrane probabilities "
            "to instances), not an image-to-image regression; i2i_nb does not build it")
+    acts = ("linear", "none", "relu", "tanh", "leaky_relu", "elu", "gelu", "silu", "swish",
+            "sigmoid", "softplus")
+    for name in cfg.problem.image_to_image.output_channel_act:
+        _check_choice(name, acts, "PROBLEM.IMAGE_TO_IMAGE.OUTPUT_CHANNEL_ACT")
     patch = cfg.data.patch_size
     _check(len(patch) in (cfg.ndim, cfg.ndim + 1), "DATA.PATCH_SIZE",
            f"{cfg.problem.ndim} needs {cfg.ndim} sizes (+ channels), got {tuple(patch)}")

@@ -142,3 +142,22 @@ def test_biapy_command_line_flags(tmp_path, capsys):
     assert main(args[:-2] + ["--dist_backend", "nccl", "--world_size", "2"]) == 2
     assert "nccl needs CUDA" in capsys.readouterr().err
     assert Path(tmp_path / "out" / "d" / "checkpoints" / "d_1-checkpoint-best.pth").is_file()
+
+
+def test_output_channel_act_bounds_the_prediction(dataset_2d, tmp_path):
+    """A sigmoid on the output keeps every prediction inside the targets' normalised
+    [0, 1] range, mapped back to target units; the checkpoint rebuilds it."""
+    import tifffile
+
+    from i2i_nb.checkpoint import load_checkpoint, model_from_checkpoint
+
+    cfg = tiny_config(dataset_2d, TRAIN={"EPOCHS": 1},
+                      PROBLEM={"IMAGE_TO_IMAGE": {"OUTPUT_CHANNEL_ACT": ["sigmoid"]}})
+    result = run(cfg, tmp_path / "out", "a", 1, CPU)
+    payload = load_checkpoint(result.paths.checkpoint("best"))
+    scaler = payload["meta"]["target_scaler"]
+    low, high = scaler["offset"][0], scaler["offset"][0] + scaler["scale"][0]
+    pred = tifffile.imread(result.paths.sub("per_image") / "img-000.tif")
+    assert low - 1e-3 <= pred.min() and pred.max() <= high + 1e-3
+    model = model_from_checkpoint(payload)
+    assert model(torch.randn(1, 1, 16, 16) * 100).abs().max() <= 1
