@@ -9,10 +9,13 @@ from matplotlib.figure import Figure
 
 
 def plot_history(history: list[dict[str, float]], charts_dir: Path, prefix: str) -> list[Path]:
-    """Write ``<prefix>_loss.png`` (loss and validation loss) and one PNG per metric."""
+    """Write ``<prefix>_loss.png`` (loss and validation loss) and one PNG per other logged
+    value (each validation metric, the learning rate)."""
     charts_dir.mkdir(parents=True, exist_ok=True)
     epochs = [row["epoch"] for row in history]
-    panels = {"loss": ("loss", "val_loss"), "val_psnr": ("val_psnr",), "lr": ("lr",)}
+    logged = list(history[0]) if history else []
+    panels = {"loss": ("loss", "val_loss"), **{
+        key: (key,) for key in logged if key not in ("epoch", "seconds", "loss", "val_loss")}}
     written = []
     for name, keys in panels.items():
         values = {k: [row[k] for row in history] for k in keys}

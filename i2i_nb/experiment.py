@@ -45,6 +45,7 @@ from i2i_nb.inference import (
     write_metrics,
 )
 from i2i_nb.losses import build_loss
+from i2i_nb.model_plot import plot_model
 from i2i_nb.models import build_model
 from i2i_nb.record import write_record
 from i2i_nb.train import TrainData, TrainOutputs, fit
@@ -304,6 +305,8 @@ def train_phase(cfg: Config, paths: RunPaths, device: torch.device, resume: bool
     per_epoch = len(train_set)
     if not resume and world.is_main:
         _save_aug_samples(train_set, paths.sub("aug"), cfg.ndim)
+        plot_model(model, in_ch, patch, paths.sub("charts") / f"model_plot_{paths.prefix}.png",
+                   f"{architecture} ({cfg.problem.ndim}, {in_ch} -> {out_ch} channels)")
 
     meta = {
         "architecture": architecture, "ndim": cfg.ndim, "output_activations": activations,

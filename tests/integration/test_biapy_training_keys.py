@@ -161,3 +161,18 @@ def test_output_channel_act_bounds_the_prediction(dataset_2d, tmp_path):
     assert low - 1e-3 <= pred.min() and pred.max() <= high + 1e-3
     model = model_from_checkpoint(payload)
     assert model(torch.randn(1, 1, 16, 16) * 100).abs().max() <= 1
+
+
+def test_charts_hold_the_model_plot_and_one_chart_per_logged_value(dataset_2d, tmp_path):
+    from i2i_nb.model_plot import trace_blocks
+
+    result = run(tiny_config(dataset_2d, TRAIN={"EPOCHS": 2}, TEST={"ENABLE": False}),
+                 tmp_path / "out", "m", 3, CPU)
+    charts = {p.name for p in result.paths.sub("charts").glob("*.png")}
+    assert {"model_plot_m_3.png", "m_3_loss.png", "m_3_val_psnr.png", "m_3_lr.png"} <= charts
+    from i2i_nb.models import build_model
+
+    blocks = trace_blocks(build_model("unet", 2, 1, 1, [4, 8]), 1, (16, 16))
+    names = [b.name for b in blocks]
+    assert names[0] == "encoders.0" and names[-1] == "head"
+    assert dict((b.name, b.shape) for b in blocks)["encoders.1"] == (8, 8, 8)
