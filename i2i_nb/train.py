@@ -25,6 +25,7 @@ from tqdm.auto import tqdm
 
 from i2i_nb.checkpoint import load_checkpoint, save_checkpoint
 from i2i_nb.config import TrainConfig
+from i2i_nb.cpu import flush_denormals, worker_init
 from i2i_nb.distributed import SINGLE, World, any_rank, reduce_extremes, reduce_sums
 from i2i_nb.errors import ConfigError
 
@@ -194,10 +195,11 @@ def _shard(dataset: Dataset, world: World) -> Dataset:
 def make_loader(dataset: Dataset, batch_size: int, device: torch.device, num_workers: int = 0,
                 pin_memory: bool = True, world: World = SINGLE) -> DataLoader:
     """Batches of one rank's share of ``dataset`` (workers are not persistent, so each
-    epoch's workers see ``set_epoch``); pinned memory on CUDA."""
+    epoch's workers see ``set_epoch``, and flush subnormals); pinned memory on CUDA."""
     return DataLoader(_shard(dataset, world), batch_size=batch_size, shuffle=False,
                       drop_last=True, num_workers=num_workers,
-                      pin_memory=pin_memory and device.type == "cuda")
+                      pin_memory=pin_memory and device.type == "cuda",
+                      worker_init_fn=worker_init if num_workers else None)
 
 
 class Stepper:
@@ -291,6 +293,7 @@ def fit(
         raise ConfigError(f"TRAIN.BATCH_SIZE: {cfg.batch_size} cannot be split evenly across "
                           f"{world.size} processes")
     batch = cfg.batch_size // world.size
+    flush_denormals()  # in every intra-op thread: a drifting network slows no epoch down
     loader = make_loader(data.train, batch, device, data.num_workers, data.pin_memory, world)
     if len(loader) == 0:
         raise ConfigError(
