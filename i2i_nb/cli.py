@@ -3,6 +3,8 @@
 Sub-commands: ``i2i-nb demo-data DIR [--ndim 3]`` writes the built-in demo dataset;
 ``i2i-nb demo [--ndim 3] [--result_dir DIR]`` writes it and runs the demo config on it.
 """
+# torch is imported only once a run starts: --help, --version and config errors answer
+# in a fraction of a second (tests/unit/test_startup.py).
 
 from __future__ import annotations
 
@@ -18,10 +20,7 @@ import yaml
 
 from i2i_nb import __version__
 from i2i_nb.config import config_from_dict, load_config
-from i2i_nb.demo import demo_config, make_demo_data
-from i2i_nb.distributed import start, stop, world_from_env
 from i2i_nb.errors import ConfigError, DataError
-from i2i_nb.experiment import report, resolve_device, run
 
 
 def parse_overrides(items: Sequence[str]) -> dict:
@@ -90,13 +89,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     warnings.simplefilter("default")
     # A scheduler's SIGTERM stops training like Ctrl-C: checkpoints kept, --resume continues.
     previous = signal.signal(signal.SIGTERM, signal.default_int_handler)
+    started = False
     try:
         if argv[:1] == ["demo-data"]:
             args = _demo_parser("demo-data").parse_args(argv[1:])
+            from i2i_nb.demo import make_demo_data
+
             print(make_demo_data(args.folder, args.ndim))
             return 0
         if argv[:1] == ["demo"]:
             args = _demo_parser("demo").parse_args(argv[1:])
+            from i2i_nb.demo import demo_config, make_demo_data
+
             data_dir = make_demo_data(args.data_dir / f"{args.ndim}d", args.ndim)
             cfg = demo_config(data_dir, args.ndim)
             cfg = config_from_dict(parse_overrides(args.overrides), base=cfg)
@@ -107,11 +111,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             cfg = load_config(args.config, parse_overrides(args.overrides))
             name, config_name = args.name, Path(args.config).name
             result_dir, run_id, resume = args.result_dir, args.run_id, args.resume
+        from i2i_nb.distributed import start, world_from_env
+        from i2i_nb.experiment import report, resolve_device, run
+
         world = world_from_env(os.environ, getattr(args, "world_size", 1),
                                getattr(args, "local_rank", -1),
                                getattr(args, "dist_on_itp", False),
                                getattr(args, "dist_url", "env://"))
         device = resolve_device(args.gpu, world.local_rank, cfg.system.device)
+        started = True
         start(world, device, args.dist_timeout, getattr(args, "dist_backend", None))
         result = run(cfg, result_dir, name, run_id, device, config_name, resume, world=world)
     except (ConfigError, DataError) as err:
@@ -123,7 +131,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     finally:
         signal.signal(signal.SIGTERM, previous)
-        stop()
+        if started:
+            from i2i_nb.distributed import stop
+
+            stop()
     if not world.is_main:
         return 0
     if result.test_rows:
