@@ -15,6 +15,7 @@ every thread of the OpenMP team, and checks the result.
 from __future__ import annotations
 
 import ctypes
+import os
 import re
 from pathlib import Path
 
@@ -93,10 +94,35 @@ def worker_init(_: int) -> None:
     torch.set_flush_denormal(True)
 
 
+_CHANGED: list[tuple[int, int]] = []  # (threads before set_threads changed them, set to)
+
+
 def set_threads(num_cpus: int = -1, processes: int = 1) -> CpuBudget:
-    """Set torch's intra-op threads from ``SYSTEM.NUM_CPUS``, the affinity mask and the
-    control group's CPU quota (:func:`i2i_nb.resources.cpu_budget`); return the choice."""
-    budget = cpu_budget(num_cpus, processes)
-    if torch.get_num_threads() != budget.threads:
+    """Lower torch's intra-op threads to ``SYSTEM.NUM_CPUS``, the affinity mask and the
+    control group's CPU quota (:func:`i2i_nb.resources.cpu_budget`); return the choice.
+
+    The count is never raised above torch's own (``OMP_NUM_THREADS``, the cores, or the
+    user's ``torch.set_num_threads``); a later call starts again from the count before an
+    earlier call lowered it.
+    """
+    current = torch.get_num_threads()
+    start = _CHANGED[-1][0] if _CHANGED and _CHANGED[-1][1] == current else current
+    budget = cpu_budget(num_cpus, processes, start)
+    if budget.threads != current:
         torch.set_num_threads(budget.threads)
+    _CHANGED[:] = [(start, budget.threads)]
     return budget
+
+
+def busy_note(budget: CpuBudget) -> str | None:
+    """A note when other processes keep the CPUs busy (load average above the CPUs this
+    process may use): threads that wait on each other slow every operation down."""
+    try:
+        load = os.getloadavg()[0]
+    except (AttributeError, OSError):
+        return None
+    if budget.threads > 1 and load > budget.affinity + 0.5:
+        return (f"note: the CPUs are busy (load average {load:.1f} on {budget.affinity} "
+                f"CPUs): with {budget.threads} threads each operation waits for the slowest "
+                "one; SYSTEM.NUM_CPUS: 1 may be faster")
+    return None

@@ -61,12 +61,14 @@ def available_memory() -> int:
 class CpuBudget:
     """The intra-op thread count chosen for this process, and what limited it.
 
-    ``affinity``: CPUs the scheduler lets this process run on; ``quota``: the control
-    group's CPU quota in CPUs (None: unlimited); ``requested``: ``SYSTEM.NUM_CPUS``
-    (-1: no limit); ``processes``: processes sharing the CPUs (torchrun ranks).
+    ``start``: the threads before the choice (torch's default: ``OMP_NUM_THREADS`` or the
+    cores; never raised); ``affinity``: CPUs the scheduler lets this process run on;
+    ``quota``: the control group's CPU quota in CPUs (None: unlimited); ``requested``:
+    ``SYSTEM.NUM_CPUS`` (-1: no limit); ``processes``: processes sharing the CPUs.
     """
 
     threads: int
+    start: int
     affinity: int
     quota: float | None
     requested: int
@@ -77,8 +79,8 @@ class CpuBudget:
         quota = "none" if self.quota is None else f"{self.quota:g} CPUs"
         asked = "all" if self.requested < 1 else str(self.requested)
         share = f", shared by {self.processes} processes" if self.processes > 1 else ""
-        return (f"{self.threads} CPU threads (SYSTEM.NUM_CPUS {asked}, affinity "
-                f"{self.affinity} CPUs, cgroup quota {quota}{share})")
+        return (f"{self.threads} CPU threads (SYSTEM.NUM_CPUS {asked}, torch's default "
+                f"{self.start}, affinity {self.affinity} CPUs, cgroup quota {quota}{share})")
 
 
 def _quota_v2(folder: Path) -> float | None:
@@ -144,15 +146,18 @@ def affinity_cpus() -> int:
         return os.cpu_count() or 1
 
 
-def cpu_budget(num_cpus: int = -1, processes: int = 1) -> CpuBudget:
-    """Intra-op threads for one of ``processes`` processes: the CPUs of the affinity mask,
-    at most the control group's quota (rounded up) and ``SYSTEM.NUM_CPUS`` when positive,
-    split evenly between the processes, at least one."""
+def cpu_budget(num_cpus: int = -1, processes: int = 1, start: int | None = None
+               ) -> CpuBudget:
+    """Intra-op threads for one of ``processes`` processes: ``start`` (the current count,
+    default the CPUs of the affinity mask), at most the affinity mask's CPUs, the control
+    group's quota (rounded up) and ``SYSTEM.NUM_CPUS`` when positive, split evenly
+    between the processes, at least one."""
     affinity, quota = affinity_cpus(), cgroup_cpu_quota()
-    total = affinity
+    start = affinity if start is None else start
+    total = min(start, affinity)
     if quota is not None:
         total = min(total, max(1, math.ceil(quota - 1e-9)))
     if num_cpus > 0:
         total = min(total, num_cpus)
     processes = max(1, processes)
-    return CpuBudget(max(1, total // processes), affinity, quota, num_cpus, processes)
+    return CpuBudget(max(1, total // processes), start, affinity, quota, num_cpus, processes)

@@ -28,7 +28,8 @@ def test_tiled_section_runs_and_tabulates(one_thread, monkeypatch):
     assert all(float(row.value.split()[0]) > 0 for row in rows)
     text = table(rows)
     assert text.splitlines()[0].startswith("section") and len(text.splitlines()) == 6
-    assert set(SECTIONS) == {"training", "tiled", "monai", "memory", "scaling", "ooc"}
+    assert set(SECTIONS) == {"training", "tiled", "monai", "memory", "scaling", "ooc", "levers",
+                            "epochs"}
 
 
 def test_ooc_children_run_without_a_limit(one_thread, tmp_path, monkeypatch):

@@ -87,3 +87,19 @@ def test_cpu_budget_takes_the_tightest_limit(monkeypatch: pytest.MonkeyPatch) ->
     budget = cpu_budget(-1, processes=3)
     assert budget.threads == 2
     assert "2 CPU threads" in budget.describe() and "affinity 8" in budget.describe()
+    assert cpu_budget(start=1).threads == 1  # never above torch's own count
+
+
+def test_set_threads_lowers_and_restores(monkeypatch: pytest.MonkeyPatch) -> None:
+    from i2i_nb.cpu import set_threads
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    monkeypatch.setattr(resources, "affinity_cpus", lambda: 8)
+    monkeypatch.setattr(resources, "cgroup_cpu_quota", lambda: None)
+    try:
+        assert set_threads(1).threads == 1 and torch.get_num_threads() == 1
+        assert set_threads(-1).threads == 2 and torch.get_num_threads() == 2  # back to 2
+        assert set_threads(-1).threads == 2  # never above torch's own 2
+    finally:
+        torch.set_num_threads(before)
