@@ -77,7 +77,7 @@ class CpuBudget:
     def describe(self) -> str:
         """One log line: the choice and its limits."""
         quota = "none" if self.quota is None else f"{self.quota:g} CPUs"
-        asked = "all" if self.requested < 1 else str(self.requested)
+        asked = "all" if self.requested == -1 else str(self.requested)
         share = f", shared by {self.processes} processes" if self.processes > 1 else ""
         return (f"{self.threads} CPU threads (SYSTEM.NUM_CPUS {asked}, torch's default "
                 f"{self.start}, affinity {self.affinity} CPUs, cgroup quota {quota}{share})")
@@ -150,14 +150,14 @@ def cpu_budget(num_cpus: int = -1, processes: int = 1, start: int | None = None
                ) -> CpuBudget:
     """Intra-op threads for one of ``processes`` processes: ``start`` (the current count,
     default the CPUs of the affinity mask), at most the affinity mask's CPUs, the control
-    group's quota (rounded up) and ``SYSTEM.NUM_CPUS`` when positive, split evenly
+    group's quota (rounded up) and ``SYSTEM.NUM_CPUS`` unless -1 (0 counts as 1), split evenly
     between the processes, at least one."""
     affinity, quota = affinity_cpus(), cgroup_cpu_quota()
     start = affinity if start is None else start
     total = min(start, affinity)
     if quota is not None:
         total = min(total, max(1, math.ceil(quota - 1e-9)))
-    if num_cpus > 0:
-        total = min(total, num_cpus)
+    if num_cpus != -1:  # as BiaPy: -1 all, anything else at least one
+        total = min(total, max(1, num_cpus))
     processes = max(1, processes)
     return CpuBudget(max(1, total // processes), start, affinity, quota, num_cpus, processes)

@@ -163,7 +163,7 @@ def test_early_stopping_when_validation_stalls(dataset_2d, tmp_path, monkeypatch
 
 
 @pytest.mark.parametrize("ndim", [2, 3])
-def test_biapy_style_config_through_cli(tmp_path, ndim):
+def test_biapy_style_config_through_cli(tmp_path, ndim, capsys):
     from i2i_nb.cli import main
     from tests.unit.test_config import BIAPY_STYLE_2D, BIAPY_STYLE_3D
 
@@ -183,6 +183,7 @@ def test_biapy_style_config_through_cli(tmp_path, ndim):
     args = ["--config", str(config), "--result_dir", str(tmp_path / "out"), "--name", "biapy",
             "--run_id", "1", "--gpu", "cpu"] + [a for s in sets for a in ("--set", s)]
     assert main(args) == 0
+    assert "CPU threads (SYSTEM.NUM_CPUS all" in capsys.readouterr().out  # the choice, logged
     run_dir = tmp_path / "out" / "biapy" / "results" / "biapy_1"
     assert (run_dir / "per_image" / "img-000.tif").is_file()
     assert (tmp_path / "out" / "biapy" / "config_files" / config.name).is_file()

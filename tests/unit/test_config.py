@@ -95,6 +95,7 @@ def test_biapy_3d_template_keys_warn_once_each(tmp_path):
         warnings.simplefilter("always")
         cfg = load_config(path)
     messages = [str(w.message) for w in caught]
+    assert not any("NUM_CPUS" in m for m in messages)  # a key of its own now
     for key in ("AUGMENTOR.DROPOUT", "AUGMENTOR.GRIDMASK"):
         assert sum(key in m for m in messages) == 1
     assert cfg.ndim == 3 and cfg.patch_shape == (32, 64, 64)
@@ -153,3 +154,7 @@ def test_unreadable_yaml(tmp_path):
 def test_typo_in_a_biapy_key_is_named():
     with pytest.warns(UserWarning, match=r"neither a BiaPy 3.7 key.*did you mean TRAIN.EPOCHS"):
         config_from_dict({"TRAIN": {"EPOCHSS": 3}})
+
+
+def test_num_cpus_is_read():
+    assert config_from_dict({"SYSTEM": {"NUM_CPUS": 3}}).system.num_cpus == 3

@@ -82,6 +82,7 @@ def test_cpu_budget_takes_the_tightest_limit(monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.setattr(resources, "cgroup_cpu_quota", lambda: 2.5)
     assert cpu_budget().threads == 3  # quota rounded up
     assert cpu_budget(2).threads == 2  # SYSTEM.NUM_CPUS
+    assert cpu_budget(0).threads == 1  # as BiaPy: anything but -1 counts, at least one
     assert cpu_budget(-1, processes=2).threads == 1
     monkeypatch.setattr(resources, "cgroup_cpu_quota", lambda: None)
     budget = cpu_budget(-1, processes=3)
