@@ -133,7 +133,7 @@ TRAIN:
     LR: 1.E-4
     BATCH_SIZE: 4
     EPOCHS: {case.epochs}
-    PATIENCE: -1
+    PATIENCE: 10
 TEST:
     ENABLE: True
     FULL_IMG: False

@@ -26,7 +26,7 @@ from i2i_nb.activations import with_activations
 from i2i_nb.charts import plot_history
 from i2i_nb.checkpoint import load_checkpoint, model_from_checkpoint
 from i2i_nb.config import Config, save_config, to_plain
-from i2i_nb.cpu import busy_note, set_threads
+from i2i_nb.cpu import busy_note, flush_denormals, set_threads
 from i2i_nb.data.grid import GridPatchDataset, grid_places
 from i2i_nb.data.io import write_image
 from i2i_nb.data.normalize import MAX_SAMPLES, DatasetScaler
@@ -451,6 +451,7 @@ def run(cfg: Config, result_dir: str | Path, name: str, run_id: int = 1,
             "name": name, "run_id": run_id, "resume": resume, "config": to_plain(cfg),
         })
     budget = set_threads(cfg.system.num_cpus, world.size)
+    flush_denormals()  # training and the test phase compute in this thread's OpenMP team
     if world.is_main:
         print(f"CPU: {budget.describe()}")
         note = busy_note(budget)

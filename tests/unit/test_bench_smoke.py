@@ -55,3 +55,21 @@ def test_ooc_children_run_without_a_limit(one_thread, tmp_path, monkeypatch):
         assert not group.enforced and "NOT enforced" in group.describe()
         outcome = group.run(["true"], tmp_path)
     assert outcome.returncode == 0 and outcome.group_peak is None
+
+
+def test_biapy_comparison_config_and_log_parsing(tmp_path):
+    """The YAML both tools read is a valid i2i_nb config; BiaPy's epoch times are parsed."""
+    import warnings
+
+    from bench import biapy_cmp
+    from i2i_nb.config import load_config
+
+    for case in biapy_cmp.cases(quick=True):
+        path = tmp_path / f"{case.ndim}.yaml"
+        biapy_cmp.write_config(case, tmp_path, path, 2, train=True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # keys only BiaPy reads
+            cfg = load_config(path)
+        assert cfg.ndim == case.ndim and cfg.system.num_cpus == 2 and cfg.train.epochs
+    log = "[Time] 11.2s 11.2s 33.6s\nEpoch: [2]\n[Time] 1.5m 2.7m 4.5m\n"
+    assert biapy_cmp._biapy_epochs(log) == [11.2, 90.0]
