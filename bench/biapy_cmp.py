@@ -174,7 +174,7 @@ def _ours_epochs(out: Path, name: str) -> list[float]:
         return [float(row["seconds"]) for row in csv.DictReader(handle)]
 
 
-_BIAPY_TIME = re.compile(r"^\[Time\] ([0-9.]+)([smh]) ", re.MULTILINE)
+_BIAPY_TIME = re.compile(r"\[Time\] ([0-9.]+)([smh])\s")  # after BiaPy's timestamp
 
 
 def _biapy_epochs(output: str) -> list[float]:

@@ -71,5 +71,5 @@ def test_biapy_comparison_config_and_log_parsing(tmp_path):
             warnings.simplefilter("ignore")  # keys only BiaPy reads
             cfg = load_config(path)
         assert cfg.ndim == case.ndim and cfg.system.num_cpus == 2 and cfg.train.epochs
-    log = "[Time] 11.2s 11.2s 33.6s\nEpoch: [2]\n[Time] 1.5m 2.7m 4.5m\n"
+    log = "[14:11:36.929895] [Time] 11.2s 11.2s/1.3m\nEpoch: [2]\n[Time] 1.5m 2.7m/4.5m\n"
     assert biapy_cmp._biapy_epochs(log) == [11.2, 90.0]
