@@ -5,12 +5,12 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-from matplotlib.figure import Figure
-
 
 def plot_history(history: list[dict[str, float]], charts_dir: Path, prefix: str) -> list[Path]:
     """Write ``<prefix>_loss.png`` (loss and validation loss) and one PNG per other logged
     value (each validation metric, the learning rate)."""
+    from matplotlib.figure import Figure  # after training: not on the way to the first step
+
     charts_dir.mkdir(parents=True, exist_ok=True)
     epochs = [row["epoch"] for row in history]
     logged = list(history[0]) if history else []
