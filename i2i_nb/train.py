@@ -329,11 +329,7 @@ def fit(
             optimizer.load_state_dict(initial["optimizer"])
         start = min(int(initial.get("epoch", 0)), cfg.epochs)
 
-    writer = None
-    if outputs.tensorboard is not None and world.is_main:
-        from torch.utils.tensorboard import SummaryWriter
-
-        writer = SummaryWriter(str(outputs.tensorboard))
+    writer = None  # TensorBoard's: opened after the first epoch, off the first step's path
     try:
         for epoch in range(start, cfg.epochs):
             if bad_epochs >= cfg.patience > 0:  # -1: never stop early
@@ -384,6 +380,10 @@ def fit(
                     "best": best, "bad_epochs": bad_epochs,
                 })
                 write_log(history, outputs.log_csv)
+                if writer is None and outputs.tensorboard is not None:
+                    from torch.utils.tensorboard import SummaryWriter
+
+                    writer = SummaryWriter(str(outputs.tensorboard))
                 if writer is not None:
                     for key in LOG_FIELDS[1:]:
                         writer.add_scalar(key, record[key], epoch + 1)

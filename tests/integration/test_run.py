@@ -186,6 +186,7 @@ def test_biapy_style_config_through_cli(tmp_path, ndim, capsys):
     assert "CPU threads (SYSTEM.NUM_CPUS all" in capsys.readouterr().out  # the choice, logged
     run_dir = tmp_path / "out" / "biapy" / "results" / "biapy_1"
     assert (run_dir / "per_image" / "img-000.tif").is_file()
+    assert any((run_dir / "tensorboard").iterdir())  # opened after the first epoch
     assert (tmp_path / "out" / "biapy" / "config_files" / config.name).is_file()
 
 
