@@ -106,6 +106,10 @@ def _lever_rows(ndim: int, sz: Sizes) -> list[Row]:
         ("oneDNN off", lambda m: _runner(_stepper(m, ndim), x, y, steps,
                                          lambda: torch.backends.mkldnn.flags(enabled=False))),
     ]
+    if dev.type == "cpu" and torch.backends.mkldnn.is_available():  # AMP on CUDA: `training`
+        levers.append(("bf16 autocast (CPU)", lambda m: _runner(
+            _stepper(m, ndim), x, y, steps,
+            lambda: torch.autocast("cpu", dtype=torch.bfloat16))))
     if not sz.quick:  # compiling takes minutes on 2 busy cores
         levers.append(("torch.compile", lambda m: _runner(_compiled(m, ndim), x, y, steps)))
     threads = torch.get_num_threads()
