@@ -29,6 +29,7 @@ from bench.common import Row, Sizes, default_model, device, interleaved, synchro
 from i2i_nb.checkpoint import save_checkpoint
 from i2i_nb.config import Config
 from i2i_nb.cpu import denormals_flushed, flush_denormals
+from i2i_nb.losses import build_loss
 from i2i_nb.train import Stepper, evaluate
 
 WIDTH = [16, 32, 64, 128]
@@ -41,10 +42,11 @@ def _model(ndim: int, sz: Sizes) -> nn.Module:
 
 def _stepper(model: nn.Module, ndim: int, optimizer: Callable[..., torch.optim.Optimizer]
              | None = None) -> Stepper:
-    cfg = Config().train
-    step = Stepper(model, cfg, ndim, 1000, device())
+    cfg = Config()
+    step = Stepper(model, cfg.train, build_loss(cfg.loss, ndim), 1000, device())
     if optimizer is not None:
-        step.optimizer = optimizer(model.parameters(), lr=cfg.lr, weight_decay=cfg.w_decay)
+        step.optimizer = optimizer(model.parameters(), lr=cfg.train.lr,
+                                   weight_decay=cfg.train.w_decay)
         step.scheduler, step.step_mode = None, "none"
     return step
 
@@ -142,8 +144,9 @@ def _lever_rows(ndim: int, sz: Sizes) -> list[Row]:
 
 
 def _compiled(model: nn.Module, ndim: int) -> Stepper:
-    cfg = Config().train
-    return Stepper(model, cfg, ndim, 1000, device(), torch.compile(model))
+    cfg = Config()
+    return Stepper(model, cfg.train, build_loss(cfg.loss, ndim), 1000, device(),
+                   torch.compile(model))
 
 
 def _share_rows(ndim: int, sz: Sizes) -> list[Row]:
