@@ -47,6 +47,7 @@ import tifffile
 from scipy import ndimage
 
 ROOT = Path(__file__).resolve().parents[1]
+BATCH = 4
 sys.path[:0] = [str(ROOT)]
 
 from bench.common import Row, table  # noqa: E402
@@ -131,7 +132,7 @@ TRAIN:
     ENABLE: {train}
     OPTIMIZER: ADAMW
     LR: 1.E-4
-    BATCH_SIZE: 4
+    BATCH_SIZE: {BATCH}
     EPOCHS: {case.epochs}
     PATIENCE: 10
 TEST:
@@ -180,6 +181,25 @@ _BIAPY_TIME = re.compile(r"\[Time\] ([0-9.]+)([smh])\s")  # after BiaPy's timest
 def _biapy_epochs(output: str) -> list[float]:
     scale = {"s": 1.0, "m": 60.0, "h": 3600.0}
     return [float(v) * scale[u] for v, u in _BIAPY_TIME.findall(output)]
+
+
+_BIAPY_STEP = re.compile(r"Epoch: \[(\d+)\] Total time: \S+ \(([0-9.]+) s / it\)")
+_OURS_PATCHES = re.compile(r"(\d+) patches of \S.*? per epoch")
+
+
+def _biapy_step_seconds(output: str) -> list[float]:
+    """Seconds per training iteration of each epoch (the first ``Total time`` line of an
+    epoch is its training loop, the second its validation)."""
+    seen: dict[str, float] = {}
+    for epoch, per_it in _BIAPY_STEP.findall(output):
+        seen.setdefault(epoch, float(per_it))
+    return list(seen.values())
+
+
+def _ours_steps_per_epoch(output: str, batch: int) -> int:
+    """Training steps per epoch from our log's "N patches of ... per epoch" (drop_last)."""
+    found = _OURS_PATCHES.search(output)
+    return int(found.group(1)) // batch if found else 0
 
 
 def biapy_python(venv: Path) -> Path:
@@ -236,7 +256,15 @@ def compare(case: Case, work: Path, python: Path, threads: int) -> list[Row]:
     if mine and biapy:
         a, b = statistics.median(mine), statistics.median(biapy)
         rows.append(Row("biapy", f"{case.ndim}D seconds per epoch (median of {len(mine)})",
-                        _ratio(a, b), "<= 0.6", f"ours {a:.1f} s, BiaPy {b:.1f} s"))
+                        _ratio(a, b), "<= 0.6", f"ours {a:.1f} s, BiaPy {b:.1f} s (each "
+                        "tool's own patches per epoch: see the next row)"))
+    steps, biapy_it = _ours_steps_per_epoch(ours.output, BATCH), _biapy_step_seconds(
+        theirs.output)
+    if mine and steps and biapy_it:
+        a, b = statistics.median(mine) / steps, statistics.median(biapy_it)
+        rows.append(Row("biapy", f"{case.ndim}D seconds per training step", _ratio(a, b),
+                        "", f"ours {a:.2f} s ({steps} steps/epoch, validation included), "
+                        f"BiaPy {b:.2f} s/it (training loop only)"))
     ours, theirs = runs["ours", "test"][0], runs["biapy", "test"][0]
     rows.append(Row("biapy", f"{case.ndim}D test phase only, {shape} (own process)",
                     _ratio(ours.seconds, theirs.seconds), "<= 0.5",

@@ -73,3 +73,9 @@ def test_biapy_comparison_config_and_log_parsing(tmp_path):
         assert cfg.ndim == case.ndim and cfg.system.num_cpus == 2 and cfg.train.epochs
     log = "[14:11:36.929895] [Time] 11.2s 11.2s/1.3m\nEpoch: [2]\n[Time] 1.5m 2.7m/4.5m\n"
     assert biapy_cmp._biapy_epochs(log) == [11.2, 90.0]
+    its = ("[t] Epoch: [1] Total time: 0:00:13 (4.5185 s / it)\n"
+           "[t] Epoch: [1] Total time: 0:00:02 (2.1194 s / it)\n"
+           "[t] Epoch: [2] Total time: 0:00:11 (3.8914 s / it)\n")
+    assert biapy_cmp._biapy_step_seconds(its) == [4.5185, 3.8914]  # training loops only
+    ours = "Training unet (2D, 1 -> 1 channels) on 3 image(s); 32 patches of (128, 128) per epoch"
+    assert biapy_cmp._ours_steps_per_epoch(ours, 4) == 8
