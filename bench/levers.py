@@ -6,7 +6,8 @@ no normalisation) on the benchmark's 2D patch and batch; the default step is the
 loop's (:class:`i2i_nb.train.Stepper`: default loss, AdamW, schedule). Candidate and
 default each train their own copy of the network from the same weights on the same
 batch, so after the timed calls (as many steps each) the relative difference of their
-weights shows whether the lever changes the result (``dw`` in the note).
+weight updates (L2, against the default's updates) shows whether the lever changes the
+result (``dw`` in the note; float reordering alone stays well below ``TOLERANCE``).
 
 Ratio: lever time / default time (below 1: the lever is faster). Also reported, as
 shares of one epoch of default steps: a validation pass, the checkpoint writes of an
@@ -33,7 +34,7 @@ from i2i_nb.losses import build_loss
 from i2i_nb.train import Stepper, evaluate
 
 WIDTH = [16, 32, 64, 128]
-TOLERANCE = 1e-3  # relative weight difference a lever may introduce (float reordering)
+TOLERANCE = 1e-2  # relative difference of the weight updates a lever may introduce
 
 
 def _model(ndim: int, sz: Sizes) -> nn.Module:
@@ -63,12 +64,14 @@ def _runner(step: Stepper, x: torch.Tensor, y: torch.Tensor, steps: int,
     return run
 
 
-def _drift(a: nn.Module, b: nn.Module) -> float:
-    """Largest weight difference relative to the largest weight."""
-    num = max((p - q).abs().max().item() for p, q in zip(a.parameters(), b.parameters(),
-                                                                strict=True))
-    den = max(p.abs().max().item() for p in b.parameters())
-    return num / den
+def _drift(a: nn.Module, b: nn.Module, start: nn.Module) -> float:
+    """How far the lever's updates (``a`` minus ``start``) are from the default's (``b``
+    minus ``start``): L2 norm of their difference over the norm of the default's."""
+    diff = sum(((p - q) ** 2).sum().item() for p, q in zip(a.parameters(), b.parameters(),
+                                                           strict=True))
+    moved = sum(((q - w) ** 2).sum().item() for q, w in zip(b.parameters(), start.parameters(),
+                                                            strict=True))
+    return (diff / moved) ** 0.5 if moved > 0 else 0.0
 
 
 def _batch(ndim: int, sz: Sizes, fmt: torch.memory_format = torch.contiguous_format
@@ -134,7 +137,7 @@ def _lever_rows(ndim: int, sz: Sizes) -> list[Row]:
         first = time.perf_counter() - began
         default()  # as many steps for both
         r = interleaved(candidate, default, rounds)
-        dw = _drift(lever_copy, default_copy)
+        dw = _drift(lever_copy, default_copy, base_model)
         keep = "keep" if r.value < 0.95 and dw < TOLERANCE else "no gain" if dw < TOLERANCE \
             else "changes result"
         rows.append(Row("levers", f"{ndim}D {name}: time/default", str(r), "< 1",
