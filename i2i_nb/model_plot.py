@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import torch
-from matplotlib.figure import Figure
 from torch import nn
 
 
@@ -62,6 +61,8 @@ def trace_blocks(model: nn.Module, in_channels: int, patch: tuple[int, ...]) -> 
 def plot_model(model: nn.Module, in_channels: int, patch: tuple[int, ...], path: Path,
                title: str) -> Path:
     """Draw the blocks of :func:`trace_blocks` as a column of labelled boxes into ``path``."""
+    from matplotlib.figure import Figure  # imported when drawn, off the way to training
+
     blocks = trace_blocks(model, in_channels, patch)
     total = sum(p.numel() for p in model.parameters())
     rows = len(blocks) + 2
