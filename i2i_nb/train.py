@@ -21,13 +21,14 @@ import torch
 from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader, Dataset, Subset
-from tqdm.auto import tqdm
+from tqdm.std import tqdm  # text, not a notebook widget: a closed one goes stale on reload
 
 from i2i_nb.checkpoint import load_checkpoint, save_checkpoint
 from i2i_nb.config import TrainConfig
 from i2i_nb.cpu import flush_denormals, worker_init
 from i2i_nb.distributed import SINGLE, World, any_rank, reduce_extremes, reduce_sums
 from i2i_nb.errors import ConfigError
+from i2i_nb.tensorboard_images import TAG, triplets
 
 LOG_FIELDS = ("epoch", "loss", "val_loss", "val_psnr", "lr", "seconds")
 
@@ -395,6 +396,8 @@ def fit(
                 if writer is not None:
                     for key in LOG_FIELDS[1:]:
                         writer.add_scalar(key, record[key], epoch + 1)
+                    writer.add_images(TAG, triplets(model, data.val or data.train, device),
+                                      epoch + 1)
                     writer.flush()
                 if on_epoch is not None:
                     on_epoch(record)

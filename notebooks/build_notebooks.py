@@ -14,9 +14,8 @@ import nbformat
 
 from i2i_nb.config import ARCHITECTURES, INPUT_NORMALIZATIONS
 from i2i_nb.demo import demo_config
+from i2i_nb.notebook.environment import BRANCH, REPOSITORY, colab_url
 
-REPO_URL = "https://github.com/i2i-notebooks/i2i-notebooks"
-REF = "main"
 FOLDER = Path(__file__).resolve().parent
 KINDS = {2: "2D images", 3: "3D stacks (z, y, x)"}
 
@@ -37,7 +36,7 @@ in a few minutes on a CPU. For your own data, change the parameters in section 2
 like, the form in section 4). On Colab choose *Runtime > Change runtime type > GPU*.
 
 Sections: 1. Set-up, 2. Parameters, 3. Data, 4. Parameter form, 5. Training,
-6. Quality control, 7. Results and download.
+6. Quality control, 7. Results and download, 8. Predict your own images.
 """
 
 SETUP = """\
@@ -99,7 +98,6 @@ name = "i2i_${ndim}d"
 run_id = 1
 device = ""  # "" (a GPU when there is one), "cpu", "cuda:0"...
 resume = False  # continue training this run from its last checkpoint
-interactive = False  # Stop button and z-sliders: True in a live notebook
 
 # Predict your own images (section 8)
 predict_images = ""  # a folder of TIFFs or one TIFF (e.g. on Drive); empty: the test inputs
@@ -142,7 +140,7 @@ listed before training.
 
 CHECK = "data_step.check_table(cfg)\n"
 
-SHOW_PAIRS = "data_step.show_pairs(cfg, n=3, interactive=interactive)\n"
+SHOW_PAIRS = "data_step.show_pairs(cfg, n=3)\n"
 
 FORM_TEXT = """\
 ## 4. Parameter form
@@ -162,14 +160,22 @@ READ_FORM = "cfg = parameter_form.config()\n"
 TRAINING_TEXT = """\
 ## 5. Training
 
-The chart is redrawn after every epoch. To stop early, click *Stop after this epoch*
-(`interactive = True`) or interrupt the kernel: training ends after the current epoch and the
-best checkpoint is tested. `resume = True` continues a run from its last checkpoint.
+The chart is redrawn after every epoch. To stop early, click *Stop after this epoch* (shown
+in JupyterLab, Jupyter Notebook and Colab; not in headless papermill runs) or interrupt the
+kernel: training ends after the current epoch and the best checkpoint is tested.
+`resume = True` continues a run from its last checkpoint.
 """
 
 TRAIN = """\
-result = await training.train(cfg, result_dir, name, run_id, device, interactive, resume)
+result = await training.train(cfg, result_dir, name, run_id, device, resume)
 """
+
+TB_TEXT = """\
+What the network learned: input | prediction | target of the first validation patches after
+the last epoch, as TensorBoard shows them for every epoch.
+"""
+
+TB_IMAGES = "results.show_training_images(result)\n"
 
 QC_TEXT = """\
 ## 6. Quality control
@@ -180,7 +186,7 @@ the input itself: the network helps where it beats that identity baseline.
 
 METRICS = "results.metrics_table(result)\n"
 
-PREDICTIONS = "results.show_predictions(result, cfg, n=2, interactive=interactive)\n"
+PREDICTIONS = "results.show_predictions(result, cfg, n=2)\n"
 
 RESULTS_TEXT = """\
 ## 7. Results and download
@@ -214,7 +220,7 @@ own = predict_step.predict_own(predict_images, predict_checkpoint, result, cfg, 
                                run_id, device, test_time_augmentation, own_upload.value)
 """
 
-OWN_SHOW = "predict_step.show_own(own, cfg, n=3, interactive=interactive)\n"
+OWN_SHOW = "predict_step.show_own(own, cfg, n=3)\n"
 
 OWN_DOWNLOAD = "own_archive = results.download_results(own)\n"
 
@@ -230,7 +236,8 @@ CELLS: list[tuple[str, str]] = [
     ("code", IMPORTS), ("markdown", PARAMETERS_TEXT), ("parameters", PARAMETERS),
     ("markdown", DATA_TEXT), ("code", UPLOAD), ("code", PREPARE), ("markdown", CHECK_TEXT),
     ("code", CHECK), ("code", SHOW_PAIRS), ("markdown", FORM_TEXT), ("code", FORM),
-    ("code", READ_FORM), ("markdown", TRAINING_TEXT), ("code", TRAIN), ("markdown", QC_TEXT),
+    ("code", READ_FORM), ("markdown", TRAINING_TEXT), ("code", TRAIN), ("markdown", TB_TEXT),
+    ("code", TB_IMAGES), ("markdown", QC_TEXT),
     ("code", METRICS), ("code", PREDICTIONS), ("markdown", RESULTS_TEXT), ("code", TREE),
     ("code", DOWNLOAD), ("markdown", OWN_TEXT), ("code", OWN_UPLOAD), ("code", OWN),
     ("code", OWN_SHOW), ("code", OWN_DOWNLOAD), ("markdown", REFERENCES),
@@ -245,11 +252,10 @@ def notebook_name(ndim: int) -> str:
 def values(ndim: int) -> dict[str, object]:
     """What the cell templates are filled with for ``ndim``."""
     cfg = demo_config("data", ndim)
-    colab = REPO_URL.replace("https://github.com/", "https://colab.research.google.com/github/")
     return {
-        "ndim": ndim, "kind": KINDS[ndim], "repo": REPO_URL, "ref": REF,
+        "ndim": ndim, "kind": KINDS[ndim], "repo": REPOSITORY, "ref": BRANCH,
         "notebook": f"notebooks/{notebook_name(ndim)}",
-        "colab": f"{colab}/blob/{REF}/notebooks/{notebook_name(ndim)}",
+        "colab": colab_url(f"notebooks/{notebook_name(ndim)}"),
         "patch_size": tuple(cfg.patch_shape), "patch_axes": "(z, y, x)" if ndim == 3 else "(y, x)",
         "architecture": cfg.model.architecture, "architectures": ", ".join(ARCHITECTURES),
         "epochs": cfg.train.epochs, "batch_size": cfg.train.batch_size,

@@ -136,7 +136,7 @@ def training_pairs(cfg: Config, n: int = 3) -> Rows:
                                    read_image(pair.target, cfg.ndim)]) for pair in pairs]
 
 
-def show_pairs(cfg: Config, n: int = 3, interactive: bool = False) -> None:
+def show_pairs(cfg: Config, n: int = 3, interactive: bool | None = None) -> None:
     """Display input and target (channel 0; volumes: the middle z-slice) of ``n`` training
-    pairs; with ``interactive`` volumes get a z-slider."""
+    pairs; volumes get a z-slider when ``interactive`` (None: in a live front end)."""
     show(training_pairs(cfg, n), PAIR_COLUMNS, interactive)

@@ -17,6 +17,25 @@ from pathlib import Path
 _URL = re.compile(r"https://[\w.-]+(/[\w.-]+)+")
 _REF = re.compile(r"[\w][\w./-]*")
 
+# The one place the notebooks' address is written: the Colab badge, the set-up cell's
+# bootstrap install and :func:`install_command` are all made from these.
+REPOSITORY = "https://github.com/i2i-notebooks/i2i-notebooks"
+BRANCH = "main"
+PACKAGE = "i2i-nb"  # the distribution name in pyproject.toml
+
+
+def git_source(repo_url: str = REPOSITORY, ref: str = BRANCH) -> str:
+    """pip's ``git+<repo>@<ref>`` address of the package."""
+    return f"git+{repo_url}@{ref}"
+
+
+def colab_url(notebook: str, repo_url: str = REPOSITORY, ref: str = BRANCH) -> str:
+    """The address that opens ``notebook`` (a path in the repository) in Colab."""
+    if not repo_url.startswith("https://github.com/"):
+        raise ValueError(f"repo_url {repo_url!r}: Colab opens notebooks from GitHub only")
+    return (repo_url.replace("https://github.com/", "https://colab.research.google.com/github/")
+            + f"/blob/{ref}/{notebook}")
+
 
 def in_colab() -> bool:
     """Whether this kernel runs in Google Colab."""
@@ -34,7 +53,7 @@ def install_command(repo_url: str, ref: str, constraints: Path | None) -> list[s
     if not _REF.fullmatch(ref) or ".." in ref:
         raise ValueError(f"ref {ref!r} is not a branch, tag or commit name")
     command = [sys.executable, "-m", "pip", "install", "--quiet",
-               f"i2i-nb[colab] @ git+{repo_url}@{ref}"]
+               f"{PACKAGE}[colab] @ {git_source(repo_url, ref)}"]
     return command + (["--constraint", str(constraints)] if constraints else [])
 
 
@@ -61,7 +80,7 @@ def environment_info() -> dict[str, str]:
             "i2i_nb": __version__}
 
 
-def setup_environment(repo_url: str, ref: str = "main") -> dict[str, str]:
+def setup_environment(repo_url: str = REPOSITORY, ref: str = BRANCH) -> dict[str, str]:
     """Prepare the kernel and print what it has.
 
     In Colab: pip-install ``git+{repo_url}@{ref}`` with its dependencies, torch

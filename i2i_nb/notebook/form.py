@@ -53,8 +53,8 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "TRAIN.OPTIMIZER": OPTIMIZERS, "TRAIN.LR_SCHEDULER.NAME": tuple(c for c in SCHEDULERS if c),
     "TEST.OUTPUT_DTYPE": OUTPUT_DTYPES,
 }
-_STYLE = {"description_width": "180px"}
-_LAYOUT = {"width": "560px"}
+_STYLE = {"description_width": "230px"}  # the longest label shows whole
+_LAYOUT = {"width": "620px"}
 
 
 def _lookup(plain: dict, key: str) -> Any:

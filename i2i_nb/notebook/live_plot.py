@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 from IPython import get_ipython
-from IPython.display import display
+from IPython.display import HTML, display
 from matplotlib.figure import Figure
 
 from i2i_nb.notebook.figures import png
@@ -13,12 +13,13 @@ from i2i_nb.notebook.figures import png
 
 def history_figure(history: list[dict[str, float]], epochs: int) -> Figure:
     """Loss and validation loss (log scale) beside validation PSNR, per epoch."""
-    fig = Figure(figsize=(9, 3.2))
+    fig = Figure(figsize=(10, 3.8))
     loss_ax, psnr_ax = fig.subplots(1, 2)
     x = [row["epoch"] for row in history]
     loss_ax.plot(x, [row["loss"] for row in history], marker=".", label="loss")
     loss_ax.plot(x, [row["val_loss"] for row in history], marker=".", label="val loss")
     loss_ax.set_yscale("log")
+    loss_ax.set_ylabel("loss (log scale)")
     psnr_ax.plot(x, [row["val_psnr"] for row in history], marker=".", color="C2")
     psnr_ax.set_ylabel("val PSNR (dB)")
     for ax in (loss_ax, psnr_ax):
@@ -30,13 +31,20 @@ def history_figure(history: list[dict[str, float]], epochs: int) -> Figure:
         psnr = f"{last['val_psnr']:.2f} dB" if math.isfinite(last["val_psnr"]) else "n/a"
         fig.suptitle(f"epoch {last['epoch']}/{epochs}: loss {last['loss']:.4g}, val loss "
                      f"{last['val_loss']:.4g}, val PSNR {psnr}, {last['seconds']:.1f} s/epoch",
-                     fontsize=10)
+                     fontsize=12)
     fig.tight_layout()
     return fig
 
 
+def waiting_note(epochs: int) -> HTML:
+    """What stands in for the chart until the first epoch ends."""
+    return HTML(f"<p><i>Training epoch 1 of {epochs}: the chart of loss and validation PSNR "
+                "appears here when it ends.</i></p>")
+
+
 class LivePlot:
-    """Shows the history chart once, then replaces it after every epoch (``update``).
+    """Shows the history chart (or, before any epoch, a note saying it is coming), then
+    replaces it after every epoch (``update``).
 
     Outside IPython nothing is drawn (the run writes its charts to ``charts/``).
     """
@@ -44,8 +52,8 @@ class LivePlot:
     def __init__(self, epochs: int, history: list[dict[str, float]] | None = None) -> None:
         self.epochs = epochs
         self.history = list(history or [])
-        self.handle = (display(png(history_figure(self.history, epochs)), display_id=True)
-                       if get_ipython() else None)
+        first = png(history_figure(self.history, epochs)) if self.history else waiting_note(epochs)
+        self.handle = display(first, display_id=True) if get_ipython() else None
 
     def update(self, record: dict[str, float]) -> None:
         """Add one epoch's record and redraw (an ``on_epoch`` callback)."""

@@ -81,11 +81,16 @@ def predict_own(images: str, checkpoint: str, trained: RunResult, cfg: Config, r
                  "TEST": {"PATH": images or cfg.data.test.path, "LOAD_GT": False}},
         "TEST": {"AUGMENTATION": tta},
     })
-    return run(own, result_dir, f"{name}_predictions", run_id, resolve_device(device or None),
-               CONFIG_NAME)
+    predicted = run(own, result_dir, f"{name}_predictions", run_id,
+                    resolve_device(device or None), CONFIG_NAME)
+    written = sorted(predicted.paths.sub("per_image").rglob("*.tif*"))
+    print(f"{len(written)} prediction(s) of {images or cfg.data.test.path} with {checkpoint} "
+          f"written to {predicted.paths.sub('per_image').absolute()}")
+    return predicted
 
 
-def show_own(result: RunResult, cfg: Config, n: int = 3, interactive: bool = False) -> None:
+def show_own(result: RunResult, cfg: Config, n: int = 3,
+             interactive: bool | None = None) -> None:
     """Display input | prediction for the first ``n`` images the run predicted (channel 0)."""
     folder = Path(load_config(result.paths.root / "config_files" / CONFIG_NAME).data.test.path)
     inputs = [folder] if folder.is_file() else list_images(folder)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import html
 import math
 import shutil
 from pathlib import Path
 
 import numpy as np
-from IPython.display import HTML
+from IPython import get_ipython
+from IPython.display import HTML, Image, display
 
 from i2i_nb.config import Config
 from i2i_nb.data.io import read_image
@@ -16,10 +18,12 @@ from i2i_nb.experiment import RunResult
 from i2i_nb.notebook.environment import in_colab
 from i2i_nb.notebook.figures import Column, Rows, show
 from i2i_nb.notebook.tables import html_table
+from i2i_nb.tensorboard_images import TAG
 
 METRICS = (("psnr", "PSNR (dB)", ".2f"), ("ssim", "SSIM", ".3f"), ("mae", "MAE", ".4g"))
 PREDICTION_COLUMNS = [Column("input"), Column("prediction"), Column("target"),
-                      Column("|prediction - target|", cmap="magma", from_zero=True)]
+                      Column("|prediction - target|", cmap="magma", from_zero=True,
+                             colorbar=True)]
 SHOWN_PER_FOLDER = 8
 
 
@@ -60,10 +64,43 @@ def prediction_rows(result: RunResult, cfg: Config, n: int = 2) -> Rows:
 
 
 def show_predictions(result: RunResult, cfg: Config, n: int = 2,
-                     interactive: bool = False) -> None:
+                     interactive: bool | None = None) -> None:
     """Display input | prediction | target | error map of ``n`` test images (channel 0;
-    volumes: the middle z-slice, or a z-slider when ``interactive``)."""
+    volumes: the middle z-slice, or a z-slider when ``interactive``; None: in a live
+    front end)."""
     show(prediction_rows(result, cfg, n), PREDICTION_COLUMNS, interactive)
+
+
+def training_images(result: RunResult) -> list[tuple[int, bytes]]:
+    """``(epoch, PNG)`` of the input | prediction | target triplets the run wrote to
+    TensorBoard, one per epoch (the same as ``tensorboard --logdir`` shows)."""
+    from tensorboard.backend.event_processing.event_accumulator import (
+        IMAGES,
+        EventAccumulator,
+    )
+
+    folder = result.paths.sub("tensorboard")
+    if not folder.is_dir():
+        return []
+    events = EventAccumulator(str(folder), size_guidance={IMAGES: 0}).Reload()
+    if TAG not in events.Tags()[IMAGES]:
+        return []
+    return [(event.step, event.encoded_image_string) for event in events.Images(TAG)]
+
+
+def show_training_images(result: RunResult) -> None:
+    """Display the last epoch's TensorBoard triplets (first validation patches: input |
+    prediction | target), and say how to browse every epoch in TensorBoard."""
+    images = training_images(result)
+    if not images:
+        print("No TensorBoard images: the run did not train.")
+        return
+    epoch, image = images[-1]
+    folder = result.paths.sub("tensorboard").absolute()
+    display(HTML(f"<p>Epoch {epoch}: input | prediction | target of the first validation "
+                 f"patches (channel 0; volumes: the middle z-slice). Every epoch: "
+                 f"<code>tensorboard --logdir {html.escape(str(folder))}</code></p>"))
+    display(Image(data=image, format="png"))
 
 
 def _size(path: Path) -> str:
@@ -92,8 +129,23 @@ def results_tree(result: RunResult) -> str:
     return "\n".join([f"{root.absolute()}/", *_tree_lines(root, "    ")])
 
 
+def download_link(archive: Path) -> HTML | None:
+    """A link that downloads ``archive`` from JupyterLab or Jupyter Notebook (a path
+    relative to the kernel's folder, which is the notebook's), None when the archive
+    lies outside that folder (the front end cannot serve it)."""
+    try:
+        relative = archive.absolute().relative_to(Path.cwd().absolute())
+    except ValueError:
+        return None
+    href = html.escape(relative.as_posix(), quote=True)
+    return HTML(f'<p><a href="{href}" download="{html.escape(archive.name, quote=True)}" '
+                f'target="_blank">&#11015; Download {html.escape(archive.name)} '
+                f"({_size(archive)})</a></p>")
+
+
 def download_results(result: RunResult) -> Path:
-    """Zip the results folder beside it; in Colab also download the archive."""
+    """Zip the results folder beside it and offer it: Colab downloads it, JupyterLab
+    shows a download link."""
     root = result.paths.root
     archive = Path(shutil.make_archive(str(root), "zip", root_dir=root.parent,
                                        base_dir=root.name))
@@ -102,4 +154,6 @@ def download_results(result: RunResult) -> Path:
         from google.colab import files
 
         files.download(str(archive))
+    elif get_ipython() is not None and (link := download_link(archive)) is not None:
+        display(link)
     return archive

@@ -24,7 +24,7 @@ class StopButton:
     def __init__(self) -> None:
         self.event = threading.Event()
         self.button = ipywidgets.Button(description="Stop after this epoch", icon="stop",
-                                        button_style="warning", layout={"width": "220px"})
+                                        button_style="warning", layout={"width": "260px"})
         self.button.on_click(lambda _: self.request())
 
     def request(self) -> None:
@@ -36,6 +36,14 @@ class StopButton:
     def requested(self) -> bool:
         """Whether a stop was asked (a ``stop_requested`` callback)."""
         return self.event.is_set()
+
+    def finish(self, epoch: int) -> None:
+        """Say where training ended (the button stays, disabled, so no view goes stale)."""
+        self.button.disabled = True
+        self.button.button_style = ""
+        self.button.icon = "check"
+        self.button.description = (f"Stopped after epoch {epoch}" if self.requested()
+                                   else f"Training ended after epoch {epoch}")
 
     def show(self) -> None:
         """Display the button."""

@@ -2,6 +2,7 @@
 
 import sys
 import types
+from pathlib import Path
 
 import pytest
 
@@ -53,3 +54,35 @@ def test_colab_installs_with_torch_pinned(monkeypatch):
     import torch
 
     assert calls == [f"torch=={torch.__version__}", "widgets"]
+
+
+def _committed(notebook):
+    import nbformat
+
+    path = Path(__file__).resolve().parents[2] / "notebooks" / notebook
+    return nbformat.read(path, as_version=4)
+
+
+@pytest.mark.parametrize("notebook", ["i2i_2d.ipynb", "i2i_3d.ipynb"])
+def test_badge_branch_and_install_line_agree(notebook):
+    """The Colab badge, the set-up cell's bootstrap and its installer name one address."""
+    import re
+    import tomllib
+
+    repo, ref = environment.REPOSITORY, environment.BRANCH
+    cells = [cell.source for cell in _committed(notebook).cells]
+    badge = re.search(r"\(https://colab\.research\.google\.com/github/[^)]+\)", cells[0]).group(0)
+    assert badge == f"({environment.colab_url(f'notebooks/{notebook}')})"
+    assert badge == (f"(https://colab.research.google.com/github/"
+                     f"{repo.removeprefix('https://github.com/')}/blob/{ref}/notebooks/{notebook})")
+    bootstrap = next(s for s in cells if "pip install" in s)
+    assert f'"git+{repo}@{ref}"' in bootstrap and "pip show -q i2i-nb" in bootstrap
+    assert f'setup_environment("{repo}", "{ref}")' in next(
+        s for s in cells if "setup_environment(" in s)
+    pyproject = Path(__file__).resolve().parents[2] / "pyproject.toml"
+    project = tomllib.loads(pyproject.read_text())["project"]
+    assert project["name"] == environment.PACKAGE and "colab" in project["optional-dependencies"]
+    assert environment.install_command(repo, ref, None)[-1] == (
+        f"{project['name']}[colab] @ git+{repo}@{ref}")
+    folder = Path(__file__).resolve().parents[2] / "notebooks"
+    assert (folder / notebook).is_file()  # the badge's path exists in the repository

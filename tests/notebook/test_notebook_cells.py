@@ -71,7 +71,7 @@ def test_every_parameter_is_used_later(notebook):
     assert {"data_source", "data_dir", "train_x", "train_y", "test_x", "test_y", "patch_size",
             "architecture", "epochs", "batch_size", "learning_rate", "normalization",
             "tile_overlap", "result_dir", "name", "run_id", "device", "resume",
-            "interactive", "predict_images", "predict_checkpoint",
+            "predict_images", "predict_checkpoint",
             "test_time_augmentation"} == assigned
 
 

@@ -33,6 +33,18 @@ def _execute(notebook, tmp_path, kernel_name, **parameters):
     return executed
 
 
+def _dead_widget_views(executed):
+    """Widget views in the saved outputs whose model is not in the saved widget state:
+    what a reload shows as "Error displaying widget: model not found"."""
+    state = executed.metadata.get("widgets", {}).get(
+        "application/vnd.jupyter.widget-state+json", {}).get("state", {})
+    views = [o.data["application/vnd.jupyter.widget-view+json"]["model_id"]
+             for c in executed.cells if c.cell_type == "code" for o in c.outputs
+             if "application/vnd.jupyter.widget-view+json" in o.get("data", {})]
+    assert views, "the notebook shows widgets (the form, the upload buttons)"
+    return [view for view in views if view not in state]
+
+
 def _cell_outputs(executed, start):
     cell = next(c for c in executed.cells if c.source.startswith(start))
     return cell.outputs
@@ -57,6 +69,12 @@ def test_2d_defaults_beat_the_identity_baseline(tmp_path, kernel_name):
     assert float(mean["psnr"]) > float(mean["input_psnr"]) + 3.0
     chart = _cell_outputs(executed, "result = await training.train")
     assert sum("image/png" in o.get("data", {}) for o in chart) == 1  # redrawn in place
+    assert not [o for o in chart if "application/vnd.jupyter.widget-view+json"
+                in o.get("data", {})]  # headless: no Stop button, no widget progress bars
+    assert "Training finished after epoch" in "".join(o.get("text", "") for o in chart)
+    assert _dead_widget_views(executed) == []
+    triplet = _cell_outputs(executed, "results.show_training_images")
+    assert "image/png" in triplet[-1].data
     assert "All image pairs" in _cell_outputs(executed, "data_step.check_table")[0].data[
         "text/html"]
     assert (tmp_path / "i2i_results" / "i2i_2d.zip").is_file()
@@ -68,8 +86,10 @@ def test_2d_defaults_beat_the_identity_baseline(tmp_path, kernel_name):
 
 def test_3d_on_a_data_folder(tmp_path, kernel_name):
     data = make_demo_data(tmp_path / "volumes", 3)
-    _execute("i2i_3d.ipynb", tmp_path, kernel_name, data_source="folder", data_dir=str(data),
-             epochs=3, result_dir=str(tmp_path / "out"), name="vol", run_id=2)
+    executed = _execute("i2i_3d.ipynb", tmp_path, kernel_name, data_source="folder",
+                        data_dir=str(data), epochs=3, result_dir=str(tmp_path / "out"),
+                        name="vol", run_id=2)
+    assert _dead_widget_views(executed) == []
     run_dir = tmp_path / "out" / "vol" / "results" / "vol_2"
     _metrics(run_dir, (data / "test" / "x").glob("*.tif"))
     assert (tmp_path / "out" / "vol" / "checkpoints" / "vol_2-checkpoint-best.pth").is_file()

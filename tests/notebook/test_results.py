@@ -5,14 +5,19 @@ import sys
 import types
 import zipfile
 
+import numpy as np
+
 from i2i_nb.experiment import RunResult
 from i2i_nb.notebook.figures import grid_figure
 from i2i_nb.notebook.results import (
     PREDICTION_COLUMNS,
+    download_link,
     download_results,
     metrics_table,
     prediction_rows,
     results_tree,
+    show_training_images,
+    training_images,
 )
 
 
@@ -34,8 +39,42 @@ def test_prediction_figure(short_run):
     assert prediction.shape == target.shape == inputs.shape
     assert math.isclose(float(error.max()), float(abs(prediction - target).max()))
     fig = grid_figure(rows, PREDICTION_COLUMNS)
-    assert [ax.get_title().split("\n")[0] for ax in fig.axes] == [
+    panels, bars = fig.axes[:4], fig.axes[4:]
+    assert [ax.get_title().split("\n")[0] for ax in panels] == [
         "input", "prediction", "target", "|prediction - target|"]
+    assert len(bars) == 1  # the error map's colour bar, its scale readable
+    assert bars[0].get_ylim()[0] == 0.0 and bars[0].get_ylim()[1] > 0
+
+
+def test_volume_figures_name_the_slice():
+    volume = np.zeros((9, 8, 8, 1), np.float32)
+    fig = grid_figure([("vol.tif", [volume, volume])], PREDICTION_COLUMNS[:2], z=2)
+    assert fig.axes[0].get_title() == "input\nvol.tif\nz-slice 2 (of 0-8)"
+    middle = grid_figure([("vol.tif", [volume, volume])], PREDICTION_COLUMNS[:2])
+    assert "z-slice 4 (of 0-8)" in middle.axes[1].get_title()
+
+
+def test_tensorboard_triplets_shown_inline(short_run, monkeypatch):
+    _, result = short_run
+    images = training_images(result)
+    assert [epoch for epoch, _ in images] == [1, 2]  # one per epoch
+    assert all(png.startswith(b"\x89PNG") for _, png in images)
+    shown = []
+    monkeypatch.setattr("i2i_nb.notebook.results.display", shown.append)
+    show_training_images(result)
+    assert "Epoch 2" in shown[0].data and "tensorboard --logdir" in shown[0].data
+    assert shown[1].data == images[-1][1]
+
+
+def test_download_link_is_relative_to_the_notebook(tmp_path, monkeypatch):
+    archive = tmp_path / "out" / "run.zip"
+    archive.parent.mkdir()
+    archive.write_bytes(b"zip")
+    monkeypatch.chdir(tmp_path)
+    link = download_link(archive).data
+    assert 'href="out/run.zip"' in link and 'download="run.zip"' in link
+    monkeypatch.chdir(archive.parent)
+    assert download_link(tmp_path / "elsewhere.zip") is None
 
 
 def test_results_tree(short_run):

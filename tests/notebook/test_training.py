@@ -45,6 +45,42 @@ def test_stop_button():
     assert not stop.requested()
     stop.button.click()
     assert stop.requested() and stop.button.disabled
+    assert stop.button.description == "Stopping after this epoch..."
+    stop.finish(4)
+    assert stop.button.description == "Stopped after epoch 4" and stop.button.disabled
+    done = StopButton()
+    done.finish(10)
+    assert done.button.description == "Training ended after epoch 10"
+
+
+def test_the_chart_waits_with_a_note_not_empty_axes(monkeypatch):
+    shown = []
+
+    class Handle:
+        def update(self, obj):
+            shown.append(obj)
+
+    def display(obj, display_id):
+        shown.append(obj)
+        return Handle()
+
+    monkeypatch.setattr("i2i_nb.notebook.live_plot.display", display)
+    monkeypatch.setattr("i2i_nb.notebook.live_plot.get_ipython", lambda: object())
+    plot = LivePlot(7)
+    assert "epoch 1 of 7" in shown[0].data
+    plot.update(_record(1))
+    assert shown[1].data.startswith(b"\x89PNG")
+    LivePlot(7, [_record(1)])  # resumed: the chart at once
+    assert shown[2].data.startswith(b"\x89PNG")
+
+
+def test_stop_summary_names_the_epochs():
+    history = [_record(1), _record(2), {**_record(3), "val_loss": 5.0}]
+    assert training.stop_summary(history, 10, stopped=True) == (
+        "Training stopped on request after epoch 3 of 10; the best checkpoint (epoch 2, "
+        "val loss 0.6) is the one tested.")
+    assert "finished after epoch 3 of 3" in training.stop_summary(history, 3, stopped=False)
+    assert "TRAIN.PATIENCE" in training.stop_summary(history, 10, stopped=False)
 
 
 @pytest.fixture
@@ -52,11 +88,21 @@ def cfg(cfg_2d):
     return config_from_dict({"TRAIN": {"EPOCHS": 30, "PATIENCE": 0}}, base=cfg_2d)
 
 
-def test_stop_button_ends_training_after_the_epoch(cfg, tmp_path, monkeypatch):
+def test_stop_button_ends_training_after_the_epoch(cfg, tmp_path, monkeypatch, capsys):
+    buttons = []
     monkeypatch.setattr(StopButton, "requested", lambda self: True)
+    monkeypatch.setattr(StopButton, "show", lambda self: buttons.append(self))
     result = asyncio.run(training.train(cfg, tmp_path, "stop", device="cpu", interactive=True))
     assert [row["epoch"] for row in result.history] == [1]
     assert len(result.test_rows) == 2  # the best checkpoint is still tested
+    assert buttons[0].button.description == "Stopped after epoch 1"
+    assert "stopped on request after epoch 1 of 30" in capsys.readouterr().out
+
+
+def test_no_stop_button_without_a_front_end(cfg, tmp_path, monkeypatch):
+    monkeypatch.setattr(StopButton, "show", pytest.fail)
+    cfg = config_from_dict({"TRAIN": {"EPOCHS": 1}}, base=cfg)
+    asyncio.run(training.train(cfg, tmp_path, "headless", device="cpu"))
 
 
 def test_interrupt_stops_after_the_epoch_and_says_how_to_resume(cfg, tmp_path, capsys):
