@@ -35,3 +35,13 @@ def test_environment_yml_matches_pyproject():
 def test_binder_matches_pyproject_and_installs_the_package():
     assert _conda(ROOT / "binder" / "environment.yml") == _pyproject()
     assert "pip install --no-deps -e ." in (ROOT / "binder" / "postBuild").read_text()
+
+
+def test_the_lab_extra_is_in_both_conda_environments():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    lab = {_name(r) for r in project["optional-dependencies"]["lab"]}
+    assert lab == {"jupyterlab"}
+    for path in (ROOT / "environment.yml", ROOT / "binder" / "environment.yml"):
+        listed = {_name(e) for e in yaml.safe_load(path.read_text())["dependencies"]
+                  if isinstance(e, str)}
+        assert lab <= listed, path
