@@ -19,9 +19,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
-from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from papermill.iorw import load_notebook_node
 from papermill.parameterize import parameterize_notebook
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
