@@ -126,26 +126,29 @@ class Notebook:
 
     def __init__(self, page: object, lab: Lab, name: str) -> None:
         self.page, self.lab, self.name = page, lab, name
+        # the notebook in view (other notebooks' panels stay in the page, hidden)
+        self.panel = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden)")
 
     def open(self) -> None:
         """Load the notebook and wait for its kernel to be idle."""
         self.page.goto(self.lab.notebook_url(self.name))
-        self.page.locator(".jp-Notebook .jp-Cell").first.wait_for(timeout=60_000)
+        self.panel.locator(".jp-Notebook .jp-Cell").first.wait_for(timeout=60_000)
         choose = self.page.locator(".jp-Dialog", has_text="Select Kernel")
         try:  # JupyterLab may ask even though the notebook names its kernel
             choose.get_by_role("button", name="Select").click(timeout=5000)
         except PlaywrightTimeout:
             pass
-        self.page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").wait_for(
+        self.panel.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").first.wait_for(
             timeout=120_000)
 
     def wait_idle(self, seconds: float) -> None:
         """Wait until the kernel is idle and no cell is queued or running (``[*]``)."""
         self.page.wait_for_function(
             """() => {
-                const busy = [...document.querySelectorAll('.jp-InputPrompt')]
+                const panel = document.querySelector('.jp-NotebookPanel:not(.lm-mod-hidden)');
+                const busy = [...panel.querySelectorAll('.jp-InputPrompt')]
                     .some(p => p.textContent.includes('*'));
-                const status = document.querySelector('.jp-Notebook-ExecutionIndicator');
+                const status = panel.querySelector('.jp-Notebook-ExecutionIndicator');
                 const idle = !status || status.getAttribute('data-status') === 'idle';
                 return !busy && idle;
             }""", timeout=seconds * 1000, polling=500)
@@ -156,7 +159,7 @@ class Notebook:
         prompt = self.cell(source_start).locator(".jp-InputPrompt")
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
-            errors = self.page.locator(".jp-OutputArea-output[data-mime-type="
+            errors = self.panel.locator(".jp-OutputArea-output[data-mime-type="
                                        "'application/vnd.jupyter.stderr']", has_text="Error")
             if errors.count():
                 raise AssertionError(f"a cell failed:\n{errors.first.inner_text()}")
@@ -173,7 +176,7 @@ class Notebook:
 
     def cell(self, source_start: str) -> object:
         """The cell whose source starts with ``source_start``."""
-        return self.page.locator(".jp-Cell", has=self.page.locator(
+        return self.panel.locator(".jp-Cell", has=self.page.locator(
             ".jp-InputArea-editor", has_text=source_start)).first
 
     def select(self, source_start: str) -> None:
@@ -182,7 +185,7 @@ class Notebook:
 
     def select_markdown(self, heading: str) -> None:
         """Select the markdown cell showing the heading ``heading``."""
-        self.page.locator(".jp-Cell", has=self.page.locator(
+        self.panel.locator(".jp-Cell", has=self.page.locator(
             ".jp-MarkdownOutput h2", has_text=heading)).first.locator(".jp-InputPrompt").click()
 
     def run_from(self, source_start: str, count: int) -> None:
@@ -193,7 +196,7 @@ class Notebook:
 
     def save(self) -> None:
         """Save the notebook (Ctrl+S) and wait until JupyterLab says it is saved."""
-        self.page.locator(".jp-Notebook").first.click(position={"x": 5, "y": 5})
+        self.panel.locator(".jp-Notebook").first.click(position={"x": 5, "y": 5})
         self.page.keyboard.press("Escape")
         self.page.keyboard.press("Control+s")
         self.page.wait_for_function(
@@ -201,11 +204,11 @@ class Notebook:
 
     def widget_errors(self) -> int:
         """How many outputs say "Error displaying widget"."""
-        return self.page.get_by_text("Error displaying widget").count()
+        return self.panel.get_by_text("Error displaying widget").count()
 
     def screenshot(self, heading: str, file: str) -> Path:
         """Scroll the markdown heading ``heading`` to the top and save the view."""
-        self.page.locator(".jp-MarkdownOutput h2, .jp-MarkdownOutput h1",
+        self.panel.locator(".jp-MarkdownOutput h2, .jp-MarkdownOutput h1",
                           has_text=heading).first.evaluate(
             "e => e.scrollIntoView({block: 'start'})")
         self.page.wait_for_timeout(300)

@@ -59,8 +59,9 @@ def test_2d_run_all_form_stop_and_reload(lab, page):
     notebook.open()
     notebook.menu("Run", "Run All Cells")
     notebook.wait_ran("own_archive = results.download_results", 420)
-    assert page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']",
-                        has_text="Traceback").count() == 0
+    assert notebook.panel.locator(
+        ".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']",
+        has_text="Traceback").count() == 0
     assert notebook.widget_errors() == 0
     training = notebook.cell("result = await training.train")
     assert training.get_by_role("button", name="Training ended after epoch 2").is_visible()
@@ -113,7 +114,7 @@ def test_2d_run_all_form_stop_and_reload(lab, page):
     views, dead = dead_widget_views(lab.root / "i2i_2d.ipynb")
     assert views >= 4 and dead == []
     page.reload()
-    page.locator(".jp-Notebook .jp-Cell").first.wait_for(timeout=60_000)
+    notebook.panel.locator(".jp-Notebook .jp-Cell").first.wait_for(timeout=60_000)
     notebook.cell("parameter_form = form.ParameterForm").get_by_role(
         "button", name="Save YAML").wait_for(timeout=60_000)  # widgets drawn from the kernel
     page.wait_for_timeout(2000)
