@@ -40,12 +40,16 @@ def triplet(x: torch.Tensor, prediction: torch.Tensor, y: torch.Tensor) -> np.nd
 
 def triplets(model: nn.Module, dataset: Dataset, device: torch.device,
              count: int = TRIPLETS) -> np.ndarray:
-    """``(n, 1, h, w)`` triplets of the first ``count`` patches of ``dataset`` (NCHW)."""
+    """One ``(1, h, w)`` image (CHW): the triplets of the first ``count`` patches of
+    ``dataset``, one per row, ``2 GAP`` white pixels apart."""
     model.eval()
-    images = []
+    rows = []
     with torch.inference_mode():
         for i in range(min(count, len(dataset))):
             x, y = dataset[i]
             prediction = model(x[None].to(device))[0]
-            images.append(triplet(x, prediction, y))
-    return np.stack(images)
+            row = triplet(x, prediction, y)
+            if rows:
+                rows.append(np.ones((1, 2 * GAP, row.shape[2]), np.float32))
+            rows.append(row)
+    return np.concatenate(rows, axis=1)

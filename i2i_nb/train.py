@@ -396,8 +396,8 @@ def fit(
                 if writer is not None:
                     for key in LOG_FIELDS[1:]:
                         writer.add_scalar(key, record[key], epoch + 1)
-                    writer.add_images(TAG, triplets(model, data.val or data.train, device),
-                                      epoch + 1)
+                    writer.add_image(TAG, triplets(model, data.val or data.train, device),
+                                     epoch + 1)
                     writer.flush()
                 if on_epoch is not None:
                     on_epoch(record)

@@ -100,7 +100,7 @@ def show_training_images(result: RunResult) -> None:
     display(HTML(f"<p>Epoch {epoch}: input | prediction | target of the first validation "
                  f"patches (channel 0; volumes: the middle z-slice). Every epoch: "
                  f"<code>tensorboard --logdir {html.escape(str(folder))}</code></p>"))
-    display(Image(data=image, format="png", width=960))
+    display(Image(data=image, format="png", width=480))
 
 
 def _size(path: Path) -> str:

@@ -30,5 +30,6 @@ def test_triplets_of_the_first_patches():
     data = [(torch.rand(1, 8, 8), torch.rand(1, 8, 8)) for _ in range(5)]
     model = nn.Conv2d(1, 1, 3, padding=1)
     model.train()
-    images = triplets(model, data, torch.device("cpu"), count=3)
-    assert images.shape == (3, 1, 8, 3 * 8 + 2 * GAP) and not model.training
+    image = triplets(model, data, torch.device("cpu"), count=3)
+    assert image.shape == (1, 3 * 8 + 2 * 2 * GAP, 3 * 8 + 2 * GAP) and not model.training
+    assert (image[0, 8:8 + 2 * GAP] == 1.0).all()  # rows apart
