@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+from i2i_nb.metrics import DEFAULT_METRICS
 
 
 @dataclass
@@ -14,6 +16,14 @@ class TestConfig:
     ``always`` or ``never`` force the choice. ``REDUCE_MEMORY`` (BiaPy) is ``ON_DISK:
     always``. ``AUGMENTATION`` averages predictions over flips and 90-degree rotations;
     ``AUGMENTATION_MODE`` combines them by ``mean``, ``min`` or ``max``.
+
+    ``METRICS``: scores per test image, in the targets' units, of the prediction and of
+    the identity and constant baselines: ``psnr``, ``si_psnr`` (PSNR after an affine fit
+    of the prediction to the target), ``pcc`` (Pearson's r), ``ssim``, ``mae``, ``mse``,
+    ``nrmse`` (RMSE over the target's min-max range); empty: the default list. BiaPy's
+    ``fid``, ``is`` and ``lpips`` need downloaded network weights and are refused.
+    ``EVAL_BORDER_CROP`` (BiaPy's): pixels left out at both ends of each spatial axis
+    (``[z,] y, x``) before scoring; the predictions are not changed.
     """
 
     enable: bool = True
@@ -24,3 +34,5 @@ class TestConfig:
     tiles_per_batch: int = 4
     output_dtype: str = "float32"
     on_disk: str = "auto"
+    metrics: list[str] = field(default_factory=lambda: list(DEFAULT_METRICS))
+    eval_border_crop: list[int] = field(default_factory=list)
