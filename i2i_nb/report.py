@@ -9,13 +9,18 @@ from typing import Any
 
 from i2i_nb.baselines import QualityCheck, check_on_test
 from i2i_nb.inference import mean_row
+from i2i_nb.metrics import METRICS
 
 
 def report(rows: list[dict[str, Any]], metrics: tuple[str, ...] = ("psnr", "si_psnr", "ssim")
            ) -> str:
     """A text table of per-image ``metrics`` of the model and of both baselines, the mean,
-    and the verdict of the quality check."""
-    shown = [m for m in metrics if any(m in row for row in rows)]
+    and the verdict of the quality check (the metrics present when none of ``metrics`` is;
+    empty without metrics)."""
+    present = [m for m in METRICS if any(m in row for row in rows)]
+    shown = [m for m in metrics if m in present] or present
+    if not shown:
+        return ""
     who = (("", "model"), ("input_", "identity"), ("constant_", "constant"))
     width = 9 * len(shown) - 1
     lines = [f"{'':<32} " + " | ".join(f"{w:^{width}}" for _, w in who),

@@ -105,3 +105,17 @@ def test_region_split_chosen(values, expected):
 
     cfg = config_from_dict({"DATA": {"VAL": values}})
     assert region_split_chosen(cfg.data.val) is expected
+
+
+def test_report_shows_model_and_both_baselines_and_the_verdict():
+    from i2i_nb.report import report
+
+    rows = [{"file": "a.tif", "psnr": 15.0, "si_psnr": 21.6, "input_psnr": 15.8,
+             "input_si_psnr": 21.7, "constant_psnr": 15.8, "constant_si_psnr": 21.8,
+             "identity": "input ch 2 (affine fit)"}]
+    text = report(rows)
+    assert "identity baseline: input ch 2 (affine fit)" in text and "SI-PSNR" in text
+    assert "WARNING: on the test images the model scores 15.00 dB" in text
+    only_mae = report([{"file": "a.tif", "mae": 1.0, "input_mae": 2.0, "constant_mae": 3.0}])
+    assert "MAE" in only_mae and "WARNING" not in only_mae
+    assert report([{"file": "a.tif"}]) == ""
