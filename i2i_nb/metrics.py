@@ -17,11 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from skimage.metrics import structural_similarity
 
-# every metric this module computes, in the order tables show them
-METRICS = ("psnr", "si_psnr", "pcc", "ssim", "mae", "mse", "nrmse")
-DEFAULT_METRICS = ("psnr", "si_psnr", "pcc", "ssim", "mae")
-# BiaPy's image-to-image metrics that need a pretrained network's weights
-NEED_WEIGHTS = {"fid": "Inception-v3", "is": "Inception-v3", "lpips": "AlexNet/VGG"}
+from i2i_nb.config.test import DEFAULT_METRICS, METRICS  # the names live in the config
 
 
 def _pair(pred: np.ndarray, gt: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from i2i_nb.metrics import DEFAULT_METRICS
+# every metric i2i_nb.metrics computes, in the order tables show them
+METRICS = ("psnr", "si_psnr", "pcc", "ssim", "mae", "mse", "nrmse")
+DEFAULT_METRICS = ("psnr", "si_psnr", "pcc", "ssim", "mae")
+# BiaPy's image-to-image metrics that need a pretrained network's weights
+NEED_WEIGHTS = {"fid": "Inception-v3", "is": "Inception-v3", "lpips": "AlexNet/VGG"}
 
 
 @dataclass

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from i2i_nb.config.root import Config
+from i2i_nb.config.test import DEFAULT_METRICS, METRICS, NEED_WEIGHTS
 from i2i_nb.config.train import loss_problem
 from i2i_nb.errors import ConfigError
-from i2i_nb.metrics import DEFAULT_METRICS, METRICS, NEED_WEIGHTS
 
 ARCHITECTURES = ("unet", "resunet", "attention_unet", "rcan")
 INPUT_NORMALIZATIONS = ("percentile", "zero_mean_unit_variance", "scale_range", "div", "none")
