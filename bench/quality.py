@@ -19,8 +19,9 @@ on CUDA it keeps the default width. ``--set`` overrides any config key for A/B r
 Per task the table gives PSNR with BiaPy 3.7's data range ``max(gt) - min(0, min(gt))``
 and scale-invariant PSNR (prediction fitted to the target by affine least squares first)
 for the model, the identity baseline (input against target) and a constant baseline (the
-training targets' mean), all means over test images, plus training seconds. Where input
-and target channel counts differ, the identity baseline is the mean over input channels.
+training targets' mean), all means over test images, plus training seconds; the baselines
+are the engine's (:mod:`i2i_nb.baselines`): where input and target channel counts differ,
+the identity is the input channel that best predicts the target after an affine fit.
 
 ``--careamics`` also trains CAREamics' CARE (in a venv of its own, created on first use)
 on the same arrays with the same U-Net depth and width, patch, batch, epochs and steps per
@@ -49,11 +50,12 @@ sys.path[:0] = [str(BENCH), str(BENCH.parent)]
 
 from quality_tasks import TASKS, Task, write_task  # noqa: E402
 
+from i2i_nb.baselines import score_image  # noqa: E402
 from i2i_nb.cli import parse_overrides  # noqa: E402
 from i2i_nb.config import Config, config_from_dict  # noqa: E402
 from i2i_nb.data.io import read_image  # noqa: E402
 from i2i_nb.experiment import run  # noqa: E402
-from i2i_nb.metrics import data_range, psnr  # noqa: E402
+from i2i_nb.metrics import image_metrics  # noqa: E402
 
 BENCH_WIDTH = [16, 32, 64, 128]  # default depth (4 levels), half the default width
 
@@ -97,6 +99,7 @@ class TaskResult:
     careamics_s: float = math.nan
     careamics_mean: float = math.nan
     careamics_steps: int = 0
+    guard_db: float = math.nan  # the validation guard: model minus the better baseline
 
     @classmethod
     def from_dict(cls, d: dict) -> TaskResult:
@@ -111,26 +114,22 @@ class TaskResult:
         return 100.0 * (self.pred_mean - self.target_mean) / abs(self.target_mean)
 
 
-def si_psnr(pred: np.ndarray, gt: np.ndarray) -> float:
-    """PSNR (BiaPy's data range of ``gt``) after fitting ``a * pred + b`` to ``gt``."""
-    p, g = pred.astype(np.float64).ravel(), gt.astype(np.float64).ravel()
-    var = float(np.var(p))
-    a = float(np.mean((p - p.mean()) * (g - g.mean()))) / var if var > 0 else 0.0
-    fitted = a * p + (g.mean() - a * p.mean())
-    return psnr(fitted.reshape(gt.shape), gt, data_range(gt))
-
-
 def score(preds: list[np.ndarray], gts: list[np.ndarray]) -> Score:
-    """Mean PSNR and SI-PSNR over images."""
-    pairs = [(p.astype(np.float64), g.astype(np.float64)) for p, g in zip(preds, gts, strict=True)]
-    return Score(float(np.mean([psnr(p, g) for p, g in pairs])),
-                 float(np.mean([si_psnr(p, g) for p, g in pairs])))
+    """Mean PSNR and SI-PSNR over images (:func:`i2i_nb.metrics.image_metrics`)."""
+    rows = [image_metrics(p, g, ("psnr", "si_psnr")) for p, g in zip(preds, gts, strict=True)]
+    return Score(float(np.mean([r["psnr"] for r in rows])),
+                 float(np.mean([r["si_psnr"] for r in rows])))
 
 
-def identity_input(x: np.ndarray, out_channels: int) -> np.ndarray:
-    """The input as a prediction; the mean over input channels when the counts differ."""
-    x = x.astype(np.float64)
-    return x if x.shape[-1] == out_channels else x.mean(axis=-1, keepdims=True)
+def baseline_scores(task: Task) -> tuple[Score, Score, str]:
+    """The engine's identity and constant baselines (:func:`i2i_nb.baselines.score_image`)
+    on the test images, and the identity's name."""
+    mean = np.concatenate([y.reshape(-1, y.shape[-1]) for _, y in task.train]).mean(axis=0)
+    rows = [score_image(y, x, y, ("psnr", "si_psnr"), (), mean) for x, y in task.test]
+    scores = [Score(float(np.mean([r[f"{k}psnr"] for r in rows])),
+                    float(np.mean([r[f"{k}si_psnr"] for r in rows])))
+              for k in ("input_", "constant_")]
+    return scores[0], scores[1], str(rows[0]["identity"])
 
 
 def task_config(task: Task, folders: dict[str, Path], budget: Budget, width: str,
@@ -162,21 +161,21 @@ def run_task(task: Task, root: Path, budget: Budget, width: str, device: torch.d
     names = sorted(p.name for p in folders["test_x"].iterdir())
     preds = [read_image(run_result.paths.sub("per_image") / n, task.ndim) for n in names]
     gts = [y for _, y in task.test]
-    mean = float(np.mean(np.concatenate([y.reshape(-1, y.shape[-1]) for _, y in task.train]),
-                         axis=0).mean())
+    identity, constant, _ = baseline_scores(task)
     history = run_result.history
     best = min(range(len(history)), key=lambda i: history[i]["val_loss"]) + 1 if history else 0
     result = TaskResult(
         task.name,
         model=score(preds, gts),
-        identity=score([identity_input(x, task.out_channels) for x, _ in task.test], gts),
-        constant=score([np.full(g.shape, mean) for g in gts], gts),
+        identity=identity, constant=constant,
         train_s=float(sum(h.get("seconds", 0.0) for h in history)),
         epochs=len(history), best_epoch=best,
         pred_mean=float(np.mean([p.mean() for p in preds])),
         target_mean=float(np.mean([g.mean() for g in gts])),
         input_mean=float(np.mean([x.mean() for x, _ in task.test])),
     )
+    if "validation" in run_result.checks:
+        result.guard_db = run_result.checks["validation"].gain
     if careamics is not None:
         try:
             (result.careamics, result.careamics_s, result.careamics_mean,
@@ -190,7 +189,7 @@ def table(results: list[TaskResult]) -> str:
     """The results as a fixed-width text table."""
     head = (f"{'task':<12} {'model':>6} {'SI':>6} | {'ident':>6} {'SI':>6} | {'const':>6} "
             f"{'SI':>6} | {'d_id':>6} {'d_SI':>6} | {'bias%':>6} {'train s':>7} {'ep':>3} "
-            f"{'best':>4}")
+            f"{'best':>4} {'guard':>6}")
     care = any(r.careamics is not None for r in results)
     if care:
         head += f" | {'CAREamics':>9} {'SI':>6} {'bias%':>6} {'train s':>7} {'steps':>5}"
@@ -201,7 +200,8 @@ def table(results: list[TaskResult]) -> str:
             f"{r.identity.si_psnr:6.2f} | {r.constant.psnr:6.2f} {r.constant.si_psnr:6.2f} | "
             f"{r.model.psnr - max(r.identity.psnr, r.constant.psnr):+6.2f} "
             f"{r.model.si_psnr - max(r.identity.si_psnr, r.constant.si_psnr):+6.2f} | "
-            f"{r.bias:+6.1f} {r.train_s:7.1f} {r.epochs:3d} {r.best_epoch:4d}")
+            f"{r.bias:+6.1f} {r.train_s:7.1f} {r.epochs:3d} {r.best_epoch:4d} "
+            f"{r.guard_db:+6.2f}")
         if care:
             c = r.careamics or Score(math.nan, math.nan)
             bias = 100.0 * (r.careamics_mean - r.target_mean) / abs(r.target_mean)
@@ -209,7 +209,9 @@ def table(results: list[TaskResult]) -> str:
                           f"{r.careamics_s:7.1f} {r.careamics_steps:5d}")
     lines.append("PSNR in dB with BiaPy 3.7's range max(gt) - min(0, min(gt)); SI: after an "
                  "affine least-squares fit to gt;\nd_id / d_SI: model minus the better baseline; "
-                 "bias%: mean prediction against mean target; best: best epoch (val loss).")
+                 "bias%: mean prediction against mean target; best: best epoch (val loss);\n"
+                 "guard: the validation check, model minus the better baseline on validation "
+                 "patches (nan: no validation).")
     return "\n".join(lines)
 
 

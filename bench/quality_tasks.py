@@ -4,7 +4,8 @@ Every task starts from a photograph that the scikit-image wheel carries in its d
 folder (``immunohistochemistry``, ``retina``), so nothing is downloaded. Each builder
 returns a :class:`Task`: channel-last training and test pairs in the dtypes a real
 acquisition would give, shaped like one everyday use (denoising, deblurring, sparse
-fields, channel unmixing, anisotropic 3D, saturated targets). Train and test pairs
+fields, channel unmixing, anisotropic 3D, saturated targets) or one case of scarce data
+(two training images, a saturated input, one training volume). Train and test pairs
 come from separate parts of the image.
 """
 
@@ -264,6 +265,77 @@ def saturated(seed: int = 6) -> Task:
     return task
 
 
+def _pick(tiles: list[np.ndarray], count: int) -> list[np.ndarray]:
+    """``count`` tiles spread evenly over ``tiles``."""
+    return [tiles[i] for i in np.linspace(0, len(tiles) - 1, count).round().astype(int)]
+
+
+def scarce_channels(seed: int = 7) -> Task:
+    """Channel to channel with two training images: 8-bit red and blue channels of the IHC
+    micrograph (the blue one stretched 2.5x, so its bright background saturates at 255) to
+    the hematoxylin density (uint16), as one might predict a nuclear stain from two other
+    channels of a small pilot acquisition."""
+    rng = np.random.default_rng(seed)
+    rgb, h = ihc_rgb().astype(np.float64), ihc_hematoxylin()
+    noisy = rgb + rng.normal(0.0, 6.0, rgb.shape)
+    inputs = np.stack([noisy[..., 0], 2.5 * noisy[..., 2]], axis=-1)
+    x_train, x_test = _split(inputs)
+    y_train, y_test = _split(h)
+    to_x, to_y = _u8, lambda a: _c(_u16(1000.0 + 30000.0 * a))
+    task = Task("scarce_c2c", "IHC red + saturated blue (2 ch, uint8) to hematoxylin, "
+                "2 training images", 2, (64, 64),
+                [(to_x(x), to_y(y)) for x, y in zip(_pick(x_train, 2), _pick(y_train, 2),
+                                                    strict=True)],
+                [(to_x(x), to_y(y)) for x, y in zip(x_test, y_test, strict=True)])
+    clipped = np.mean([np.mean(x[..., 1] == 255) for x, _ in task.train])
+    task.notes.append(f"scarce_c2c: 2 training images; {100 * clipped:.0f}% of input channel "
+                      "2 is 255")
+    return task
+
+
+def saturated_input(seed: int = 8) -> Task:
+    """Denoising whose input saturates: 8-bit short exposures of the retina vessels with the
+    brightest quarter of pixels clipped at 255, against clean uint16 long exposures."""
+    rng = np.random.default_rng(seed)
+    signal = retina_vessels()
+    top = float(np.percentile(signal, 85.0))
+
+    def pair(s: np.ndarray) -> Pair:
+        noisy = _poisson_gaussian(s / top, 40.0, 1.0, 1.0, rng)
+        return _c(_u8(255.0 * noisy / 40.0)), _c(_u16(500.0 + 20000.0 * s))
+
+    train, test = _split(signal, (192, 256))
+    task = Task("sat_input", "retina vessels, input uint8 with about a quarter at 255, "
+                "target uint16", 2, (64, 64), [pair(s) for s in train], [pair(s) for s in test])
+    clipped = np.mean([np.mean(x == 255) for x, _ in task.train])
+    task.notes.append(f"sat_input: {100 * clipped:.0f}% of input pixels are 255")
+    return task
+
+
+def label_free_3d(seed: int = 9) -> Task:
+    """Label-free-like 3D with one training volume: a transmitted-light-like stack (bright
+    background, weak absorption by the stained tissue, defocused in z and xy, noisy,
+    uint16) to the hematoxylin (DNA-like) stack of the same planes, one training half-volume
+    and one test volume from another part of the field."""
+    rng = np.random.default_rng(seed)
+    step, depth = 4, 16
+    grey, h = ihc_signal(), ihc_hematoxylin()
+
+    def pair(top: int, left: int, shape: tuple[int, int]) -> Pair:
+        absorb = _fine_stack(grey, top, left, depth * step, shape)
+        nuclei = _fine_stack(h, top, left, depth * step, shape)
+        light = filters.gaussian(absorb, sigma=(step, 1.5, 1.5), mode="nearest")[::step]
+        transmitted = rng.poisson(400.0 * (1.0 - 0.5 * light)).astype(np.float64)
+        return _c(_u16(20.0 * transmitted)), _c(_u16(200.0 + 20000.0 * nuclei[::step]))
+
+    task = Task("labelfree_3d", "3D transmitted-light-like to hematoxylin, one training "
+                "volume, uint16", 3, (8, 48, 48), [pair(0, 0, (160, 256))],
+                [pair(300, 0, (128, 128)), pair(300, 200, (128, 128))])
+    task.notes.append("labelfree_3d: one training volume (16x160x256); no validation images "
+                      "unless the split takes a region")
+    return task
+
+
 TASKS: dict[str, Callable[[], Task]] = {
     "denoise_pg": denoise_poisson_gaussian,
     "gain_offset": denoise_gain_offset,
@@ -272,6 +344,9 @@ TASKS: dict[str, Callable[[], Task]] = {
     "rgb_to_h": rgb_to_hematoxylin,
     "aniso_3d": anisotropic_3d,
     "saturated": saturated,
+    "scarce_c2c": scarce_channels,
+    "sat_input": saturated_input,
+    "labelfree_3d": label_free_3d,
 }
 
 

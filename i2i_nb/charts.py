@@ -18,7 +18,7 @@ def plot_history(history: list[dict[str, float]], charts_dir: Path, prefix: str)
         key: (key,) for key in logged if key not in ("epoch", "seconds", "loss", "val_loss")}}
     written = []
     for name, keys in panels.items():
-        values = {k: [row[k] for row in history] for k in keys}
+        values = {k: [row.get(k, math.nan) for row in history] for k in keys}
         if not any(math.isfinite(v) for series in values.values() for v in series):
             continue
         fig = Figure(figsize=(5, 3.5))

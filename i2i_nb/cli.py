@@ -112,7 +112,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             name, config_name = args.name, Path(args.config).name
             result_dir, run_id, resume = args.result_dir, args.run_id, args.resume
         from i2i_nb.distributed import start, world_from_env
-        from i2i_nb.experiment import report, resolve_device, run
+        from i2i_nb.experiment import resolve_device, run
+        from i2i_nb.report import report
 
         world = world_from_env(os.environ, getattr(args, "world_size", 1),
                                getattr(args, "local_rank", -1),

@@ -23,6 +23,7 @@ import torch
 
 from i2i_nb import __version__
 from i2i_nb.activations import with_activations
+from i2i_nb.baselines import QualityCheck, check_on_test
 from i2i_nb.charts import plot_history
 from i2i_nb.checkpoint import load_checkpoint, model_from_checkpoint
 from i2i_nb.config import Config, save_config, to_plain
@@ -32,11 +33,13 @@ from i2i_nb.data.io import write_image
 from i2i_nb.data.normalize import MAX_SAMPLES, DatasetScaler
 from i2i_nb.data.pairs import Pair, check_pairs, find_pairs, load_pairs
 from i2i_nb.data.patches import Augment, FixedPatchDataset, PatchDataset
+from i2i_nb.data.regions import region_split_chosen, split_regions
 from i2i_nb.data.split import validation_split
 from i2i_nb.data.statistics import input_spec, target_scaler
 from i2i_nb.distributed import SINGLE, World, barrier, gather
 from i2i_nb.errors import ConfigError, DataError
 from i2i_nb.finetune import starting_point
+from i2i_nb.guard import check_best
 from i2i_nb.inference import (
     input_transform,
     mean_row,
@@ -49,6 +52,7 @@ from i2i_nb.losses import build_loss
 from i2i_nb.model_plot import plot_model
 from i2i_nb.models import build_model
 from i2i_nb.record import write_record
+from i2i_nb.report import write_checks
 from i2i_nb.train import TrainData, TrainOutputs, fit
 
 
@@ -91,6 +95,7 @@ class RunResult:
     paths: RunPaths
     history: list[dict[str, float]] = field(default_factory=list)
     test_rows: list[dict[str, Any]] = field(default_factory=list)
+    checks: dict[str, QualityCheck] = field(default_factory=dict)  # "validation", "test"
 
     @property
     def test_mean(self) -> dict[str, Any]:
@@ -244,16 +249,32 @@ def _check_result_dir(paths: RunPaths, cfg: Config) -> None:
 def train_phase(cfg: Config, paths: RunPaths, device: torch.device, resume: bool,
                 on_epoch: Callable[[dict[str, float]], None] | None,
                 stop_requested: Callable[[], bool] | None, world: World = SINGLE
-                ) -> list[dict[str, float]]:
-    """Check and load the training data, build the model and fit it."""
+                ) -> tuple[list[dict[str, float]], QualityCheck | None]:
+    """Check and load the training data, build the model and fit it; then measure the best
+    checkpoint and both baselines on the validation patches (None without validation)."""
     d = cfg.data
     pairs = _find(d.train.path, d.train.gt_path, cfg)[0]
-    if d.val.from_train:
+    by_region = d.val.from_train and region_split_chosen(d.val)
+    if by_region:
+        train_pairs, val_pairs = pairs, []
+    elif d.val.from_train:
         train_pairs, val_pairs = validation_split(pairs, d.val, cfg.system.seed)
     else:
         train_pairs, val_pairs = pairs, _find(d.val.path, d.val.gt_path, cfg)[0]
+    loaded = load_pairs(train_pairs, cfg.ndim, *_axes(cfg), in_memory=d.train.in_memory)
+    val_loaded = load_pairs(val_pairs, cfg.ndim, *_axes(cfg), in_memory=d.train.in_memory)
+    split = split_regions(loaded, d.val.split_train, cfg.patch_shape) if by_region else None
+    val_note = f"{len(val_loaded)} image(s)"
+    if split is not None:
+        (loaded, val_loaded), val_note = split, (
+            f"the last {d.val.split_train:.0%} (at least a patch) of every image along its "
+            "longest axis (DATA.VAL.SPLIT_BY)")
+    elif by_region:  # an image too short for a region: whole images after all
+        train_pairs, val_pairs = validation_split(pairs, d.val, cfg.system.seed)
+        loaded = load_pairs(train_pairs, cfg.ndim, *_axes(cfg), in_memory=d.train.in_memory)
+        val_loaded = load_pairs(val_pairs, cfg.ndim, *_axes(cfg), in_memory=d.train.in_memory)
+        val_note = f"{len(val_loaded)} image(s)"
     in_memory = d.train.in_memory
-    loaded = load_pairs(train_pairs, cfg.ndim, *_axes(cfg), in_memory=in_memory)
     target_dtype = str(loaded[0][1].dtype)
     start = None
     if cfg.model.load_checkpoint and not resume:
@@ -268,9 +289,7 @@ def train_phase(cfg: Config, paths: RunPaths, device: torch.device, resume: bool
         scaler = target_scaler([y for _, y in loaded], d.normalization)
     train_data, train_transforms = _normalised(loaded, spec, scaler, in_memory)
     del loaded
-    val_data, val_transforms = _normalised(
-        load_pairs(val_pairs, cfg.ndim, *_axes(cfg), in_memory=in_memory), spec, scaler,
-        in_memory)
+    val_data, val_transforms = _normalised(val_loaded, spec, scaler, in_memory)
     if not d.reflect_to_complete_shape:
         _refuse_small(train_pairs + val_pairs, train_data + val_data, cfg.patch_shape)
     in_ch, out_ch = train_data[0][0].shape[-1], train_data[0][1].shape[-1]
@@ -317,7 +336,7 @@ def train_phase(cfg: Config, paths: RunPaths, device: torch.device, resume: bool
         "i2i_nb_version": __version__,
     }
     print(f"Training {meta['architecture']} ({cfg.problem.ndim}, {in_ch} -> {out_ch} channels) "
-          f"on {len(train_data)} image(s), validating on {len(val_data)}; "
+          f"on {len(train_data)} image(s), validating on {val_note}; "
           f"{per_epoch} patches of {patch} per epoch, device {device}"
           + ("" if in_memory else "; images read from disk by patch (DATA.TRAIN.IN_MEMORY)"))
     if d.train.foreground_sampling > 0 and d.train.extract_random_patch:
@@ -340,7 +359,7 @@ def train_phase(cfg: Config, paths: RunPaths, device: torch.device, resume: bool
         if world.is_main and outputs.last.exists():
             history = load_checkpoint(outputs.last)["history"]
             plot_history(history, paths.sub("charts"), paths.prefix)
-    return history
+    return history, check_best(model, val_set, scaler, outputs.best, cfg.train, device, world)
 
 
 def test_checkpoint(cfg: Config, paths: RunPaths) -> Path:
@@ -388,7 +407,8 @@ def test_phase(cfg: Config, paths: RunPaths, device: torch.device, pairs: list[P
                          overlap, cfg.test.tiles_per_batch, device,
                          cfg.test.output_dtype.lower(), cfg.train.amp, _axes(cfg),
                          cfg.test.augmentation, cfg.test.on_disk.lower(),
-                         cfg.test.augmentation_mode.lower())
+                         cfg.test.augmentation_mode.lower(), cfg.test.metrics,
+                         cfg.test.eval_border_crop)
     by_pair: dict[int, list] = {}
     for row in rows:
         by_pair.setdefault(mine[row.pop("pair")], []).append(row)
@@ -397,20 +417,6 @@ def test_phase(cfg: Config, paths: RunPaths, device: torch.device, pairs: list[P
     if (d.test.load_gt or d.test.use_val_as_test) and world.is_main:
         write_metrics(rows, paths.run_dir / "test_metrics.csv")
     return rows
-
-
-def report(rows: list[dict[str, Any]]) -> str:
-    """A text table of per-image metrics, the mean, and the identity baseline."""
-    lines = [f"{'image':<32} {'PSNR':>7} {'SSIM':>6} {'MAE':>10} | {'input PSNR':>10} "
-             f"{'input SSIM':>10}"]
-    for row in [*rows, mean_row(rows)]:
-        lines.append(f"{row['file']:<32} {row.get('psnr', math.nan):7.2f} "
-                     f"{row.get('ssim', math.nan):6.3f} {row.get('mae', math.nan):10.4g} | "
-                     f"{row.get('input_psnr', math.nan):10.2f} "
-                     f"{row.get('input_ssim', math.nan):10.3f}")
-    lines.append("PSNR uses the data range max(gt) - min(0, min(gt)) of each raw target (BiaPy "
-                 "3.7); 'input' scores the input itself against the target (identity baseline).")
-    return "\n".join(lines)
 
 
 def run(cfg: Config, result_dir: str | Path, name: str, run_id: int = 1,
@@ -459,10 +465,17 @@ def run(cfg: Config, result_dir: str | Path, name: str, run_id: int = 1,
             print(note)
     result = RunResult(paths)
     if cfg.train.enable:
-        result.history = train_phase(cfg, paths, device, resume, on_epoch, stop_requested,
-                                     world)
+        result.history, check = train_phase(cfg, paths, device, resume, on_epoch,
+                                            stop_requested, world)
+        if check is not None:
+            result.checks["validation"] = check
         barrier(world)
     if cfg.test.enable:
         result.test_rows = test_phase(cfg, paths, device, test_pairs, test_table, payload,
-                                     world)
+                                      world)
+        check = check_on_test(result.test_mean) if result.test_rows else None
+        if check is not None:
+            result.checks["test"] = check
+    if result.checks and world.is_main:
+        write_checks(result.checks, paths.run_dir / "quality_check.json")
     return result

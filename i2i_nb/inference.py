@@ -14,7 +14,7 @@ import csv
 import itertools
 import math
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +23,7 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
+from i2i_nb.baselines import score_image
 from i2i_nb.data.io import disk_array, image_on_disk, read_image, slab_ranges, write_image
 from i2i_nb.data.normalize import (
     MAX_SAMPLES,
@@ -33,12 +34,12 @@ from i2i_nb.data.normalize import (
     input_affine,
 )
 from i2i_nb.data.pairs import Pair
-from i2i_nb.metrics import data_range, image_metrics
+from i2i_nb.errors import DataError
+from i2i_nb.metrics import DEFAULT_METRICS, METRICS
 from i2i_nb.predict import predict_image
 from i2i_nb.resources import available_memory
 
-METRIC_FIELDS = ("file", "psnr", "ssim", "mae", "input_psnr", "input_ssim", "input_mae",
-                 "data_range")
+PREFIXES = ("", "input_", "constant_")  # the prediction, the identity, the constant baseline
 
 
 def input_normalization(kind: str, p_low: float, p_high: float, clip: bool,
@@ -197,8 +198,8 @@ def _bytes_in_memory(raw: np.ndarray, out_channels: int, tta: bool) -> int:
 
 def _predict_on_disk(
     model: nn.Module, raw: np.ndarray, meta: dict[str, Any], dest: Path, scaler: DatasetScaler,
-    settings: dict, tta: bool, output_dtype: str, target: np.ndarray | None,
-) -> dict[str, float]:
+    settings: dict, tta: bool, output_dtype: str, score: Callable[[np.ndarray], dict] | None,
+) -> dict[str, Any]:
     """Predict an image too large for memory: each tile normalised as it is read from the
     memory-mapped input, the prediction accumulated in a memory-mapped output file (the
     TTA scratch and an integer output's float32 copy in temporary files beside it), then
@@ -220,7 +221,7 @@ def _predict_on_disk(
             with image_on_disk(dest, shape, output_dtype, ndim) as final:
                 for block in slab_ranges(pred):
                     final[block] = cast_output(pred[block], output_dtype)
-        return image_metrics(pred, target) if target is not None else {}
+        return score(pred) if score is not None else {}
 
 
 def predict_pairs(
@@ -238,6 +239,8 @@ def predict_pairs(
     tta: bool = False,
     on_disk: str = "auto",
     tta_mode: str = "mean",
+    metrics: Sequence[str] = DEFAULT_METRICS,
+    border: Sequence[int] = (),
 ) -> list[dict[str, Any]]:
     """Predict every input of ``pairs`` into ``out_dir/<input name>`` and score it.
 
@@ -250,9 +253,12 @@ def predict_pairs(
     half the available memory (``on_disk`` ``"auto"``; ``"always"``, ``"never"``) is
     predicted from disk to disk, never held whole.
 
-    Returns one row per input (``pair``: the index of its pair) with PSNR, SSIM and MAE
-    of the prediction and of the input itself (the identity baseline) against the
-    target, when there is one.
+    Returns one row per input (``pair``: the index of its pair) with ``metrics`` of the
+    prediction, of the identity baseline (``input_*``: the input itself, or the input
+    channel that best predicts each target channel after an affine fit, named in
+    ``identity``) and of the constant baseline (``constant_*``: the training targets'
+    mean) against the target, when there is one, each cropped by ``border`` pixels at
+    both ends of every spatial axis (``TEST.EVAL_BORDER_CROP``) first.
     The data range is BiaPy 3.7's ``max(gt) - min(0, min(gt))`` on raw target units.
     """
     ndim = meta["ndim"]
@@ -274,37 +280,66 @@ def predict_pairs(
         row: dict[str, Any] = {"file": name, "pair": index}
         large = on_disk == "always" or on_disk == "auto" and _bytes_in_memory(
             raw, meta["out_channels"], tta) > available_memory() // 2
+        score = None
+        if target is not None:
+            score = _scorer(raw, target, metrics, border, scaler.mean, target_path)
         if large:
             row.update(_predict_on_disk(model, raw, meta, out_dir / name, scaler, settings, tta,
-                                        output_dtype, target))
+                                        output_dtype, score))
         else:
             normalised = normalize_like(raw, meta["input_normalization"])
             prediction = predict_with_retry(model, normalised, ndim, tta, **settings)
             prediction = scaler.inverse(prediction)
             write_image(out_dir / name, cast_output(prediction, output_dtype), ndim)
-            if target is not None:
-                row.update(image_metrics(prediction, target))
-        if target is not None:
-            row["data_range"] = data_range(target)
-            if raw.shape == target.shape:
-                row.update({f"input_{k}": v for k, v in image_metrics(raw, target).items()})
+            if score is not None:
+                row.update(score(prediction))
         rows.append(row)
     return rows
 
 
+def _scorer(raw: np.ndarray, target: np.ndarray, metrics: Sequence[str], border: Sequence[int],
+            constant: Sequence[float] | None, target_path: Path
+            ) -> Callable[[np.ndarray], dict[str, Any]]:
+    """Score a prediction of ``target`` with its baselines; a bad crop names the file."""
+
+    def score(prediction: np.ndarray) -> dict[str, Any]:
+        try:
+            return score_image(prediction, raw, target, metrics, border, constant)
+        except ValueError as err:
+            raise DataError(f"{target_path}: TEST.EVAL_BORDER_CROP {list(border)}: {err}") from err
+
+    return score
+
+
+def metric_fields(rows: Sequence[dict[str, Any]]) -> list[str]:
+    """The CSV columns of ``rows``: file, each metric of the prediction, of the identity
+    and of the constant baseline (in :data:`~i2i_nb.metrics.METRICS` order), the identity's
+    name and the data range."""
+    present = {key for row in rows for key in row}
+    scores = [prefix + m for prefix in PREFIXES for m in METRICS if prefix + m in present]
+    return ["file", *scores, *(k for k in ("identity", "data_range") if k in present)]
+
+
 def mean_row(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
-    """The mean of each metric over images (NaN where no image has it)."""
+    """The mean of each metric over images (NaN where no image has it); ``identity`` is kept
+    when every image has the same one."""
     mean: dict[str, Any] = {"file": "mean"}
-    for key in METRIC_FIELDS[1:]:
+    present = {key for row in rows for key in row}
+    for key in [prefix + m for prefix in PREFIXES for m in METRICS] + ["data_range"]:
         values = [row[key] for row in rows if key in row]
-        mean[key] = float(np.mean(values)) if values else math.nan
+        if values or key in ("psnr", "input_psnr", "constant_psnr"):
+            mean[key] = float(np.mean(values)) if values else math.nan
+    if "identity" in present:
+        names = {row.get("identity") for row in rows}
+        mean["identity"] = names.pop() if len(names) == 1 else "per image"
     return mean
 
 
 def write_metrics(rows: Sequence[dict[str, Any]], path: Path) -> None:
-    """Per-image metrics and their mean as CSV."""
+    """Per-image metrics and their mean as CSV (columns: :func:`metric_fields`)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=METRIC_FIELDS, restval="")
+        writer = csv.DictWriter(handle, fieldnames=metric_fields(rows), restval="",
+                                extrasaction="ignore")
         writer.writeheader()
         writer.writerows([*rows, mean_row(rows)])

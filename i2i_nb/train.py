@@ -12,11 +12,12 @@ import contextlib
 import csv
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 from torch import nn
 from torch.nn.parallel import DistributedDataParallel
@@ -28,9 +29,15 @@ from i2i_nb.config import TrainConfig
 from i2i_nb.cpu import flush_denormals, worker_init
 from i2i_nb.distributed import SINGLE, World, any_rank, reduce_extremes, reduce_sums
 from i2i_nb.errors import ConfigError
+from i2i_nb.metrics import Moments, ssim
 from i2i_nb.tensorboard_images import TAG, triplets
 
-LOG_FIELDS = ("epoch", "loss", "val_loss", "val_psnr", "lr", "seconds")
+LOG_FIELDS = ("epoch", "loss", "val_loss", "val_psnr", "lr", "seconds")  # the default TRAIN.METRICS
+
+
+def log_fields(metrics: Sequence[str]) -> tuple[str, ...]:
+    """Columns of the train log: epoch, losses, ``val_<metric>`` per ``TRAIN.METRICS``, lr, time."""
+    return ("epoch", "loss", "val_loss", *(f"val_{m}" for m in metrics), "lr", "seconds")
 
 
 class TrainingDivergedError(RuntimeError):
@@ -167,15 +174,19 @@ def autocast(device: torch.device, enabled: bool) -> contextlib.AbstractContextM
 
 def evaluate(
     model: nn.Module, loader: DataLoader, loss_fn: nn.Module, device: torch.device, amp: bool,
-    world: World = SINGLE,
-) -> tuple[float, float]:
-    """Mean loss and PSNR over validation patches (normalised units, range of the targets).
+    world: World = SINGLE, metrics: Sequence[str] = ("psnr",),
+) -> tuple[float, dict[str, float]]:
+    """Mean loss and every metric of :data:`~i2i_nb.metrics.METRICS` over the validation
+    patches (SSIM only when in ``metrics``, else NaN).
 
-    With several processes each rank scores its share and the sums are reduced.
+    In normalised target units, all patches pooled: PSNR and SI-PSNR use the range
+    ``max - min`` of the validation targets; SSIM is the mean over patches, each with its
+    own target's range. With several processes each rank scores its share and the sums
+    are reduced.
     """
     model.eval()
-    loss_sum = sq_sum = count = items = 0.0
-    low, high = math.inf, -math.inf
+    loss_sum = items = ssim_sum = ssim_count = 0.0
+    moments = Moments(0.0, 0.0)
     with torch.inference_mode():
         for x, y in loader:
             x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
@@ -183,15 +194,24 @@ def evaluate(
                 pred = model(x)
             pred = pred.float()
             loss_sum += loss_fn(pred, y).item() * len(x)
-            sq_sum += torch.sum((pred - y) ** 2).item()
-            count += y.numel()
             items += len(x)
-            low, high = min(low, y.min().item()), max(high, y.max().item())
-    loss_sum, sq_sum, count, items = reduce_sums([loss_sum, sq_sum, count, items], world, device)
-    low, high = reduce_extremes(low, high, world, device)
-    mse = sq_sum / max(count, 1)
-    psnr = 10 * math.log10((high - low) ** 2 / mse) if mse > 0 and high > low else math.inf
-    return loss_sum / max(items, 1), psnr
+            p, g = pred.cpu().numpy(), y.float().cpu().numpy()
+            moments.add(p, g)
+            if "ssim" in metrics and min(g.shape[2:]) >= 3:
+                for pi, gi in zip(p, g, strict=True):
+                    spread = float(gi.max() - gi.min())
+                    ssim_sum += ssim(np.moveaxis(pi, 0, -1), np.moveaxis(gi, 0, -1), gi.ndim - 1,
+                                     spread if spread > 0 else 1.0)
+                    ssim_count += 1
+    sums = reduce_sums([loss_sum, items, ssim_sum, ssim_count, *moments.to_list()], world,
+                       device)
+    loss_sum, items, ssim_sum, ssim_count = sums[:4]
+    moments.sums = np.asarray(sums[4:])
+    moments.low, moments.high = reduce_extremes(moments.low, moments.high, world, device)
+    spread = moments.high - moments.low
+    values = moments.values(spread if spread > 0 else 1.0)
+    values["ssim"] = ssim_sum / ssim_count if ssim_count else math.nan
+    return loss_sum / max(items, 1), values
 
 
 def _shard(dataset: Dataset, world: World) -> Dataset:
@@ -257,8 +277,9 @@ class Stepper:
 def write_log(history: list[dict[str, float]], path: Path) -> None:
     """Rewrite the per-epoch CSV from the history (so a resumed run stays consistent)."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    fields = list(dict.fromkeys(key for record in history for key in record)) or LOG_FIELDS
     with path.open("w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=LOG_FIELDS)
+        writer = csv.DictWriter(handle, fieldnames=fields, restval="")
         writer.writeheader()
         writer.writerows(history)
 
@@ -356,17 +377,20 @@ def fit(
                     f"the training loss became {train_loss} in epoch {epoch + 1}; the last good "
                     f"checkpoint is kept at {outputs.last}. Lower TRAIN.LR or check the data."
                 )
-            val_loss, val_psnr = (train_loss, math.nan)
+            val_loss, values = train_loss, {}
             if val_loader is not None:
-                val_loss, val_psnr = evaluate(model, val_loader, step.loss_fn, device, cfg.amp,
-                                              world)
+                val_loss, values = evaluate(model, val_loader, step.loss_fn, device, cfg.amp,
+                                            world, cfg.metrics)
+            scores = {m: values.get(m, math.nan) for m in cfg.metrics}
+            val_psnr = values.get("psnr", math.nan)
             if step.step_mode == "epoch":
                 scheduler.step(val_loss)
             elif step.step_mode == "step+epoch":
                 scheduler.epoch_step(val_loss)
             record = {
                 "epoch": epoch + 1, "loss": train_loss, "val_loss": val_loss,
-                "val_psnr": val_psnr, "lr": optimizer.param_groups[0]["lr"],
+                **{f"val_{m}": v for m, v in scores.items()},
+                "lr": optimizer.param_groups[0]["lr"],
                 "seconds": time.perf_counter() - began,
             }
             history.append(record)
@@ -394,7 +418,7 @@ def fit(
 
                     writer = SummaryWriter(str(outputs.tensorboard))
                 if writer is not None:
-                    for key in LOG_FIELDS[1:]:
+                    for key in log_fields(cfg.metrics)[1:]:
                         writer.add_scalar(key, record[key], epoch + 1)
                     writer.add_image(TAG, triplets(model, data.val or data.train, device),
                                      epoch + 1)

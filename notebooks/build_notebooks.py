@@ -180,8 +180,12 @@ TB_IMAGES = "results.show_training_images(result)\n"
 QC_TEXT = """\
 ## 6. Quality control
 
-PSNR, SSIM and MAE of each test prediction against its target, beside the same metrics for
-the input itself: the network helps where it beats that identity baseline.
+PSNR, scale-invariant PSNR, Pearson's r, SSIM and MAE of each test prediction against its
+target (`TEST.METRICS`), beside two trivial baselines: the input itself (or, when the
+channel counts differ, its channel that best predicts the target after an affine fit) and
+a constant image at the training targets' mean. The network helps only where it beats
+both; a warning above the table says when it does not, on the validation patches after
+training and on the test images.
 """
 
 METRICS = "results.metrics_table(result)\n"

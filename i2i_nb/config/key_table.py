@@ -38,6 +38,9 @@ CONVERSIONS = {
     "LOSS.TYPE": "[] : MAE (BiaPy's image-to-image default); VGG, LPIPS, BCE, HINGE refused",
     "TEST.REDUCE_MEMORY": "True: TEST.ON_DISK always",
     "SYSTEM.NUM_WORKERS": "-1: automatic",
+    "TRAIN.METRICS": "[] : psnr; also si_psnr, nrmse; logged as val_<metric>",
+    "TEST.METRICS": "[] : psnr, si_psnr, pcc, ssim, mae; also nrmse; fid, is, lpips refused "
+                    "(they need downloaded weights)",
 }
 
 

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+# every metric i2i_nb.metrics computes, in the order tables show them
+METRICS = ("psnr", "si_psnr", "pcc", "ssim", "mae", "mse", "nrmse")
+DEFAULT_METRICS = ("psnr", "si_psnr", "pcc", "ssim", "mae")
+# BiaPy's image-to-image metrics that need a pretrained network's weights
+NEED_WEIGHTS = {"fid": "Inception-v3", "is": "Inception-v3", "lpips": "AlexNet/VGG"}
 
 
 @dataclass
@@ -14,6 +20,14 @@ class TestConfig:
     ``always`` or ``never`` force the choice. ``REDUCE_MEMORY`` (BiaPy) is ``ON_DISK:
     always``. ``AUGMENTATION`` averages predictions over flips and 90-degree rotations;
     ``AUGMENTATION_MODE`` combines them by ``mean``, ``min`` or ``max``.
+
+    ``METRICS``: scores per test image, in the targets' units, of the prediction and of
+    the identity and constant baselines: ``psnr``, ``si_psnr`` (PSNR after an affine fit
+    of the prediction to the target), ``pcc`` (Pearson's r), ``ssim``, ``mae``, ``mse``,
+    ``nrmse`` (RMSE over the target's min-max range); empty: the default list. BiaPy's
+    ``fid``, ``is`` and ``lpips`` need downloaded network weights and are refused.
+    ``EVAL_BORDER_CROP`` (BiaPy's): pixels left out at both ends of each spatial axis
+    (``[z,] y, x``) before scoring; the predictions are not changed.
     """
 
     enable: bool = True
@@ -24,3 +38,5 @@ class TestConfig:
     tiles_per_batch: int = 4
     output_dtype: str = "float32"
     on_disk: str = "auto"
+    metrics: list[str] = field(default_factory=lambda: list(DEFAULT_METRICS))
+    eval_border_crop: list[int] = field(default_factory=list)

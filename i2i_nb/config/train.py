@@ -67,6 +67,11 @@ class TrainConfig:
     old BiaPy key); ``GRADIENT_CLIP_NORM`` clips the gradients' norm (0: off).
     ``CHECKPOINT_MONITOR`` (BiaPy does not use it; here ``val_loss`` or ``val_psnr``)
     decides the best checkpoint and early stopping.
+
+    ``METRICS`` (BiaPy's ``psnr``, ``mae``, ``mse``, ``ssim``, ``pcc``, and ``si_psnr``,
+    ``nrmse``; empty: ``psnr``) are measured on the validation patches every epoch, in
+    normalised target units, and logged as ``val_<metric>`` columns of the train log and
+    in TensorBoard.
     """
 
     enable: bool = True
@@ -83,4 +88,5 @@ class TrainConfig:
     patches_per_epoch: int = 0
     amp: bool = True
     compile: bool = False
+    metrics: list[str] = field(default_factory=lambda: ["psnr"])
     lr_scheduler: LRSchedulerConfig = field(default_factory=LRSchedulerConfig)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from i2i_nb.config.root import Config
+from i2i_nb.config.test import DEFAULT_METRICS, METRICS, NEED_WEIGHTS
 from i2i_nb.config.train import loss_problem
 from i2i_nb.errors import ConfigError
 
@@ -89,6 +90,7 @@ def validate(cfg: Config, given: set[str] | None = None) -> None:
     _check(0 <= norm.perc_clip.lower_perc < norm.perc_clip.upper_perc <= 100,
            "DATA.NORMALIZATION.PERC_CLIP", "need 0 <= LOWER_PERC < UPPER_PERC <= 100")
     _check(0 <= cfg.data.val.split_train < 1, "DATA.VAL.SPLIT_TRAIN", "must be in [0, 1)")
+    _check_choice(cfg.data.val.split_by, ("image", "region"), "DATA.VAL.SPLIT_BY")
     _check(0 <= cfg.data.train.foreground_sampling <= 1, "DATA.TRAIN.FOREGROUND_SAMPLING",
            "must be in [0, 1]")
     _check(cfg.data.train.replicate >= 0, "DATA.TRAIN.REPLICATE", "must not be negative")
@@ -165,3 +167,28 @@ def validate(cfg: Config, given: set[str] | None = None) -> None:
     _check_choice(cfg.test.output_dtype, OUTPUT_DTYPES, "TEST.OUTPUT_DTYPE")
     _check_choice(cfg.test.on_disk, ON_DISK, "TEST.ON_DISK")
     _check_choice(cfg.test.augmentation_mode, ("mean", "min", "max"), "TEST.AUGMENTATION_MODE")
+    _check_metrics(cfg)
+
+
+def _metric_names(names: list[str], key: str) -> list[str]:
+    """Lower-cased metric names; each refused with the key named (weights: said so)."""
+    for name in names:
+        lower = str(name).lower()
+        _check(lower not in NEED_WEIGHTS, key,
+               f"{name!r} needs the pretrained {NEED_WEIGHTS.get(lower)} network's weights, "
+               f"downloaded at run time, which i2i_nb never does; choose from "
+               f"{', '.join(METRICS)}")
+        _check(lower in METRICS, key, f"{name!r} is not one of {', '.join(METRICS)}")
+    return [str(n).lower() for n in names]
+
+
+def _check_metrics(cfg: Config) -> None:
+    """``TRAIN.METRICS``, ``TEST.METRICS`` (empty: the defaults, as BiaPy) and
+    ``TEST.EVAL_BORDER_CROP``."""
+    cfg.train.metrics = _metric_names(cfg.train.metrics, "TRAIN.METRICS") or ["psnr"]
+    cfg.test.metrics = _metric_names(cfg.test.metrics, "TEST.METRICS") or list(DEFAULT_METRICS)
+    border = cfg.test.eval_border_crop
+    _check(len(border) in (0, cfg.ndim), "TEST.EVAL_BORDER_CROP",
+           f"needs {cfg.ndim} values ({'z, ' if cfg.ndim == 3 else ''}y, x), got {border}")
+    _check(all(b >= 0 for b in border), "TEST.EVAL_BORDER_CROP",
+           f"values must not be negative: {border}")

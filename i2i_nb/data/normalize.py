@@ -148,13 +148,18 @@ def normalize_input(image: np.ndarray, method: str, p_low: float = 1.0,
 
 @dataclass
 class DatasetScaler:
-    """Per-channel affine ``(v - offset) / scale`` fitted on a whole dataset (inputs or targets)."""
+    """Per-channel affine ``(v - offset) / scale`` fitted on a whole dataset (inputs or targets).
+
+    ``mean`` is the per-channel mean of the values it was fitted on (the constant baseline
+    of the metrics); None for statistics stored before it was kept.
+    """
 
     method: str
     offset: list[float]
     scale: list[float]
     low: list[float] | None = None
     high: list[float] | None = None
+    mean: list[float] | None = None
 
     @classmethod
     def fit(cls, targets: Sequence[np.ndarray], method: str, p_low: float = 1.0,
@@ -181,12 +186,13 @@ class DatasetScaler:
         if len(channels) != 1:
             raise ValueError(f"targets must share one channel count, got {sorted(channels)}")
         (n_channels,) = channels
+        values = _pooled(targets)
+        mean = [float(v) for v in values.mean(axis=0)]
         if method == "none":
-            return cls(method, [0.0] * n_channels, [1.0] * n_channels)
+            return cls(method, [0.0] * n_channels, [1.0] * n_channels, mean=mean)
         if method == "div":
             top = max(dtype_max(t.dtype) or 1.0 for t in targets)
-            return cls(method, [0.0] * n_channels, [float(top)] * n_channels)
-        values = _pooled(targets)
+            return cls(method, [0.0] * n_channels, [float(top)] * n_channels, mean=mean)
         if method == "percentile":
             low, high = np.percentile(values, [p_low, p_high], axis=0)
             offset, spread = low, high - low
@@ -195,7 +201,8 @@ class DatasetScaler:
             spread = values.max(axis=0) - offset
         else:
             offset, spread = values.mean(axis=0), values.std(axis=0)
-        return cls(method, [float(v) for v in offset], [float(v) for v in _safe(spread)])
+        return cls(method, [float(v) for v in offset], [float(v) for v in _safe(spread)],
+                   mean=mean)
 
     @property
     def affine(self) -> ChannelAffine:
@@ -232,6 +239,8 @@ class DatasetScaler:
                  "scale": [float(v) for v in self.scale]}
         if self.low is not None and self.high is not None:
             plain.update(low=[float(v) for v in self.low], high=[float(v) for v in self.high])
+        if self.mean is not None:
+            plain["mean"] = [float(v) for v in self.mean]
         return plain
 
     @classmethod
@@ -239,8 +248,9 @@ class DatasetScaler:
         """Rebuild from :meth:`to_dict` output."""
         _check_method(str(d["method"]), TARGET_METHODS)
         bounds = [[float(v) for v in d[k]] if k in d else None for k in ("low", "high")]
+        mean = [float(v) for v in d["mean"]] if "mean" in d else None
         return cls(str(d["method"]), [float(v) for v in d["offset"]],
-                   [float(v) for v in d["scale"]], *bounds)
+                   [float(v) for v in d["scale"]], *bounds, mean=mean)
 
 
 def _pooled(images: Sequence[np.ndarray]) -> np.ndarray:

@@ -97,6 +97,8 @@ def target_scaler(targets: list[Any], norm: NormalizationConfig) -> DatasetScale
         scaler = DatasetScaler.fit(_unique(targets), kind, perc.lower_perc, perc.upper_perc)
     if clip is not None:
         scaler.low, scaler.high = clip
+    if scaler.mean is None:  # fixed values: the mean still comes from the targets (baseline)
+        scaler.mean = DatasetScaler.fit(_unique(targets), "none").mean
     if any(v <= 0 for v in scaler.scale):
         raise ConfigError(f"{prefix}: the fixed scale must be positive, got {scaler.scale}")
     return scaler

@@ -20,7 +20,7 @@ def history_figure(history: list[dict[str, float]], epochs: int) -> Figure:
     loss_ax.plot(x, [row["val_loss"] for row in history], marker=".", label="val loss")
     loss_ax.set_yscale("log")
     loss_ax.set_ylabel("loss (log scale)")
-    psnr_ax.plot(x, [row["val_psnr"] for row in history], marker=".", color="C2")
+    psnr_ax.plot(x, [row.get("val_psnr", math.nan) for row in history], marker=".", color="C2")
     psnr_ax.set_ylabel("val PSNR (dB)")
     for ax in (loss_ax, psnr_ax):
         ax.set_xlabel("epoch")
@@ -28,7 +28,8 @@ def history_figure(history: list[dict[str, float]], epochs: int) -> Figure:
     loss_ax.legend()
     if history:
         last = history[-1]
-        psnr = f"{last['val_psnr']:.2f} dB" if math.isfinite(last["val_psnr"]) else "n/a"
+        value = last.get("val_psnr", math.nan)
+        psnr = f"{value:.2f} dB" if math.isfinite(value) else "n/a"
         fig.suptitle(f"epoch {last['epoch']}/{epochs}: loss {last['loss']:.4g}, val loss "
                      f"{last['val_loss']:.4g}, val PSNR {psnr}, {last['seconds']:.1f} s/epoch",
                      fontsize=12)

@@ -20,7 +20,10 @@ from i2i_nb.notebook.figures import Column, Rows, show
 from i2i_nb.notebook.tables import html_table
 from i2i_nb.tensorboard_images import TAG
 
-METRICS = (("psnr", "PSNR (dB)", ".2f"), ("ssim", "SSIM", ".3f"), ("mae", "MAE", ".4g"))
+METRICS = (("psnr", "PSNR (dB)", ".2f"), ("si_psnr", "SI-PSNR (dB)", ".2f"),
+           ("pcc", "Pearson r", ".3f"), ("ssim", "SSIM", ".3f"), ("mae", "MAE", ".4g"),
+           ("mse", "MSE", ".4g"), ("nrmse", "NRMSE", ".4f"))
+WHO = (("", "prediction"), ("input_", "identity"), ("constant_", "constant"))
 PREDICTION_COLUMNS = [Column("input"), Column("prediction"), Column("target"),
                       Column("|prediction - target|", cmap="magma", from_zero=True,
                              colorbar=True)]
@@ -32,22 +35,24 @@ def _number(value: float | None, spec: str) -> str:
 
 
 def metrics_table(result: RunResult) -> HTML:
-    """Per-image PSNR, SSIM and MAE of the predictions beside those of the input itself
-    (the identity baseline), and their mean."""
+    """Per-image metrics of the predictions beside those of the identity baseline (the
+    input, or its best channel after an affine fit) and of the constant baseline (the
+    training targets' mean), their mean, and the verdict of the quality checks."""
     if not result.test_rows:
         return HTML("<p>No test results: the run did not test (no test targets, or "
                     "testing was disabled).</p>")
-    header = ["image"] + [f"{title} {which}" for _, title, _ in METRICS
-                          for which in ("prediction", "input")]
-    rows = [[row["file"]] + [_number(row.get(f"{prefix}{key}"), spec) for key, _, spec in METRICS
-                             for prefix in ("", "input_")]
-            for row in [*result.test_rows, result.test_mean]]
     mean = result.test_mean
-    gain = mean["psnr"] - mean["input_psnr"]
-    note = (f"<p>Mean PSNR {mean['psnr']:.2f} dB against {mean['input_psnr']:.2f} dB for the "
-            f"input itself: {gain:+.2f} dB. Metrics are in the targets' units; 'input' scores the "
-            "input against the target (identity baseline).</p>")
-    return HTML(note + html_table(header, rows, bold_last=True))
+    shown = [m for m in METRICS if any(m[0] in row for row in result.test_rows)]
+    header = ["image"] + [f"{title} {which}" for _, title, _ in shown for _, which in WHO]
+    rows = [[row["file"]] + [_number(row.get(f"{prefix}{key}"), spec) for key, _, spec in shown
+                             for prefix, _ in WHO]
+            for row in [*result.test_rows, mean]]
+    note = (f"<p>Identity: {html.escape(str(mean.get('identity', 'input')))}; constant: the "
+            "training targets' mean. Metrics are in the targets' units; SI-PSNR fits the "
+            "prediction to the target (affine) first.</p>")
+    checks = "".join(f"<p><b>{html.escape(c.message())}</b></p>" if not c.passed
+                     else f"<p>{html.escape(c.message())}</p>" for c in result.checks.values())
+    return HTML(checks + note + html_table(header, rows, bold_last=True))
 
 
 def prediction_rows(result: RunResult, cfg: Config, n: int = 2) -> Rows:

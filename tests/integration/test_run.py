@@ -87,7 +87,9 @@ def test_channels_differ_and_uint16_output(tmp_path):
     result = run(tiny_config(root, TEST={"OUTPUT_DTYPE": "uint16"}), tmp_path / "out", "j", 1, CPU)
     prediction = tifffile.imread(result.paths.sub("per_image") / "img-000.tif")
     assert prediction.shape == (40, 40) and prediction.dtype == np.uint16
-    assert np.isnan(result.test_rows[0].get("input_psnr", np.nan))
+    row = result.test_rows[0]  # identity: the best input channel after an affine fit
+    assert row["identity"] == "input ch 1 (affine fit)" and np.isfinite(row["input_psnr"])
+    assert np.isfinite(row["constant_psnr"]) and np.isfinite(row["si_psnr"])
 
 
 def test_3d_run(tmp_path):
@@ -156,7 +158,7 @@ def test_diverging_loss_stops_with_message(dataset_2d, tmp_path):
 
 
 def test_early_stopping_when_validation_stalls(dataset_2d, tmp_path, monkeypatch):
-    monkeypatch.setattr("i2i_nb.train.evaluate", lambda *args: (1.0, 10.0))
+    monkeypatch.setattr("i2i_nb.train.evaluate", lambda *args: (1.0, {"psnr": 10.0}))
     cfg = tiny_config(dataset_2d, TRAIN={"EPOCHS": 10, "PATIENCE": 2}, TEST={"ENABLE": False})
     result = run(cfg, tmp_path / "out", "job", 1, CPU)
     assert len(result.history) == 3  # best at epoch 1, then two epochs without improvement

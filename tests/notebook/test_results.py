@@ -25,9 +25,10 @@ def test_metrics_table(short_run):
     _, result = short_run
     table = metrics_table(result).data
     assert "test-0000.tif" in table and "test-0001.tif" in table and "<b>mean</b>" in table
-    assert "PSNR (dB) input" in table
+    assert "PSNR (dB) identity" in table and "SI-PSNR (dB) constant" in table
     mean = result.test_mean
     assert f"{mean['psnr']:.2f}" in table and f"{mean['input_psnr']:.2f}" in table
+    assert f"{mean['constant_psnr']:.2f}" in table and "better trivial baseline" in table
     assert "No test results" in metrics_table(RunResult(result.paths)).data
 
 
@@ -102,3 +103,17 @@ def test_download_zips_and_calls_colab(short_run, monkeypatch, capsys):
     names = zipfile.ZipFile(archive).namelist()
     assert "short/results/short_1/test_metrics.csv" in names
     assert "results zipped to" in capsys.readouterr().out
+
+
+def test_metrics_table_shows_a_failed_guard(tmp_path):
+    from i2i_nb.baselines import QualityCheck
+    from i2i_nb.experiment import RunPaths
+
+    row = {"file": "a.tif", "psnr": 15.0, "input_psnr": 15.8, "constant_psnr": 15.8,
+           "si_psnr": 21.6, "constant_si_psnr": 21.8, "identity": "input ch 1 (affine fit)"}
+    result = RunResult(RunPaths(tmp_path, "job", 1), test_rows=[row],
+                       checks={"validation": QualityCheck("validation patches", 15.0, 15.8,
+                                                          15.8, "input ch 1 (affine fit)")})
+    table = metrics_table(result).data
+    assert "<b>WARNING: on the validation patches the model scores 15.00 dB" in table
+    assert "Identity: input ch 1 (affine fit)" in table and "21.80" in table
