@@ -57,6 +57,12 @@ class Files:
     readme: Path
 
 
+def package_halo(model: torch.nn.Module) -> tuple[int, ...]:
+    """The network's ``halo`` rounded up to its ``divisor``: the zoo pads (and blocks) by the
+    halo, and a multiple of the divisor keeps the down-sampling grid of the whole image."""
+    return tuple(-(-h // d) * d for h, d in zip(model.halo, model.divisor, strict=True))
+
+
 def min_size(divisor: int, halo: int) -> int:
     """Smallest input size: a multiple of ``divisor`` leaving output beyond both halos."""
     return max(divisor, math.ceil((2 * halo + 1) / divisor) * divisor)
@@ -93,7 +99,7 @@ def describe(meta: dict[str, Any], model: torch.nn.Module, files: Files, info: P
     ``config.i2i_nb`` for :mod:`i2i_nb.bmz.load`.
     """
     ndim = meta["ndim"]
-    divisor, halo = tuple(model.divisor), tuple(model.halo)
+    divisor, halo = tuple(model.divisor), package_halo(model)
     in_axes, out_axes = _axes(meta, divisor, halo)
     spatial = [v0_5.AxisId(a) for a in SPATIAL[-ndim:]]
     data = v0_5.IntervalOrRatioDataDescr(type="float32")
@@ -122,7 +128,7 @@ def describe(meta: dict[str, Any], model: torch.nn.Module, files: Files, info: P
             for c in info.cite] or [v0_5.CiteEntry(**c) for c in default_citations(meta)]
     tags = list(dict.fromkeys([*info.tags, f"{ndim}d", "pytorch", "image-to-image",
                                "i2i-notebooks"]))
-    return v0_5.ModelDescr(
+    descr = v0_5.ModelDescr(
         name=info.name or f"i2i_nb {meta['architecture']} {ndim}D image-to-image",
         description=info.description or (
             f"{meta['architecture']} {ndim}D image-to-image network ({meta['in_channels']} -> "
@@ -133,6 +139,10 @@ def describe(meta: dict[str, Any], model: torch.nn.Module, files: Files, info: P
         covers=[v0_5.FileDescr(source=files.cover)],
         inputs=inputs, outputs=outputs, weights=v0_5.WeightsDescr(**weights),
         config=v0_5.Config(**{CONFIG_KEY: extra_config}))
+    # borders reflect-padded as this project's tiler does (set after construction: given to
+    # the constructor, the mode is dropped when the YAML is written and zeros are padded)
+    descr.inputs[0].pad = v0_5.ReflectPadding(mode="reflect")
+    return descr
 
 
 def default_citations(meta: dict[str, Any]) -> list[dict[str, str]]:

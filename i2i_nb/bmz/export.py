@@ -10,7 +10,6 @@ and several input sizes); a failure stops the export with the reasons.
 from __future__ import annotations
 
 import math
-import shutil
 import tempfile
 import warnings
 from dataclasses import dataclass, field
@@ -28,10 +27,12 @@ from i2i_nb.bmz.describe import (
     describe,
     min_size,
     network_kwargs,
+    package_halo,
     plain,
 )
 from i2i_nb.bmz.docs import ReadmeFacts, readme, write_cover
 from i2i_nb.bmz.source import BundleError, architecture_source, check_source
+from i2i_nb.bmz.write import expected_validation, place, save_folder, test_package
 from i2i_nb.data.normalize import DatasetScaler
 from i2i_nb.errors import ConfigError
 from i2i_nb.inference import normalize_like
@@ -73,7 +74,8 @@ def test_crop(image: np.ndarray, divisor: tuple[int, ...], halo: tuple[int, ...]
 
 
 def _network_output(model: Model, raw: np.ndarray) -> np.ndarray:
-    """What the package computes on ``raw`` in one piece: preprocess, network, postprocess."""
+    """The test output ``bioimageio.core.test_model`` reproduces from the test input:
+    preprocess, the network on the tensor as it is, postprocess (no halo padding)."""
     x = normalize_like(raw, model.meta["input_normalization"])
     with torch.inference_mode():
         y = model.network.cpu()(torch.from_numpy(np.moveaxis(x, -1, 0)[None].copy()))
@@ -141,23 +143,6 @@ def _metrics(model: Model, image: np.ndarray, target: np.ndarray | None,
     return rows
 
 
-def _validate(descr: Any, notes: list[str]) -> list[str]:
-    """Run bioimageio.core's model test on the CPU; raise with the errors when it fails."""
-    import bioimageio.core
-    import bioimageio.spec
-
-    summary = bioimageio.core.test_model(descr, devices=["cpu"])
-    if summary.status == "failed":
-        errors = "; ".join(f"{'.'.join(map(str, e.loc))}: {e.msg}" for e in summary.errors)
-        raise ConfigError(f"the package failed bioimageio.core's model test: {errors}")
-    formats = ", ".join(k for k, v in descr.weights if v is not None)
-    return [f"bioimageio.spec {bioimageio.spec.__version__}: the description is valid "
-            f"(format {descr.format_version})",
-            f"bioimageio.core {bioimageio.core.__version__} `test_model` on the CPU: "
-            f"{summary.status} (weights: {formats}; the test tensors and several input sizes)",
-            *notes]
-
-
 def export_package(model: Model, out: str | Path, image: np.ndarray,
                    target: np.ndarray | None = None, info: PackageInfo | None = None,
                    training_data: str = "", metrics: list[dict[str, Any]] | None = None,
@@ -180,15 +165,13 @@ def export_package(model: Model, out: str | Path, image: np.ndarray,
     metrics : list of dict, optional
         More metric rows for the README (``label`` and the metric names).
     validate : bool
-        Run ``bioimageio.core``'s model test before writing.
+        Run ``bioimageio.core``'s model test on the package before it is placed at ``out``.
     """
-    from bioimageio.spec import save_bioimageio_package, save_bioimageio_package_as_folder
-
     info = info or PackageInfo()
     out = Path(out)
     meta = model.meta
     notes: list[str] = []
-    crop = test_crop(image, model.divisor, model.halo)
+    crop = test_crop(image, model.divisor, package_halo(model.network))
     prediction = model.predict(image)
     prediction = prediction if prediction.ndim == image.ndim else prediction[..., None]
     with tempfile.TemporaryDirectory() as staging:
@@ -210,21 +193,18 @@ def export_package(model: Model, out: str | Path, image: np.ndarray,
                 default=None),
             _metrics(model, image, target, prediction, metrics or []), notes,
             Path(info.documentation).read_text() if info.documentation else "")
-        files.readme.write_text(readme(facts))
         extra = {"meta": _plain_meta(meta), "i2i_nb_version": __version__}
         input_dtype = np.dtype(meta.get("input_dtype", image.dtype))
+        formats = [name for name, path in (("pytorch_state_dict", source),
+                                           ("torchscript", torchscript)) if path is not None]
+        if validate:  # the claim is checked below; a package that fails is not written
+            facts.validation = expected_validation(formats)
+        files.readme.write_text(readme(facts))
         descr = describe(meta, model.network, files, info, input_dtype, extra)
+        rdf = save_folder(descr, folder / "package")
         if validate:
-            facts.validation = _validate(descr, notes)
-            files.readme.write_text(readme(facts))  # the README records the checks
-            descr = describe(meta, model.network, files, info, input_dtype, extra)
-        if out.exists():
-            shutil.rmtree(out) if out.is_dir() else out.unlink()
-        out.parent.mkdir(parents=True, exist_ok=True)
-        if out.suffix.lower() == ".zip":
-            save_bioimageio_package(descr, output_path=out)
-        else:
-            save_bioimageio_package_as_folder(descr, output_path=out)
+            facts.validation = test_package(rdf, formats)
+        place(folder / "package", out)
     return ExportResult(out, facts.validation, notes, descr)
 
 
