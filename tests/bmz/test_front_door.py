@@ -47,3 +47,26 @@ def test_cli_exports_a_checkpoint(run_2d, data_2d, tmp_path, capsys):
     assert f"package: {out}" in capsys.readouterr().out
     assert main(["export-bmz", str(tmp_path / "missing.pth"), str(out), "--image",
                  str(data_2d / "test/x/img-000.tif")]) == 2
+
+
+def test_train_from_a_config_returns_the_best_model(data_2d, tmp_path):
+    from tests.integration.conftest import tiny_config
+
+    cfg = tiny_config(data_2d, 2, TRAIN={"EPOCHS": 1}, TEST={"ENABLE": False})
+    model = i2i_nb.Model.train(cfg, result_dir=tmp_path, name="front", device="cpu")
+    assert model.run is not None and len(model.run.history) == 1
+    assert model.source == str(model.run.paths.checkpoint("best"))
+    assert model.predict(np.zeros((20, 24), np.float32)).shape == (20, 24)
+
+
+def test_reuse_bmz_config_takes_the_packages_own_description(run_2d):
+    from i2i_nb.bmz.load import load_package
+    from i2i_nb.bmz.runs import package_info
+    from i2i_nb.config import config_from_dict
+
+    _, _, package = run_2d
+    cfg = config_from_dict({"MODEL": {"SOURCE": "bmz", "BMZ": {
+        "SOURCE_MODEL_ID": str(package), "EXPORT": {"ENABLE": True, "REUSE_BMZ_CONFIG": True}}}})
+    info = package_info(cfg, load_package(package))
+    assert info.name == "tiny denoiser 2D" and info.authors == [{"name": "Ada"}]
+    assert "denoising" in info.tags
