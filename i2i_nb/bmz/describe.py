@@ -155,6 +155,7 @@ def network_kwargs(meta: dict[str, Any]) -> dict[str, Any]:
     """The keyword arguments of :data:`~i2i_nb.bmz.source.ENTRY` for this checkpoint."""
     return {"architecture": meta["architecture"], "ndim": int(meta["ndim"]),
             "in_channels": int(meta["in_channels"]), "out_channels": int(meta["out_channels"]),
+            "output_activations": [str(a) for a in meta.get("output_activations") or []],
             **plain(meta["model_kwargs"])}
 
 

@@ -217,7 +217,7 @@ def _plain_meta(meta: dict[str, Any]) -> dict[str, Any]:
     """The checkpoint metadata as YAML values (what :mod:`i2i_nb.bmz.load` reads back)."""
     keys = ("architecture", "ndim", "in_channels", "out_channels", "model_kwargs",
             "input_normalization", "target_scaler", "patch_size", "target_dtype",
-            "input_dtype")
+            "input_dtype", "output_activations")
     return {k: plain(meta[k]) for k in keys if k in meta}
 
 

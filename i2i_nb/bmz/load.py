@@ -135,7 +135,9 @@ def load_package(source: str | Path) -> dict[str, Any]:
                           f"and plain values); nothing in it was run ({err})") from err
     kwargs = dict(state["architecture"].get("kwargs") or {})
     described = {k: kwargs.pop(k, meta.get(k)) for k in
-                 ("architecture", "ndim", "in_channels", "out_channels")}
+                 ("architecture", "ndim", "in_channels", "out_channels",
+                  "output_activations")}
+    described["output_activations"] = described["output_activations"] or []
     meta = {**meta, **described, "model_kwargs": kwargs}
     payload = {"model": weights, "meta": meta, "bmz": _about(rdf)}
     model_from_checkpoint(payload, source)  # refuses weights that do not fit

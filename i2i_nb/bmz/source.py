@@ -236,18 +236,23 @@ def _is_main_guard(node: ast.stmt) -> bool:
     return isinstance(node, ast.If) and "__main__" in ast.unparse(node.test)
 
 
-def architecture_source(factory: Callable[..., nn.Module] | None = None) -> str:
+def architecture_source(factory: Callable[..., nn.Module] | None = None,
+                        wrapper: Callable[..., nn.Module] | None = None) -> str:
     """Python source defining :data:`ENTRY`, the factory of every i2i_nb network.
 
-    ``ENTRY(architecture, ndim, in_channels, out_channels, **model_kwargs)`` builds the
-    network as :func:`i2i_nb.models.build_model` does, from a file that imports only torch
-    and the standard library.
+    ``ENTRY(architecture, ndim, in_channels, out_channels, output_activations, **model_kwargs)``
+    builds the network as :func:`i2i_nb.models.build_model` does, with the output activations
+    of :func:`i2i_nb.activations.with_activations`, from a file that imports only torch and
+    the standard library.
 
     Parameters
     ----------
     factory : callable, optional
         The factory to bundle with the modules of its package it imports (default
         :func:`i2i_nb.models.build_model`).
+    wrapper : callable, optional
+        ``wrapper(network, output_activations, out_channels)`` around it (default
+        :func:`i2i_nb.activations.with_activations` with the default factory, else none).
 
     Raises
     ------
@@ -256,10 +261,16 @@ def architecture_source(factory: Callable[..., nn.Module] | None = None) -> str:
         resolve.
     """
     if factory is None:
+        from i2i_nb.activations import with_activations as wrapper
         from i2i_nb.models import build_model as factory
     bundler = _Bundler(factory.__module__.split(".")[0])
     root = bundler.add(factory.__module__)
     entry_target = root.rename.get(factory.__name__, factory.__name__)
+    call = f"{entry_target}(architecture, ndim, in_channels, out_channels, **model_kwargs)"
+    if wrapper is not None:
+        wrap = bundler.add(wrapper.__module__)
+        call = (f"{wrap.rename.get(wrapper.__name__, wrapper.__name__)}({call}, "
+                "output_activations, out_channels)")
     parts = [f'"""The networks of i2i_nb {_version()}, written as one file that imports only '
              'torch\nand the standard library (generated from i2i_nb.models)."""',
              "from __future__ import annotations", *sorted(set(bundler.imports.values()))]
@@ -269,10 +280,11 @@ def architecture_source(factory: Callable[..., nn.Module] | None = None) -> str:
         parts += [ast.unparse(node) for node in _Rewrite(bundler, mod).run()]
     parts.append(
         f"def {ENTRY}(architecture: str, ndim: int, in_channels: int, out_channels: int,\n"
-        f"        **model_kwargs):\n"
+        f"        output_activations: Sequence[str] = (), **model_kwargs):\n"
         f'    """Build the network; the keyword arguments are those of the package."""\n'
-        f"    return {entry_target}(architecture, ndim, in_channels, out_channels, "
-        f"**model_kwargs)")
+        f"    return {call}")
+    if "Sequence" not in bundler.bound:
+        parts.insert(2, "from collections.abc import Sequence")
     return "\n\n".join(parts) + "\n"
 
 
