@@ -85,8 +85,9 @@ def _axes(meta: dict[str, Any], divisor: tuple[int, ...], halo: tuple[int, ...]
 
 
 def _author(entry: dict[str, str]) -> v0_5.Author:
-    return v0_5.Author(name=entry["name"], github_user=entry.get("github_user") or None,
-                       affiliation=entry.get("affiliation") or None)
+    given = {k: str(entry[k]) for k in ("name", "github_user", "affiliation", "email", "orcid")
+             if entry.get(k)}
+    return v0_5.Author(**given)
 
 
 def describe(meta: dict[str, Any], model: torch.nn.Module, files: Files, info: PackageInfo,
