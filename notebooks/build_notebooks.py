@@ -230,6 +230,7 @@ authors and licence come from `MODEL.BMZ.EXPORT.*` in the YAML, or defaults.
 
 EXPORT = """\
 from i2i_nb.notebook import export_step
+
 package = export_step.export_model(result, cfg)
 """
 
