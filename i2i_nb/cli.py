@@ -1,7 +1,9 @@
 """Command line with BiaPy's flags: ``i2i-nb --config CFG --result_dir DIR --name N ...``.
 
 Sub-commands: ``i2i-nb demo-data DIR [--ndim 3]`` writes the built-in demo dataset;
-``i2i-nb demo [--ndim 3] [--result_dir DIR]`` writes it and runs the demo config on it.
+``i2i-nb demo [--ndim 3] [--result_dir DIR]`` writes it and runs the demo config on it;
+``i2i-nb export-bmz CHECKPOINT OUT --image TIF [--target TIF]`` writes a BioImage Model Zoo
+package (see :mod:`i2i_nb.bmz.cli`).
 """
 # torch is imported only once a run starts: --help, --version and config errors answer
 # in a fraction of a second (tests/unit/test_startup.py).
@@ -97,6 +99,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             print(make_demo_data(args.folder, args.ndim))
             return 0
+        if argv[:1] == ["export-bmz"]:
+            from i2i_nb.bmz.cli import export_command
+
+            return export_command(argv[1:])
         if argv[:1] == ["demo"]:
             args = _demo_parser("demo").parse_args(argv[1:])
             from i2i_nb.demo import demo_config, make_demo_data

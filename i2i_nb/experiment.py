@@ -24,6 +24,7 @@ import torch
 from i2i_nb import __version__
 from i2i_nb.activations import with_activations
 from i2i_nb.baselines import QualityCheck, check_on_test
+from i2i_nb.bmz.runs import check_export, export_after_run, source_payload
 from i2i_nb.charts import plot_history
 from i2i_nb.checkpoint import load_checkpoint, model_from_checkpoint
 from i2i_nb.config import Config, save_config, to_plain
@@ -38,7 +39,7 @@ from i2i_nb.data.split import validation_split
 from i2i_nb.data.statistics import input_spec, target_scaler
 from i2i_nb.distributed import SINGLE, World, barrier, gather
 from i2i_nb.errors import ConfigError, DataError
-from i2i_nb.finetune import starting_point
+from i2i_nb.finetune import StartingPoint, starting_point
 from i2i_nb.guard import check_best
 from i2i_nb.inference import (
     input_transform,
@@ -248,10 +249,14 @@ def _check_result_dir(paths: RunPaths, cfg: Config) -> None:
 
 def train_phase(cfg: Config, paths: RunPaths, device: torch.device, resume: bool,
                 on_epoch: Callable[[dict[str, float]], None] | None,
-                stop_requested: Callable[[], bool] | None, world: World = SINGLE
+                stop_requested: Callable[[], bool] | None, world: World = SINGLE,
+                source: dict[str, Any] | None = None
                 ) -> tuple[list[dict[str, float]], QualityCheck | None]:
     """Check and load the training data, build the model and fit it; then measure the best
-    checkpoint and both baselines on the validation patches (None without validation)."""
+    checkpoint and both baselines on the validation patches (None without validation).
+
+    With ``source`` (a zoo package's payload, ``MODEL.SOURCE: bmz``) training fine-tunes
+    the package's network, weights and normalisation."""
     d = cfg.data
     pairs = _find(d.train.path, d.train.gt_path, cfg)[0]
     by_region = d.val.from_train and region_split_chosen(d.val)
@@ -275,9 +280,17 @@ def train_phase(cfg: Config, paths: RunPaths, device: torch.device, resume: bool
         val_loaded = load_pairs(val_pairs, cfg.ndim, *_axes(cfg), in_memory=d.train.in_memory)
         val_note = f"{len(val_loaded)} image(s)"
     in_memory = d.train.in_memory
-    target_dtype = str(loaded[0][1].dtype)
+    target_dtype, input_dtype = str(loaded[0][1].dtype), str(loaded[0][0].dtype)
     start = None
-    if cfg.model.load_checkpoint and not resume:
+    if source is not None and not resume:
+        start = StartingPoint(Path(cfg.model.bmz.source_model_id), source,
+                              frozenset({"weights", "norm", "model_arch"}))
+        expected = (source["meta"]["in_channels"], source["meta"]["out_channels"])
+        found = (loaded[0][0].shape[-1], loaded[0][1].shape[-1])
+        if found != expected:
+            raise DataError(f"{d.train.path}: the data has {found[0]} -> {found[1]} channel(s); "
+                            f"the package {start.path} takes {expected[0]} -> {expected[1]}")
+    elif cfg.model.load_checkpoint and not resume:
         start = starting_point(cfg.paths.checkpoint_file, paths.checkpoint(
             "last" if cfg.model.load_checkpoint_epoch == "last_on_train" else "best"),
             cfg.model.items_to_load_from_checkpoint)
@@ -332,7 +345,7 @@ def train_phase(cfg: Config, paths: RunPaths, device: torch.device, resume: bool
         "architecture": architecture, "ndim": cfg.ndim, "output_activations": activations,
         "in_channels": int(in_ch), "out_channels": int(out_ch), "model_kwargs": kwargs,
         "input_normalization": spec, "target_scaler": scaler.to_dict(),
-        "patch_size": list(patch), "target_dtype": target_dtype,
+        "patch_size": list(patch), "target_dtype": target_dtype, "input_dtype": input_dtype,
         "i2i_nb_version": __version__,
     }
     print(f"Training {meta['architecture']} ({cfg.problem.ndim}, {in_ch} -> {out_ch} channels) "
@@ -434,8 +447,9 @@ def run(cfg: Config, result_dir: str | Path, name: str, run_id: int = 1,
     paths = RunPaths(Path(result_dir), name, run_id)
     device = device or resolve_device(None)
     _check_result_dir(paths, cfg)
-    payload = None
-    if cfg.test.enable and not cfg.train.enable:
+    check_export(cfg)
+    payload = source = source_payload(cfg)
+    if cfg.test.enable and not cfg.train.enable and source is None:
         if not test_checkpoint(cfg, paths).exists():
             raise ConfigError(f"TRAIN.ENABLE is False but there is no checkpoint at "
                               f"{test_checkpoint(cfg, paths)} (set PATHS.CHECKPOINT_FILE)")
@@ -466,10 +480,11 @@ def run(cfg: Config, result_dir: str | Path, name: str, run_id: int = 1,
     result = RunResult(paths)
     if cfg.train.enable:
         result.history, check = train_phase(cfg, paths, device, resume, on_epoch,
-                                            stop_requested, world)
+                                            stop_requested, world, source)
         if check is not None:
             result.checks["validation"] = check
         barrier(world)
+        payload = None  # test the trained model
     if cfg.test.enable:
         result.test_rows = test_phase(cfg, paths, device, test_pairs, test_table, payload,
                                       world)
@@ -478,4 +493,8 @@ def run(cfg: Config, result_dir: str | Path, name: str, run_id: int = 1,
             result.checks["test"] = check
     if result.checks and world.is_main:
         write_checks(result.checks, paths.run_dir / "quality_check.json")
+    if cfg.model.bmz.export.enable and world.is_main:
+        trained = payload or load_test_checkpoint(cfg, paths)
+        export_after_run(cfg, trained, source, test_pairs, result.test_rows, paths.run_dir,
+                         paths.prefix)
     return result

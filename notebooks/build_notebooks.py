@@ -228,6 +228,22 @@ OWN_SHOW = "predict_step.show_own(own, cfg, n=3)\n"
 
 OWN_DOWNLOAD = "own_archive = results.download_results(own)\n"
 
+EXPORT_TEXT = """\
+## 9. Export to the BioImage Model Zoo
+
+A bioimage.io package of this session's best model (a zip in the run's `BMZ_files/`) that
+Fiji/deepImageJ, ilastik, napari, QuPath and BiaPy open: its input normalisation and the
+mapping back to the targets' units are in the package, and the output's halo tells those
+tools how far tiles must overlap. bioimageio.core tests it before it is written. Name,
+authors and licence come from `MODEL.BMZ.EXPORT.*` in the YAML, or defaults.
+"""
+
+EXPORT = """\
+from i2i_nb.notebook import export_step
+
+package = export_step.export_model(result, cfg)
+"""
+
 REFERENCES = """\
 ---
 Built on the ideas of [BiaPy](https://biapy.readthedocs.io) (workflow, configuration and
@@ -244,7 +260,8 @@ CELLS: list[tuple[str, str]] = [
     ("code", TB_IMAGES), ("markdown", QC_TEXT),
     ("code", METRICS), ("code", PREDICTIONS), ("markdown", RESULTS_TEXT), ("code", TREE),
     ("code", DOWNLOAD), ("markdown", OWN_TEXT), ("code", OWN_UPLOAD), ("code", OWN),
-    ("code", OWN_SHOW), ("code", OWN_DOWNLOAD), ("markdown", REFERENCES),
+    ("code", OWN_SHOW), ("code", OWN_DOWNLOAD), ("markdown", EXPORT_TEXT), ("code", EXPORT),
+    ("markdown", REFERENCES),
 ]
 
 

@@ -54,6 +54,10 @@ def coerce(key: str, value: Any, annotation: Any) -> Any:
             if isinstance(value, bool):
                 raise TypeError
             return float(value)
+        if annotation is dict:
+            if not isinstance(value, dict):
+                raise TypeError
+            return {str(k): v for k, v in value.items()}
         if annotation is str:
             if not isinstance(value, str | int | float) or isinstance(value, bool):
                 raise TypeError

@@ -6,6 +6,36 @@ from dataclasses import dataclass, field
 
 
 @dataclass
+class BmzExportConfig:
+    """``MODEL.BMZ.EXPORT``: write a bioimage.io package at the end of the run (BiaPy's keys;
+    empty values get defaults). ``AUTHORS``: ``[{name, github_user}]``; ``CITE``: ``[{text,
+    doi}]``; ``DATASET_INFO``: ``[{name, doi, image_modality}]``; ``DOCUMENTATION``: a
+    Markdown file added to the README; ``REUSE_BMZ_CONFIG`` takes them from the package
+    loaded with ``MODEL.SOURCE: bmz``."""
+
+    enable: bool = False
+    model_name: str = ""
+    description: str = ""
+    authors: list[dict] = field(default_factory=list)
+    license: str = "CC-BY-4.0"
+    documentation: str = ""
+    tags: list[str] = field(default_factory=list)
+    cite: list[dict] = field(default_factory=list)
+    dataset_info: list[dict] = field(default_factory=list)
+    model_version: str = "0.1.0"
+    reuse_bmz_config: bool = False
+
+
+@dataclass
+class BmzConfig:
+    """``MODEL.BMZ``; ``SOURCE_MODEL_ID`` is a local package (folder, zip or its YAML) that
+    ``MODEL.SOURCE: bmz`` predicts with or fine-tunes (nothing is downloaded)."""
+
+    source_model_id: str = ""
+    export: BmzExportConfig = field(default_factory=BmzExportConfig)
+
+
+@dataclass
 class ModelConfig:
     """``MODEL``; an empty (or all-zero, as BiaPy) ``Z_DOWN`` pools z only while the patch is
     deep enough.
@@ -34,3 +64,4 @@ class ModelConfig:
     items_to_load_from_checkpoint: list[str] = field(
         default_factory=lambda: ["weights", "norm", "model_arch"])
     save_ckpt_freq: int = -1
+    bmz: BmzConfig = field(default_factory=BmzConfig)

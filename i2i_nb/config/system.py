@@ -25,6 +25,9 @@ class SystemConfig:
 
 @dataclass
 class PathsConfig:
-    """``PATHS``: ``CHECKPOINT_FILE`` is the checkpoint ``MODEL.LOAD_CHECKPOINT`` loads."""
+    """``PATHS``: ``CHECKPOINT_FILE`` is the checkpoint ``MODEL.LOAD_CHECKPOINT`` loads;
+    ``BMZ_EXPORT_PATH`` the folder of ``MODEL.BMZ.EXPORT``'s package (default
+    ``results/<name>_<run_id>/BMZ_files``)."""
 
     checkpoint_file: str = ""
+    bmz_export_path: str = ""

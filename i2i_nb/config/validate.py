@@ -117,6 +117,18 @@ def validate(cfg: Config, given: set[str] | None = None) -> None:
     _check(model.source.lower() != "torchvision", "MODEL.SOURCE",
            "torchvision models need torchvision and downloaded weights; use 'biapy' (the "
            "networks built here) or 'bmz' (a local BioImage Model Zoo package)")
+    _check_choice(model.source, ("biapy", "bmz", "torchvision"), "MODEL.SOURCE")
+    _check(model.source.lower() != "bmz" or bool(model.bmz.source_model_id),
+           "MODEL.BMZ.SOURCE_MODEL_ID", "needs a local package when MODEL.SOURCE is bmz")
+    export = model.bmz.export
+    _check(not export.reuse_bmz_config or model.source.lower() == "bmz",
+           "MODEL.BMZ.EXPORT.REUSE_BMZ_CONFIG", "needs a package loaded with MODEL.SOURCE: bmz")
+    _check(all("name" in a for a in export.authors), "MODEL.BMZ.EXPORT.AUTHORS",
+           "each author needs a 'name', e.g. [{name: Ada, github_user: ada}]")
+    _check(all("text" in c for c in export.cite), "MODEL.BMZ.EXPORT.CITE",
+           "each entry needs a 'text' (and a 'doi' or 'url')")
+    _check(len(export.dataset_info) <= 1, "MODEL.BMZ.EXPORT.DATASET_INFO",
+           "must be a list with one entry: [{name, doi, image_modality}]")
     _check_choice(model.architecture, ARCHITECTURES, "MODEL.ARCHITECTURE")
     _check(len(model.feature_maps) >= 1 and all(f > 0 for f in model.feature_maps),
            "MODEL.FEATURE_MAPS", f"need positive filter counts, got {model.feature_maps}")

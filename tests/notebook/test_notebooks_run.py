@@ -67,6 +67,7 @@ def test_2d_defaults_beat_the_identity_baseline(tmp_path, kernel_name):
     print(f"2D defaults: PSNR {float(mean['psnr']):.2f} dB, identity "
           f"{float(mean['input_psnr']):.2f} dB")
     assert float(mean["psnr"]) > float(mean["input_psnr"]) + 3.0
+    assert (run_dir / "BMZ_files" / "i2i_2d_1.zip").is_file()  # the export section
     chart = _cell_outputs(executed, "result = await training.train")
     assert sum("image/png" in o.get("data", {}) for o in chart) == 1  # redrawn in place
     widgets = [o.data["text/plain"] for o in chart

@@ -16,7 +16,8 @@ def _name(requirement: str) -> str:
 
 def _pyproject() -> set[str]:
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    notebook = project["optional-dependencies"]["notebook"]
+    extras = project["optional-dependencies"]
+    notebook = extras["notebook"] + extras["bmz"]  # the notebooks' export section needs bmz
     return {_name(r) for r in project["dependencies"] + notebook}
 
 

@@ -1,0 +1,104 @@
+"""The architecture file is written from the networks' own modules, however they are split."""
+
+import ast
+import sys
+import textwrap
+
+import pytest
+import torch
+
+from i2i_nb.bmz.source import ENTRY, BundleError, architecture_source, check_source
+from i2i_nb.models import ARCHITECTURES, build_model
+
+FILES = {
+    "__init__.py": """
+        from .factory import build_model
+        __all__ = ["build_model"]
+    """,
+    "common.py": """
+        from torch import nn
+
+        def _conv(cin, cout):
+            return nn.Conv2d(cin, cout, 3, padding=1)
+
+        SCALE = 2.0
+    """,
+    "blocks.py": """
+        import torch
+        from torch import nn
+        from fakenets.common import _conv as conv3
+
+        SCALE = 3.0  # the same name as in common, another value
+
+        def _conv(cin, cout):  # the same name as in common, another layer
+            return nn.Conv2d(cin, cout, 1)
+
+        class Block(nn.Module):
+            def __init__(self, c):
+                super().__init__()
+                self.a, self.b = conv3(c, c), _conv(c, c)
+
+            def forward(self, x):
+                return torch.relu(self.b(self.a(x))) * SCALE
+    """,
+    "factory.py": '''
+        """A factory as i2i_nb.models has one."""
+        from __future__ import annotations
+
+        from torch import nn
+
+        from . import blocks as b
+        from .common import SCALE, _conv
+
+        def build_model(architecture, ndim, in_channels, out_channels, width=4):
+            net = nn.Sequential(_conv(in_channels, width), b.Block(width),
+                                _conv(width, out_channels))
+            net.scale = SCALE
+            return net
+
+        if __name__ == "__main__":
+            print("not bundled")
+    ''',
+}
+
+
+@pytest.fixture
+def fakenets(tmp_path, monkeypatch):
+    package = tmp_path / "fakenets"
+    package.mkdir()
+    for name, text in FILES.items():
+        (package / name).write_text(textwrap.dedent(text))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    yield package
+    for name in [m for m in sys.modules if m.split(".")[0] == "fakenets"]:
+        del sys.modules[name]
+
+
+def test_split_package_with_clashing_names_is_bundled(fakenets):
+    from fakenets import build_model as fake_build
+
+    source = architecture_source(fake_build)
+    imported = {n.module for n in ast.walk(ast.parse(source)) if isinstance(n, ast.ImportFrom)}
+    assert not any("fakenets" in (m or "") for m in imported) and "__main__" not in source
+    kwargs = {"architecture": "x", "ndim": 2, "in_channels": 2, "out_channels": 1, "width": 4}
+    model = fake_build(**kwargs).eval()
+    assert check_source(source, kwargs, model, torch.randn(1, 2, 8, 8)) == 0.0
+
+
+def test_other_imports_are_refused(fakenets):
+    (fakenets / "common.py").write_text("import numpy\n" + (fakenets / "common.py").read_text())
+    from fakenets import build_model as fake_build
+
+    with pytest.raises(BundleError, match="imports numpy"):
+        architecture_source(fake_build)
+
+
+@pytest.mark.parametrize("architecture", ARCHITECTURES)
+def test_every_network_of_i2i_nb_is_rebuilt_from_the_file(architecture):
+    source = architecture_source()
+    assert f"def {ENTRY}(" in source
+    for ndim in (2, 3):
+        kwargs = {"architecture": architecture, "ndim": ndim, "in_channels": 2,
+                  "out_channels": 1, "feature_maps": [4, 8], "normalization": "in"}
+        model = build_model(**kwargs).eval()
+        assert check_source(source, kwargs, model, torch.randn(1, 2, *[8] * ndim)) == 0.0
