@@ -29,11 +29,12 @@ from i2i_nb.charts import plot_history
 from i2i_nb.checkpoint import load_checkpoint, model_from_checkpoint
 from i2i_nb.config import Config, save_config, to_plain
 from i2i_nb.cpu import busy_note, flush_denormals, set_threads
+from i2i_nb.data.augment import Augment
 from i2i_nb.data.grid import GridPatchDataset, grid_places
 from i2i_nb.data.io import write_image
 from i2i_nb.data.normalize import MAX_SAMPLES, DatasetScaler
 from i2i_nb.data.pairs import Pair, check_pairs, find_pairs, load_pairs
-from i2i_nb.data.patches import Augment, FixedPatchDataset, PatchDataset
+from i2i_nb.data.patches import FixedPatchDataset, PatchDataset
 from i2i_nb.data.regions import region_split_chosen, split_regions
 from i2i_nb.data.split import validation_split
 from i2i_nb.data.statistics import input_spec, target_scaler
@@ -192,12 +193,21 @@ def _normalised(loaded: list[tuple[np.ndarray, np.ndarray]], spec: dict,
     return loaded, [(input_transform(x, spec, MAX_SAMPLES), scaler.affine) for x, _ in loaded]
 
 
-def _save_aug_samples(dataset: PatchDataset, folder: Path, ndim: int, count: int = 4) -> None:
+def _save_aug_samples(dataset: PatchDataset, folder: Path, ndim: int, count: int,
+                      grid: bool) -> None:
+    """BiaPy's AUG_SAMPLES: ``count`` training patches of the first epoch before
+    (``orig_*``) and after (``aug_*``) augmentation, with DRAW_GRID lines drawn before
+    augmenting when ``grid``, and the augmentations each received in ``applied.txt``."""
     dataset.set_epoch(0)
+    lines = []
     for i in range(min(count, len(dataset))):
-        x, y = dataset[i]
-        write_image(folder / f"aug_{i:02d}_x.tif", np.moveaxis(x.numpy(), 0, -1), ndim)
-        write_image(folder / f"aug_{i:02d}_y.tif", np.moveaxis(y.numpy(), 0, -1), ndim)
+        s = dataset.sample(i, grid)
+        for name, image in (("orig", s.x), ("aug", s.aug_x)):
+            write_image(folder / f"{name}_{i:02d}_x.tif", image, ndim)
+        for name, image in (("orig", s.y), ("aug", s.aug_y)):
+            write_image(folder / f"{name}_{i:02d}_y.tif", image, ndim)
+        lines.append(f"{i:02d}: {', '.join(s.applied) or '(none)'}")
+    (folder / "applied.txt").write_text("\n".join(lines) + "\n")
 
 
 def _refuse_small(pairs: list[Pair], data: list, patch: tuple[int, ...]) -> None:
@@ -330,14 +340,18 @@ def train_phase(cfg: Config, paths: RunPaths, device: torch.device, resume: bool
         raise ConfigError(f"DATA.PATCH_SIZE: {patch} must be a multiple of {model.divisor} per "
                           "axis for this model (MODEL.FEATURE_MAPS / MODEL.Z_DOWN set the "
                           "down-sampling)")
-    augment = Augment(flips=cfg.augmentor.vflip or cfg.augmentor.hflip,
-                      zflip=cfg.augmentor.zflip, rot90=cfg.augmentor.rot90,
-                      prob=cfg.augmentor.da_prob) if cfg.augmentor.enable else None
+    aug = cfg.augmentor
+    if aug.enable and aug.grayscale and in_ch != 3:
+        raise ConfigError(f"AUGMENTOR.GRAYSCALE: needs 3-channel (RGB) inputs; the training "
+                          f"inputs have {in_ch}")
+    augment = Augment(aug) if aug.enable else None
     train_set, val_set = _patch_sets(cfg, train_data, train_transforms, val_data,
                                      val_transforms, augment)
     per_epoch = len(train_set)
     if not resume and world.is_main:
-        _save_aug_samples(train_set, paths.sub("aug"), cfg.ndim)
+        if aug.aug_samples:
+            _save_aug_samples(train_set, paths.sub("aug"), cfg.ndim, aug.aug_num_samples,
+                              aug.draw_grid)
         plot_model(model, in_ch, patch, paths.sub("charts") / f"model_plot_{paths.prefix}.png",
                    f"{architecture} ({cfg.problem.ndim}, {in_ch} -> {out_ch} channels)")
 

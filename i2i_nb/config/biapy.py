@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from i2i_nb.config.augmentor import probability_keys
 from i2i_nb.config.biapy_keys import BIAPY_DEFAULTS, BIAPY_PATH_KEYS
 from i2i_nb.config.fields import all_keys, is_section
 from i2i_nb.config.notes import key_note
@@ -128,6 +129,12 @@ def _old_keys(flat: dict[str, Any], out: Translation) -> dict[str, Any]:
             flat.setdefault("MODEL.ITEMS_TO_LOAD_FROM_CHECKPOINT", ["weights"])
         out.notes.append("MODEL.LOAD_CHECKPOINT_ONLY_WEIGHTS is an old key: read as "
                          "MODEL.ITEMS_TO_LOAD_FROM_CHECKPOINT")
+    if "AUGMENTOR.DA_PROB" in flat:
+        da_prob = flat.pop("AUGMENTOR.DA_PROB")
+        for key in probability_keys():
+            flat.setdefault(key, da_prob)
+        out.notes.append("AUGMENTOR.DA_PROB is an old key: read as every AUGMENTOR.*_PROB the "
+                         "file leaves out (as BiaPy 3.7 converts it)")
     norm = "DATA.NORMALIZATION."
     if isinstance(flat.get(norm + "PERC_CLIP"), bool):
         flat.setdefault(norm + "PERC_CLIP.ENABLE", flat.pop(norm + "PERC_CLIP"))

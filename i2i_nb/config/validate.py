@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from i2i_nb.config.augmentor import probability_keys
 from i2i_nb.config.root import Config
 from i2i_nb.config.test import DEFAULT_METRICS, METRICS, NEED_WEIGHTS
 from i2i_nb.config.train import loss_problem
@@ -17,6 +18,37 @@ SCHEDULERS = ("warmupcosine", "onecycle", "reduceonplateau", "warmupreduceonplat
 MODEL_NORMALIZATIONS = ("bn", "in", "gn", "none")
 OUTPUT_DTYPES = ("float32", "uint16", "uint8", "target")
 ON_DISK = ("auto", "always", "never")
+AFFINE_MODES = ("constant", "reflect", "wrap", "symmetric")
+ELASTIC_MODES = ("constant", "nearest", "reflect", "wrap")
+# Range keys (BiaPy's check_configuration limits; None: only low <= high), checked when the
+# augmentation (the first name) is on.
+_AUG_RANGES: tuple[tuple[str, str, tuple[float, float] | None], ...] = (
+    ("random_rot", "random_rot_range", (-360, 360)), ("shear", "shear_range", (-360, 360)),
+    ("zoom", "zoom_range", (0.1, 10)), ("shift", "shift_range", (0, 1)),
+    ("elastic", "e_alpha", (0, float("inf"))), ("g_blur", "g_sigma", (0, float("inf"))),
+    ("median_blur", "mb_kernel", (1, float("inf"))),
+    ("motion_blur", "motb_k_range", (1, float("inf"))),
+    ("gamma_contrast", "gc_gamma", (1e-9, float("inf"))),
+    ("brightness", "brightness_factor", None), ("contrast", "contrast_factor", None),
+    ("dropout", "drop_range", (0, 1)), ("cutout", "cout_size", (1e-9, 1)),
+    ("cutout", "cout_nb_iterations", (0, float("inf"))), ("cutblur", "cblur_size", (1e-9, 1)),
+    ("cutblur", "cblur_down_range", (1, 8)), ("cutmix", "cmix_size", (1e-9, 1)),
+    ("cutnoise", "cnoise_scale", (0, 1)), ("cutnoise", "cnoise_size", (1e-9, 1)),
+    ("cutnoise", "cnoise_nb_iterations", (0, float("inf"))),
+    ("missing_sections", "missp_iterations", (1, float("inf"))),
+    ("gridmask", "grid_d_range", (1e-9, 1)),
+)
+# Single values in [low, high] when their augmentation is on.
+_AUG_VALUES: tuple[tuple[str, str, tuple[float, float]], ...] = (
+    ("elastic", "e_sigma", (1e-9, float("inf"))), ("misalignment", "ms_rotate_ratio", (0, 1)),
+    ("misalignment", "ms_displacement", (1, float("inf"))),
+    ("missing_sections", "missp_channel_pb", (0, 1)), ("gridmask", "grid_ratio", (1e-9, 1 - 1e-9)),
+    ("gridmask", "grid_rotate", (0, 1)),
+    ("gaussian_noise", "gaussian_noise_var", (0, float("inf"))),
+    ("salt", "salt_amount", (0, 1)), ("pepper", "pepper_amount", (0, 1)),
+    ("salt_and_pepper", "salt_and_pepper_amount", (0, 1)),
+    ("salt_and_pepper", "salt_and_pepper_prop", (0, 1)),
+)
 
 
 def _check(condition: bool, key: str, message: str) -> None:
@@ -26,6 +58,37 @@ def _check(condition: bool, key: str, message: str) -> None:
 
 def _check_choice(value: str, choices: tuple[str, ...], key: str) -> None:
     _check(value.lower() in choices, key, f"{value!r} is not one of {', '.join(choices)}")
+
+
+def validate_augmentor(cfg: Config) -> None:
+    """BiaPy's "Augmentation" checks (``check_configuration``), each naming its key."""
+    aug = cfg.augmentor
+    for key in probability_keys():
+        value = getattr(aug, key.split(".")[1].lower())
+        _check(0 <= value <= 1, key, f"must be in [0, 1], got {value}")
+    for switch, name, limits in _AUG_RANGES:
+        if not getattr(aug, switch):
+            continue
+        key, values = f"AUGMENTOR.{name.upper()}", getattr(aug, name)
+        _check(len(values) == 2 and values[0] <= values[1], key,
+               f"needs [low, high] with low <= high, got {values}")
+        if limits is not None:
+            _check(all(limits[0] <= v <= limits[1] for v in values), key,
+                   f"values must be in [{limits[0]}, {limits[1]}], got {values}")
+    for switch, name, (low, high) in _AUG_VALUES:
+        value = getattr(aug, name)
+        _check(not getattr(aug, switch) or low <= value <= high, f"AUGMENTOR.{name.upper()}",
+               f"must be in [{low:g}, {high:g}], got {value}")
+    _check(not aug.gridmask or aug.grid_d_range[0] < aug.grid_d_range[1],
+           "AUGMENTOR.GRID_D_RANGE", f"needs low < high, got {aug.grid_d_range}")
+    _check_choice(aug.affine_mode, AFFINE_MODES, "AUGMENTOR.AFFINE_MODE")
+    if aug.elastic:
+        _check_choice(aug.e_mode, ELASTIC_MODES, "AUGMENTOR.E_MODE")
+    if cfg.data.normalization.type.lower() == "zero_mean_unit_variance":
+        for name in ("gamma_contrast", "poisson_noise"):
+            _check(not getattr(aug, name), f"AUGMENTOR.{name.upper()}",
+                   "needs non-negative inputs; DATA.NORMALIZATION.TYPE "
+                   "zero_mean_unit_variance gives negative values (BiaPy refuses it too)")
 
 
 def default_feature_maps(levels: int) -> list[int]:
@@ -111,7 +174,8 @@ def validate(cfg: Config, given: set[str] | None = None) -> None:
     for key, values in tests:
         _check(len(values) in (0, cfg.ndim), key, f"needs {cfg.ndim} values, got {values}")
         _check(all(v >= 0 for v in values), key, f"values must not be negative: {values}")
-    _check(0 <= cfg.augmentor.da_prob <= 1, "AUGMENTOR.DA_PROB", "must be in [0, 1]")
+    if cfg.augmentor.enable:
+        validate_augmentor(cfg)
     _fit_levels(cfg, given)
     model = cfg.model
     _check(model.source.lower() != "torchvision", "MODEL.SOURCE",

@@ -7,9 +7,8 @@ import math
 from collections.abc import Sequence
 
 import numpy as np
-import torch
 
-from i2i_nb.data.patches import PatchDataset, _crop, _tensor
+from i2i_nb.data.patches import PatchDataset, _crop
 
 
 def grid_starts(size: int, patch: int, overlap: float = 0.0) -> list[int]:
@@ -61,7 +60,7 @@ class GridPatchDataset(PatchDataset):
             self._order = (self.epoch, rng.permutation(self.samples_per_epoch))
         return self._order[1]
 
-    def __getitem__(self, i: int) -> tuple[torch.Tensor, torch.Tensor]:
+    def _draw(self, i: int) -> tuple[np.random.Generator, np.ndarray, np.ndarray]:
         if not 0 <= i < self.samples_per_epoch:
             raise IndexError(f"patch index {i} out of range 0..{self.samples_per_epoch - 1}")
         k, starts = self.places[int(self._permutation()[i]) % len(self.places)]
@@ -69,6 +68,4 @@ class GridPatchDataset(PatchDataset):
         x, y = _crop(*self.pairs[k], self.patch_size, None, starts)
         if self.transforms is not None:
             x, y = self.transforms[k][0](x), self.transforms[k][1](y)
-        if self.augment is not None:
-            x, y = self.augment.apply(x, y, rng)
-        return _tensor(x), _tensor(y)
+        return rng, x, y

@@ -11,6 +11,7 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
+from i2i_nb.data.augment import Augment, draw_grid
 from i2i_nb.data.io import slabs
 from i2i_nb.data.normalize import channel_values
 
@@ -37,36 +38,6 @@ def pad_to_min(image: np.ndarray, min_shape: Sequence[int]) -> np.ndarray:
             widths[axis] = (missing // 2, missing - missing // 2)
             image = np.pad(image, widths, mode="reflect" if size > 1 else "edge")
     return image
-
-
-@dataclass
-class Augment:
-    """Random flips and 90-degree rotations, applied identically to input and target.
-
-    Each spatial axis is flipped with probability ``prob`` (the z axis of 3D patches only
-    when ``zflip``); ``rot90`` turns the (y, x) plane by a random multiple of 90 degrees
-    when the patch is square in y and x.
-    """
-
-    flips: bool = True
-    zflip: bool = True
-    rot90: bool = True
-    prob: float = 0.5
-
-    def apply(self, x: np.ndarray, y: np.ndarray, rng: np.random.Generator
-              ) -> tuple[np.ndarray, np.ndarray]:
-        """Augment channel-last ``x`` and ``y`` (same spatial shape) with ``rng``."""
-        ndim = x.ndim - 1
-        if self.flips:
-            for axis in range(ndim):
-                if (axis < ndim - 2 and not self.zflip) or rng.random() >= self.prob:
-                    continue
-                x, y = np.flip(x, axis), np.flip(y, axis)
-        if self.rot90 and x.shape[ndim - 2] == x.shape[ndim - 1]:
-            k = int(rng.integers(0, 4))
-            plane = (ndim - 2, ndim - 1)
-            x, y = np.rot90(x, k, plane), np.rot90(y, k, plane)
-        return x, y
 
 
 def foreground_blocks(target: np.ndarray, block: Sequence[int], samples: int = 200_000
@@ -126,14 +97,27 @@ def _tensor(image: np.ndarray) -> torch.Tensor:
     return torch.from_numpy(np.ascontiguousarray(np.moveaxis(image, -1, 0), dtype=np.float32))
 
 
+@dataclass
+class AugmentedSample:
+    """A training patch before (``x``, ``y``) and after augmentation, and the keys of the
+    augmentations applied."""
+
+    x: np.ndarray
+    y: np.ndarray
+    aug_x: np.ndarray
+    aug_y: np.ndarray
+    applied: list[str]
+
+
 class PatchDataset(Dataset):
     """Random patches from random images, reproducible whatever the number of workers.
 
     Item ``i`` of epoch ``e`` is drawn with ``np.random.default_rng([seed, e, i])``: an image
-    chosen with probability proportional to its voxel count, a position, then
-    ``augment``. With probability ``foreground`` the position is drawn so that the patch
-    holds a whole block of the target's foreground (:func:`foreground_blocks`, blocks of half a
-    patch), otherwise uniformly; an image without foreground is always sampled uniformly.
+    chosen with probability proportional to its voxel count, a position, then ``augment``
+    (with a second, uniformly placed patch for CUTMIX). With probability ``foreground`` the
+    position is drawn so that the patch holds a whole block of the target's foreground
+    (:func:`foreground_blocks`, blocks of half a patch), otherwise uniformly; an image
+    without foreground is always sampled uniformly.
     Call :meth:`set_epoch` before each epoch (with ``persistent_workers=False`` so that
     workers see it).
 
@@ -208,18 +192,43 @@ class PatchDataset(Dataset):
             starts.append(min(max(0, start), s - p))
         return starts
 
-    def __getitem__(self, i: int) -> tuple[torch.Tensor, torch.Tensor]:
-        if not 0 <= i < self.samples_per_epoch:
-            raise IndexError(f"patch index {i} out of range 0..{self.samples_per_epoch - 1}")
-        rng = np.random.default_rng([self.seed, self.epoch, i])
+    def _patch(self, rng: np.random.Generator, foreground: bool
+               ) -> tuple[np.ndarray, np.ndarray]:
+        """A random (normalised) patch: image, position, crop."""
         k = int(self._cdf.searchsorted(rng.random(), side="right"))
         x, y = self.pairs[k]
-        starts = self._foreground_starts(k, x.shape[:-1], rng) if self.foreground > 0 else None
+        starts = self._foreground_starts(k, x.shape[:-1], rng) if foreground else None
         x, y = _crop(x, y, self.patch_size, rng, starts)
         if self.transforms is not None:
             x, y = self.transforms[k][0](x), self.transforms[k][1](y)
-        if self.augment is not None:
-            x, y = self.augment.apply(x, y, rng)
+        return x, y
+
+    def _draw(self, i: int) -> tuple[np.random.Generator, np.ndarray, np.ndarray]:
+        if not 0 <= i < self.samples_per_epoch:
+            raise IndexError(f"patch index {i} out of range 0..{self.samples_per_epoch - 1}")
+        rng = np.random.default_rng([self.seed, self.epoch, i])
+        return (rng, *self._patch(rng, self.foreground > 0))
+
+    def _augment(self, x: np.ndarray, y: np.ndarray, rng: np.random.Generator,
+                 applied: list[str] | None = None) -> tuple[np.ndarray, np.ndarray]:
+        if self.augment is None:
+            return x, y
+        donor = self._patch(rng, False) if self.augment.needs_donor else None
+        return self.augment.apply(x, y, rng, donor, applied)
+
+    def sample(self, i: int, grid: bool = False) -> AugmentedSample:
+        """Patch ``i`` of the current epoch before and after augmentation (with BiaPy's
+        DRAW_GRID lines drawn before augmenting when ``grid``), for the aug/ folder."""
+        rng, x, y = self._draw(i)
+        if grid:
+            x, y = draw_grid(x), draw_grid(y)
+        applied: list[str] = []
+        ax, ay = self._augment(x, y, rng, applied)
+        return AugmentedSample(np.asarray(x), np.asarray(y), ax, ay, applied)
+
+    def __getitem__(self, i: int) -> tuple[torch.Tensor, torch.Tensor]:
+        rng, x, y = self._draw(i)
+        x, y = self._augment(x, y, rng)
         return _tensor(x), _tensor(y)
 
 

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 import torch
 
+from i2i_nb.config import AugmentorConfig
 from i2i_nb.data.patches import Augment, FixedPatchDataset, PatchDataset, pad_to_min
 
 
@@ -46,7 +47,7 @@ def test_patch_dataset_is_deterministic_per_epoch_and_index():
 
 def test_patch_comes_from_the_same_place_in_x_and_y():
     x = np.random.default_rng(0).random((6, 24, 24, 1)).astype(np.float32)
-    data = PatchDataset([(x, x.copy())], (4, 8, 8), 20, Augment(prob=0.5), seed=0)
+    data = PatchDataset([(x, x.copy())], (4, 8, 8), 20, Augment(), seed=0)
     seen = set()
     for i in range(len(data)):
         patch_x, patch_y = data[i]
@@ -63,7 +64,8 @@ def test_augment_flips_and_rotates_identically():
         np.testing.assert_array_equal(ax, ay)
         outputs.add(ax.tobytes())
     assert len(outputs) > 4
-    no_z = Augment(zflip=False, rot90=False, prob=1.0).apply(x, x, np.random.default_rng(0))[0]
+    cfg = AugmentorConfig(zflip=False, rot90=False, vflip_prob=1.0, hflip_prob=1.0)
+    no_z = Augment(cfg).apply(x, x, np.random.default_rng(0))[0]
     np.testing.assert_array_equal(no_z, x[:, ::-1, ::-1])
 
 
