@@ -81,6 +81,10 @@ def validate_augmentor(cfg: Config) -> None:
                f"must be in [{low:g}, {high:g}], got {value}")
     _check(not aug.gridmask or aug.grid_d_range[0] < aug.grid_d_range[1],
            "AUGMENTOR.GRID_D_RANGE", f"needs low < high, got {aug.grid_d_range}")
+    plane = min(cfg.patch_shape[-2:]) if len(cfg.patch_shape) >= 2 else 0
+    _check(not aug.misalignment or aug.ms_displacement < plane, "AUGMENTOR.MS_DISPLACEMENT",
+           f"must be smaller than the patch's y and x sizes {cfg.patch_shape[-2:]}, got "
+           f"{aug.ms_displacement}")
     _check_choice(aug.affine_mode, AFFINE_MODES, "AUGMENTOR.AFFINE_MODE")
     if aug.elastic:
         _check_choice(aug.e_mode, ELASTIC_MODES, "AUGMENTOR.E_MODE")
