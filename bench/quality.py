@@ -4,7 +4,7 @@ Usage::
 
     python bench/quality.py [--quick] [--only TASK[,TASK...]] [--epochs N] [--out DIR]
                             [--set KEY=VALUE ...] [--width auto|bench|default] [--threads N]
-                            [--json FILE]
+                            [--json FILE] [--augment FAMILY[,FAMILY...]]
                             [--careamics [--careamics-venv DIR]]
     python bench/quality.py --table FILE.json [...]
 
@@ -26,6 +26,9 @@ the identity is the input channel that best predicts the target after an affine 
 ``--careamics`` also trains CAREamics' CARE (in a venv of its own, created on first use)
 on the same arrays with the same U-Net depth and width, patch, batch, epochs and steps per
 epoch, its other settings left at CAREamics' defaults, and adds its scores to the table.
+``--augment`` runs each task once per augmentation family of :data:`AUG_FAMILIES`
+(``default``: this project's flips and quarter turns; ``none``; the others add a BiaPy
+family to the default), one row each, to weigh a family against the default.
 ``--table`` reprints the table of ``--json`` files (e.g. tasks run as separate processes).
 """
 
@@ -58,6 +61,22 @@ from i2i_nb.experiment import run  # noqa: E402
 from i2i_nb.metrics import image_metrics  # noqa: E402
 
 BENCH_WIDTH = [16, 32, 64, 128]  # default depth (4 levels), half the default width
+# Augmentation families for --augment: keys set on top of the defaults.
+AUG_FAMILIES: dict[str, dict[str, object]] = {
+    "default": {},
+    "none": {"AUGMENTOR.ENABLE": False},
+    "affine": {k: True for k in ("AUGMENTOR.ZOOM", "AUGMENTOR.RANDOM_ROT", "AUGMENTOR.SHEAR",
+                                 "AUGMENTOR.SHIFT")},
+    "elastic": {"AUGMENTOR.ELASTIC": True},
+    "intensity": {"AUGMENTOR.BRIGHTNESS": True, "AUGMENTOR.CONTRAST": True},
+    "noise": {"AUGMENTOR.GAUSSIAN_NOISE": True, "AUGMENTOR.SALT_AND_PEPPER": True},
+    "blur": {k: True for k in ("AUGMENTOR.G_BLUR", "AUGMENTOR.MEDIAN_BLUR",
+                               "AUGMENTOR.MOTION_BLUR")},
+    "cut": {k: True for k in ("AUGMENTOR.CUTOUT", "AUGMENTOR.CUTBLUR", "AUGMENTOR.CUTMIX",
+                              "AUGMENTOR.CUTNOISE", "AUGMENTOR.GRIDMASK", "AUGMENTOR.DROPOUT")},
+    "sections": {"AUGMENTOR.MISALIGNMENT": True, "AUGMENTOR.MISSING_SECTIONS": True,
+                 "AUGMENTOR.MS_DISPLACEMENT": 8},
+}
 
 
 @dataclass(frozen=True)
@@ -315,6 +334,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="torch intra-op threads (0: torch's default; 1 is far faster "
                         "on a machine that other jobs keep busy)")
     parser.add_argument("--json", default="", help="also write the results as JSON here")
+    parser.add_argument("--augment", default="",
+                        help=f"comma-separated augmentation families: {', '.join(AUG_FAMILIES)}")
     parser.add_argument("--table", nargs="+", default=[], metavar="JSON",
                         help="only print the table of results saved by earlier --json runs")
     parser.add_argument("--careamics", action="store_true",
@@ -336,6 +357,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.epochs:
         budget = Budget(args.epochs, budget.patches_per_epoch, budget.batch)
     overrides = parse_overrides(args.set)
+    families = [f.strip() for f in args.augment.split(",") if f.strip()]
+    if any(f not in AUG_FAMILIES for f in families):
+        parser.error(f"unknown --augment family; choose from {', '.join(AUG_FAMILIES)}")
     if args.threads > 0:
         torch.set_num_threads(args.threads)
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
@@ -351,10 +375,14 @@ def main(argv: list[str] | None = None) -> int:
         for name in names:
             task = TASKS[name]()
             notes += task.notes
-            result = run_task(task, out / name, budget, args.width, device, overrides, python)
-            results.append(result)
-            print(f"  {name}: PSNR {result.model.psnr:.2f} dB (identity "
-                  f"{result.identity.psnr:.2f}), {result.train_s:.0f} s", flush=True)
+            for family in families or [""]:
+                extra = {**overrides, **AUG_FAMILIES[family]} if family else overrides
+                result = run_task(task, out / name / family, budget, args.width, device,
+                                  extra, python)
+                result.task = f"{name} [{family}]" if family else name
+                results.append(result)
+                print(f"  {result.task}: PSNR {result.model.psnr:.2f} dB (identity "
+                      f"{result.identity.psnr:.2f}), {result.train_s:.0f} s", flush=True)
     print()
     print(table(results))
     for note in notes:

@@ -29,7 +29,7 @@ def test_tiled_section_runs_and_tabulates(one_thread, monkeypatch):
     text = table(rows)
     assert text.splitlines()[0].startswith("section") and len(text.splitlines()) == 6
     assert set(SECTIONS) == {"training", "tiled", "monai", "memory", "scaling", "ooc", "levers",
-                            "epochs"}
+                            "epochs", "augment"}
 
 
 def test_ooc_children_run_without_a_limit(one_thread, tmp_path, monkeypatch):
@@ -79,3 +79,13 @@ def test_biapy_comparison_config_and_log_parsing(tmp_path):
     assert biapy_cmp._biapy_step_seconds(its) == [4.5185, 3.8914]  # training loops only
     ours = "Training unet (2D, 1 -> 1 channels) on 3 image(s); 32 patches of (128, 128) per epoch"
     assert biapy_cmp._ours_steps_per_epoch(ours, 4) == 8
+
+
+def test_augment_section_runs(one_thread, monkeypatch):
+    from bench import augment
+
+    monkeypatch.setattr(augment, "PATCHES", 2)
+    monkeypatch.setattr(augment, "_monai_rows", lambda ndim, patches, ms: [])
+    rows = augment.run(TINY)
+    assert len(rows) == 2 * (len(augment.KEYS) + 1)
+    assert all(float(row.value.split()[0]) > 0 for row in rows)

@@ -41,8 +41,12 @@ def gaussian_noise(x: np.ndarray, rng: np.random.Generator, mean: float, var: fl
 
 
 def poisson_noise(x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Poisson noise (skimage's: counts scaled by the number of distinct values)."""
-    return random_noise(x, mode="poisson", rng=rng, clip=False)
+    """Poisson noise as skimage draws it (counts of the image times the number of distinct
+    values rounded up to a power of 2), measured from the patch's minimum when that is
+    negative (where skimage fails below -1)."""
+    levels = 2.0 ** np.ceil(np.log2(max(2, len(np.unique(x)))))
+    low = min(float(x.min()), 0.0)
+    return (rng.poisson((x - low) * levels) / levels + low).astype(x.dtype)
 
 
 def salt_pepper(x: np.ndarray, rng: np.random.Generator, mode: str, amount: float,
