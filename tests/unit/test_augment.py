@@ -164,3 +164,14 @@ def test_gamma_contrast_refuses_zero_mean_inputs_as_biapy():
     with pytest.raises(ConfigError, match="AUGMENTOR.GAMMA_CONTRAST"):
         config_from_dict({"AUGMENTOR": {"GAMMA_CONTRAST": True},
                           "DATA": {"NORMALIZATION": {"TYPE": "zero_mean_unit_variance"}}})
+
+
+def test_grid_patches_are_augmented_and_sampled_the_same_way():
+    from i2i_nb.data.grid import GridPatchDataset
+
+    pairs = [(_image(2), _image(2, 1))]
+    data = GridPatchDataset(pairs, (12, 12), Augment(only("CUTMIX", "HFLIP")), seed=0)
+    assert len(data) == 4
+    sample = data.sample(0)
+    assert sample.applied == ["HFLIP", "CUTMIX"]
+    np.testing.assert_array_equal(data[0][0].numpy(), np.moveaxis(sample.aug_x, -1, 0))
