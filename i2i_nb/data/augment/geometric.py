@@ -52,17 +52,15 @@ def plane_matrix(ndim: int, angle: float = 0.0, scale: float = 1.0, scale_z: flo
 def warp(x: np.ndarray, y: np.ndarray, matrix: np.ndarray, shift: Sequence[float],
          mode: str) -> tuple[np.ndarray, np.ndarray]:
     """Apply the affine ``matrix`` about the patch centre, then a translation by ``shift``
-    voxels, to both arrays at once (linear interpolation, ``mode`` fill)."""
+    voxels, to every channel of both arrays (linear interpolation, ``mode`` fill)."""
     both = np.concatenate([x, y], axis=-1)
-    ndim = both.ndim - 1
-    full = np.eye(ndim + 1)
-    full[:ndim, :ndim] = matrix
-    centre = (np.asarray(both.shape, dtype=np.float64) - 1.0) / 2.0
-    centre[-1] = 0.0
-    offset = centre - full @ centre
-    offset[:ndim] -= matrix @ np.asarray(shift, dtype=np.float64)
-    out = ndimage.affine_transform(both, full, offset=offset, order=1,
-                                   mode=SCIPY_MODES[mode], cval=0.0, prefilter=False)
+    centre = (np.asarray(both.shape[:-1], dtype=np.float64) - 1.0) / 2.0
+    offset = centre - matrix @ (centre + np.asarray(shift, dtype=np.float64))
+    out = np.empty_like(both)
+    for c in range(both.shape[-1]):  # spatial interpolation only: 2**ndim neighbours
+        ndimage.affine_transform(both[..., c], matrix, offset=offset, order=1,
+                                 mode=SCIPY_MODES[mode], cval=0.0, prefilter=False,
+                                 output=out[..., c])
     return out[..., :x.shape[-1]], out[..., x.shape[-1]:]
 
 
