@@ -41,7 +41,17 @@ CONVERSIONS = {
     "TRAIN.METRICS": "[] : psnr; also si_psnr, nrmse; logged as val_<metric>",
     "TEST.METRICS": "[] : psnr, si_psnr, pcc, ssim, mae; also nrmse; fid, is, lpips refused "
                     "(they need downloaded weights)",
+    "AUGMENTOR.ENABLE": "default True here (flips and 90-degree turns)",
+    "AUGMENTOR.VFLIP": "flips y, the rows (BiaPy 3.7.1's code flips x); default True here",
+    "AUGMENTOR.HFLIP": "flips x, the columns (BiaPy 3.7.1's code flips y); default True here",
+    "AUGMENTOR.ZFLIP": "default True here",
+    "AUGMENTOR.ROT90": "default True here",
+    "AUGMENTOR.ROT90_PROB": "default 0.75 here: with the flips, the 8 symmetries of the "
+                            "(y, x) square equally likely",
 }
+# Old keys converted into others (not renamed one to one).
+OLD_KEYS = {"AUGMENTOR.DA_PROB": "old key: the value of every AUGMENTOR.*_PROB left out "
+                                 "(as BiaPy 3.7)"}
 
 
 def rows() -> list[tuple[str, str, str]]:
@@ -64,6 +74,7 @@ def rows() -> list[tuple[str, str, str]]:
         table.append((prefix + "*", "no effect", f"{count} keys: {REASONS[prefix]}"))
     for old, new in RENAMED.items():
         table.append((old, "converted", f"old name of {new}"))
+    table += [(old, "converted", note) for old, note in OLD_KEYS.items()]
     return table
 
 
