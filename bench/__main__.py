@@ -11,13 +11,14 @@ from collections.abc import Callable
 
 import torch
 
-from bench import augment, epochs, levers, memory, monai_cmp, ooc, scaling, tiled, training
+from bench import augment, epochs, levers, memory, monai_cmp, ooc, scaling, tiled, training, zarr_io
 from bench.common import Row, Sizes, device, sizes, table
 
 SECTIONS: dict[str, Callable[[Sizes], list[Row]]] = {
     "training": training.run, "tiled": tiled.run, "monai": monai_cmp.run,
     "memory": memory.run, "scaling": scaling.run, "ooc": ooc.run,
     "levers": levers.run, "epochs": epochs.run, "augment": augment.run,
+    "zarr": zarr_io.run,
 }
 
 

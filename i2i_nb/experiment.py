@@ -24,6 +24,7 @@ import torch
 from i2i_nb import __version__
 from i2i_nb.activations import with_activations
 from i2i_nb.baselines import QualityCheck, check_on_test
+from i2i_nb.blockwise import BlockSettings
 from i2i_nb.bmz.runs import check_export, export_after_run, source_payload
 from i2i_nb.charts import plot_history
 from i2i_nb.checkpoint import load_checkpoint, model_from_checkpoint
@@ -33,9 +34,10 @@ from i2i_nb.data.augment import Augment
 from i2i_nb.data.grid import GridPatchDataset, grid_places
 from i2i_nb.data.io import write_image
 from i2i_nb.data.normalize import MAX_SAMPLES, DatasetScaler
-from i2i_nb.data.pairs import Pair, check_pairs, find_pairs, load_pairs
+from i2i_nb.data.pairs import Pair, check_pairs, load_pairs
 from i2i_nb.data.patches import FixedPatchDataset, PatchDataset
 from i2i_nb.data.regions import region_split_chosen, split_regions
+from i2i_nb.data.sources import split_axes, split_pairs
 from i2i_nb.data.split import validation_split
 from i2i_nb.data.statistics import input_spec, target_scaler
 from i2i_nb.distributed import SINGLE, World, barrier, gather
@@ -142,26 +144,25 @@ def _data_folders(cfg: Config) -> list[Path]:
     return [Path(f) for f in folders if f]
 
 
+ZARR_METADATA = (".zarray", ".zgroup", ".zattrs", "zarr.json")
+
+
+def _recorded(path: Path) -> bool:
+    """A file of the run record: any file, but of a Zarr store only its metadata (a big
+    volume's chunks would take each job of a cluster array minutes to checksum)."""
+    if not path.is_file():
+        return False
+    return path.name in ZARR_METADATA or not any(p.suffix == ".zarr" for p in path.parents)
+
+
 def _data_files(cfg: Config) -> list[Path]:
     """Every file under the data folders the run reads (or the single test file)."""
     files = []
     for folder in _data_folders(cfg):
-        files += [folder] if folder.is_file() else [p for p in folder.rglob("*") if p.is_file()]
+        files += [folder] if folder.is_file() else [p for p in folder.rglob("*") if _recorded(p)]
     return files
 
 
-def _axes(cfg: Config) -> tuple[str | None, str | None]:
-    return cfg.data.axes or None, cfg.data.gt_axes or None
-
-
-def _find(x: str, y: str | None, cfg: Config) -> tuple[list[Pair], list[dict[str, Any]]]:
-    """Pairs of a folder (or of a single file) and their check table; raises DataError."""
-    if Path(x).is_file():
-        pairs = [Pair((Path(x),), Path(y) if y else None)]
-    else:
-        pairs = find_pairs(Path(x), Path(y) if y else None,
-                           cfg.problem.image_to_image.multiple_raw_one_target_loader)
-    return pairs, check_pairs(pairs, cfg.ndim, *_axes(cfg))
 
 
 def auto_z_down(patch_z: int, levels: int) -> list[int]:
@@ -268,16 +269,18 @@ def train_phase(cfg: Config, paths: RunPaths, device: torch.device, resume: bool
     With ``source`` (a zoo package's payload, ``MODEL.SOURCE: bmz``) training fine-tunes
     the package's network, weights and normalisation."""
     d = cfg.data
-    pairs = _find(d.train.path, d.train.gt_path, cfg)[0]
+    pairs = split_pairs(d.train, d.train.path, d.train.gt_path, cfg)[0]
     by_region = d.val.from_train and region_split_chosen(d.val)
     if by_region:
         train_pairs, val_pairs = pairs, []
     elif d.val.from_train:
         train_pairs, val_pairs = validation_split(pairs, d.val, cfg.system.seed)
     else:
-        train_pairs, val_pairs = pairs, _find(d.val.path, d.val.gt_path, cfg)[0]
-    loaded = load_pairs(train_pairs, cfg.ndim, *_axes(cfg), in_memory=d.train.in_memory)
-    val_loaded = load_pairs(val_pairs, cfg.ndim, *_axes(cfg), in_memory=d.train.in_memory)
+        train_pairs, val_pairs = pairs, split_pairs(d.val, d.val.path, d.val.gt_path, cfg)[0]
+    axes_train = split_axes(cfg, d.train)
+    axes_val = split_axes(cfg, d.train if d.val.from_train else d.val)
+    loaded = load_pairs(train_pairs, cfg.ndim, *axes_train, in_memory=d.train.in_memory)
+    val_loaded = load_pairs(val_pairs, cfg.ndim, *axes_val, in_memory=d.train.in_memory)
     split = split_regions(loaded, d.val.split_train, cfg.patch_shape) if by_region else None
     val_note = f"{len(val_loaded)} image(s)"
     if split is not None:
@@ -286,8 +289,8 @@ def train_phase(cfg: Config, paths: RunPaths, device: torch.device, resume: bool
             "longest axis (DATA.VAL.SPLIT_BY)")
     elif by_region:  # an image too short for a region: whole images after all
         train_pairs, val_pairs = validation_split(pairs, d.val, cfg.system.seed)
-        loaded = load_pairs(train_pairs, cfg.ndim, *_axes(cfg), in_memory=d.train.in_memory)
-        val_loaded = load_pairs(val_pairs, cfg.ndim, *_axes(cfg), in_memory=d.train.in_memory)
+        loaded = load_pairs(train_pairs, cfg.ndim, *axes_train, in_memory=d.train.in_memory)
+        val_loaded = load_pairs(val_pairs, cfg.ndim, *axes_val, in_memory=d.train.in_memory)
         val_note = f"{len(val_loaded)} image(s)"
     in_memory = d.train.in_memory
     target_dtype, input_dtype = str(loaded[0][1].dtype), str(loaded[0][0].dtype)
@@ -429,13 +432,19 @@ def test_phase(cfg: Config, paths: RunPaths, device: torch.device, pairs: list[P
     model = model_from_checkpoint(payload, test_checkpoint(cfg, paths)).to(device)
     tile, overlap = tile_settings(d.test.tile_shape, d.test.overlap, d.test.padding,
                                   meta["patch_size"], cfg.test.full_img)
-    mine = list(range(world.rank, len(pairs), world.size))
+    chunks = cfg.test.by_chunks
+    by_chunks = BlockSettings(tuple(chunks.block_shape), chunks.z_start, chunks.z_end,
+                              chunks.save_out_tif) if chunks.enable else None
+    # block-wise: every rank takes part in every image; else each rank takes whole images
+    mine = (list(range(len(pairs))) if by_chunks else
+            list(range(world.rank, len(pairs), world.size)))
     rows = predict_pairs(model, meta, [pairs[i] for i in mine], paths.sub("per_image"), tile,
                          overlap, cfg.test.tiles_per_batch, device,
-                         cfg.test.output_dtype.lower(), cfg.train.amp, _axes(cfg),
+                         cfg.test.output_dtype.lower(), cfg.train.amp, split_axes(cfg, d.test),
                          cfg.test.augmentation, cfg.test.on_disk.lower(),
                          cfg.test.augmentation_mode.lower(), cfg.test.metrics,
-                         cfg.test.eval_border_crop)
+                         cfg.test.eval_border_crop, cfg.test.output_format.lower(), by_chunks,
+                         world, test_checkpoint(cfg, paths))
     by_pair: dict[int, list] = {}
     for row in rows:
         by_pair.setdefault(mine[row.pop("pair")], []).append(row)
@@ -472,12 +481,14 @@ def run(cfg: Config, result_dir: str | Path, name: str, run_id: int = 1,
     if cfg.test.enable:
         d = cfg.data
         if d.test.use_val_as_test:
-            train_pairs, _ = _find(d.train.path, d.train.gt_path, cfg)
+            train_pairs, _ = split_pairs(d.train, d.train.path, d.train.gt_path, cfg,
+                                         check=False)
             test_pairs = validation_split(train_pairs, d.val, cfg.system.seed)[1]
-            test_table = check_pairs(test_pairs, cfg.ndim, *_axes(cfg))
+            test_table = check_pairs(test_pairs, cfg.ndim, *split_axes(cfg, d.train))
         else:
-            test_pairs, test_table = _find(d.test.path,
-                                           d.test.gt_path if d.test.load_gt else None, cfg)
+            test_pairs, test_table = split_pairs(d.test, d.test.path,
+                                                 d.test.gt_path if d.test.load_gt else None,
+                                                 cfg)
     if world.is_main:
         save_config(cfg, paths.root / "config_files" / config_name)
         write_record(paths.run_dir / "run_record.json", _data_files(cfg), {

@@ -24,7 +24,17 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from i2i_nb.baselines import score_image
-from i2i_nb.data.io import disk_array, image_on_disk, read_image, slab_ranges, write_image
+from i2i_nb.blockwise import BlockSettings, fingerprint, predict_file_by_blocks
+from i2i_nb.data.io import (
+    PixelSize,
+    disk_array,
+    image_on_disk,
+    read_image,
+    read_pixel_size,
+    slab_ranges,
+    split_container,
+    write_image,
+)
 from i2i_nb.data.normalize import (
     MAX_SAMPLES,
     ChannelAffine,
@@ -33,7 +43,8 @@ from i2i_nb.data.normalize import (
     channel_values,
     input_affine,
 )
-from i2i_nb.data.pairs import Pair
+from i2i_nb.data.pairs import Pair, image_stem
+from i2i_nb.distributed import SINGLE, World
 from i2i_nb.errors import DataError
 from i2i_nb.metrics import DEFAULT_METRICS, METRICS
 from i2i_nb.predict import predict_image
@@ -199,17 +210,25 @@ def _bytes_in_memory(raw: np.ndarray, out_channels: int, tta: bool) -> int:
 def _predict_on_disk(
     model: nn.Module, raw: np.ndarray, meta: dict[str, Any], dest: Path, scaler: DatasetScaler,
     settings: dict, tta: bool, output_dtype: str, score: Callable[[np.ndarray], dict] | None,
+    pixel_size: PixelSize | None = None,
 ) -> dict[str, Any]:
     """Predict an image too large for memory: each tile normalised as it is read from the
     memory-mapped input, the prediction accumulated in a memory-mapped output file (the
     TTA scratch and an integer output's float32 copy in temporary files beside it), then
-    mapped back to target units and scored block by block (the same metrics)."""
+    mapped back to target units and scored block by block (the same metrics). An OME-Zarr
+    ``dest`` is written from the memory-mapped result, block by block."""
     ndim = meta["ndim"]
     shape = (*raw.shape[:-1], meta["out_channels"])
     transform = input_transform(raw, meta["input_normalization"], MAX_SAMPLES)
+    if tta and not isinstance(raw, np.ndarray):  # flipped views need a numpy (memory) map
+        copy = disk_array(raw.shape, raw.dtype, dest.parent)
+        for block in slab_ranges(raw):
+            copy[block] = raw[block]
+        raw = copy
+    zarr_out = dest.suffix == ".zarr"
     with contextlib.ExitStack() as stack:
-        if output_dtype == "float32":
-            pred = stack.enter_context(image_on_disk(dest, shape, np.float32, ndim))
+        if output_dtype == "float32" and not zarr_out:
+            pred = stack.enter_context(image_on_disk(dest, shape, np.float32, ndim, pixel_size))
         else:
             pred = disk_array(shape, np.float32, dest.parent)
         extra = {"scratch": disk_array(shape, np.float32, dest.parent)} if tta else {}
@@ -218,10 +237,47 @@ def _predict_on_disk(
         for block in slab_ranges(pred):
             scaler.inverse(pred[block])
         if output_dtype != "float32":
-            with image_on_disk(dest, shape, output_dtype, ndim) as final:
+            with contextlib.ExitStack() as inner:
+                final = (disk_array(shape, output_dtype, dest.parent) if zarr_out else
+                         inner.enter_context(image_on_disk(dest, shape, output_dtype, ndim,
+                                                           pixel_size)))
                 for block in slab_ranges(pred):
                     final[block] = cast_output(pred[block], output_dtype)
+                if zarr_out:
+                    write_image(dest, final, ndim, pixel_size)
+        elif zarr_out:
+            write_image(dest, pred, ndim, pixel_size)
         return score(pred) if score is not None else {}
+
+
+def output_name(path: Path, output_format: str, clash: bool = False) -> str:
+    """The file name of an input's prediction: OME-Zarr (``<stem>.zarr``) for ``zarr``, or
+    for ``auto`` and a Zarr/HDF5 input; else a TIFF of the input's own name (``.tif`` for a
+    container's image). ``clash``: prefixed by the input's folder (multiple-raw samples)."""
+    container = split_container(path)[0] != "tiff"
+    zarr_out = output_format == "zarr" or (output_format == "auto" and container)
+    if zarr_out:
+        name = f"{image_stem(path)}.zarr"
+    else:
+        name = f"{image_stem(path)}.tif" if container else path.name
+    return f"{path.parent.name}/{name}" if clash else name
+
+
+def _by_blocks(model: nn.Module, raw: np.ndarray, path: Path, dest: Path, meta: dict[str, Any],
+               scaler: DatasetScaler, settings: dict[str, Any], output_dtype: str,
+               by_chunks: BlockSettings, world: World, checkpoint: Path | None,
+               score: Callable[[np.ndarray], dict[str, Any]] | None) -> dict[str, Any]:
+    """One image through :func:`~i2i_nb.blockwise.predict_file_by_blocks`."""
+    transform = input_transform(raw, meta["input_normalization"], MAX_SAMPLES)
+    dtype = "float32" if output_dtype == "float32" else output_dtype
+    identity = fingerprint(checkpoint, path, {
+        "tile": settings["tile_shape"], "overlap": settings["overlap"], "dtype": dtype,
+        "normalization": meta["input_normalization"], "target": scaler.to_dict()})
+    return predict_file_by_blocks(
+        model, raw, dest, by_chunks, world, ndim=meta["ndim"],
+        out_channels=meta["out_channels"], transform=transform, scaler=scaler, dtype=dtype,
+        cast=lambda p: cast_output(p, dtype), pixel_size=read_pixel_size(path, meta["ndim"]),
+        identity=identity, score=score, tiling=settings)
 
 
 def predict_pairs(
@@ -235,23 +291,33 @@ def predict_pairs(
     device: torch.device,
     output_dtype: str = "float32",
     amp: bool = False,
-    axes: tuple[str | None, str | None] = (None, None),
+    axes: tuple[Any, Any] = (None, None),
     tta: bool = False,
     on_disk: str = "auto",
     tta_mode: str = "mean",
     metrics: Sequence[str] = DEFAULT_METRICS,
     border: Sequence[int] = (),
+    output_format: str = "auto",
+    by_chunks: BlockSettings | None = None,
+    world: World = SINGLE,
+    checkpoint: Path | None = None,
 ) -> list[dict[str, Any]]:
-    """Predict every input of ``pairs`` into ``out_dir/<input name>`` and score it.
+    """Predict every input of ``pairs`` into ``out_dir/<name>`` and score it.
 
-    Inputs of different samples with the same file name (multiple-raw sample folders)
-    are written as ``out_dir/<sample folder>/<input name>``.
+    Names come from :func:`output_name` (``output_format`` ``auto``, ``tiff`` or
+    ``zarr``); inputs of different samples with the same file name (multiple-raw sample
+    folders) are written as ``out_dir/<sample folder>/<name>``. Each prediction carries the
+    input's pixel sizes (ImageJ metadata in a TIFF, NGFF ``scale`` and units in OME-Zarr).
 
     With ``tta`` each prediction combines flips and rotations by ``tta_mode``
-    (:func:`predict_tta`). Images are read as memory maps and scored block by block
-    (:func:`~i2i_nb.metrics.image_metrics`); one whose prediction would not fit in
-    half the available memory (``on_disk`` ``"auto"``; ``"always"``, ``"never"``) is
-    predicted from disk to disk, never held whole.
+    (:func:`predict_tta`). Images are read as memory maps (or lazy Zarr/HDF5 views) and
+    scored block by block (:func:`~i2i_nb.metrics.image_metrics`); one whose prediction
+    would not fit in half the available memory (``on_disk`` ``"auto"``; ``"always"``,
+    ``"never"``) is predicted from disk to disk, never held whole. With ``by_chunks`` every
+    image is predicted block by block into an OME-Zarr, the blocks shared among the
+    ``world``'s ranks (every rank gets every pair) and recorded so that a job run again
+    resumes (:mod:`i2i_nb.blockwise`; ``checkpoint`` identifies the model); only rank 0
+    returns rows, with metrics once every block of an image is done.
 
     Returns one row per input (``pair``: the index of its pair) with ``metrics`` of the
     prediction, of the identity baseline (``input_*``: the input itself, or the input
@@ -273,24 +339,34 @@ def predict_pairs(
     clash = {name for name in names if names.count(name) > 1}  # multiple-raw samples
     settings = {"tile_shape": tile, "overlap": overlap, "batch_size": tiles_per_batch,
                 "device": device, "amp": amp, "tta_mode": tta_mode}
-    for index, path, target_path in tqdm(inputs, desc="Predicting", unit="image"):
+    fmt = "zarr" if by_chunks is not None else output_format
+    for index, path, target_path in tqdm(inputs, desc="Predicting", unit="image",
+                                         disable=not world.is_main):
         raw = read_image(path, ndim, axes[0], memmap=True)
         target = read_image(target_path, ndim, axes[1], memmap=True) if target_path else None
-        name = f"{path.parent.name}/{path.name}" if path.name in clash else path.name
+        name = output_name(path, fmt, path.name in clash)
         row: dict[str, Any] = {"file": name, "pair": index}
         large = on_disk == "always" or on_disk == "auto" and _bytes_in_memory(
             raw, meta["out_channels"], tta) > available_memory() // 2
         score = None
         if target is not None:
             score = _scorer(raw, target, metrics, border, scaler.mean, target_path)
-        if large:
+        if by_chunks is not None:
+            row.update(_by_blocks(model, raw, path, out_dir / name, meta, scaler, settings,
+                                  output_dtype, by_chunks, world, checkpoint, score))
+            print(f"{name} (rank {world.rank}): blocks {row.pop('blocks')}", flush=True)
+            if not world.is_main:
+                continue
+            row.pop("complete")
+        elif large:
             row.update(_predict_on_disk(model, raw, meta, out_dir / name, scaler, settings, tta,
-                                        output_dtype, score))
+                                        output_dtype, score, read_pixel_size(path, ndim)))
         else:
             normalised = normalize_like(raw, meta["input_normalization"])
             prediction = predict_with_retry(model, normalised, ndim, tta, **settings)
             prediction = scaler.inverse(prediction)
-            write_image(out_dir / name, cast_output(prediction, output_dtype), ndim)
+            write_image(out_dir / name, cast_output(prediction, output_dtype), ndim,
+                        read_pixel_size(path, ndim))
             if score is not None:
                 row.update(score(prediction))
         rows.append(row)

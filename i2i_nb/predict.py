@@ -165,6 +165,35 @@ def _blend(y: torch.Tensor, batch: Sequence[Sequence[_AxisTile]]) -> torch.Tenso
     return y
 
 
+def _in_region(tiles: Sequence[_AxisTile], region: slice) -> list[_AxisTile]:
+    """The tiles of one axis that add to ``region``, their ranges clipped to it and shifted
+    to start at the region's start."""
+    kept = []
+    for a in tiles:
+        lo, hi = max(a.region.start, region.start), min(a.region.stop, region.stop)
+        if lo >= hi:
+            continue
+        crop = slice(a.crop.start + lo - a.region.start, a.crop.stop + hi - a.region.stop)
+        kept.append(_AxisTile(a.source, a.take, slice(lo - region.start, hi - region.start),
+                              crop, a.weight))
+    return kept
+
+
+def _read_once(image: np.ndarray, axes: list[list[_AxisTile]],
+               transform: Callable[[np.ndarray], np.ndarray] | None
+               ) -> tuple[np.ndarray, list[list[_AxisTile]]]:
+    """Read (and transform) the box every tile of ``axes`` reads from, once; return it and
+    the tiles with their sources relative to it."""
+    box = tuple(slice(min(a.source.start for a in tiles), max(a.source.stop for a in tiles))
+                for tiles in axes)
+    data = np.asarray(image[(*box, slice(None))])
+    data = transform(data) if transform is not None else data
+    shifted = [[_AxisTile(slice(a.source.start - b.start, a.source.stop - b.start), a.take,
+                          a.region, a.crop, a.weight) for a in tiles]
+               for tiles, b in zip(axes, box, strict=True)]
+    return data, shifted
+
+
 def predict_image(
     model: nn.Module,
     image: np.ndarray,
@@ -176,6 +205,7 @@ def predict_image(
     out: np.ndarray | None = None,
     progress: bool = False,
     transform: Callable[[np.ndarray], np.ndarray] | None = None,
+    region: Sequence[slice] | None = None,
 ) -> np.ndarray:
     """Predict a whole image tile by tile, blending overlapping tiles smoothly.
 
@@ -206,6 +236,11 @@ def predict_image(
     transform : callable, optional
         Applied to each channel-last tile read from ``image`` (e.g. the normalisation of a
         raw memory-mapped image, which is then never held whole).
+    region : sequence of slice, optional
+        Predict only this box of the image (block-wise prediction): the tiles that add to
+        it are computed, in the same order and with the same blend weights as for the whole
+        image, so the box equals that part of the whole prediction; ``out`` and the result
+        have the box's shape.  The box's input (with the tiles' halo) is read once.
 
     Returns
     -------
@@ -221,6 +256,11 @@ def predict_image(
     plan = plan_tiles(spatial, tile_shape, overlap, model.divisor, model.halo)
     axes = [_axis_tiles(*args) for args in zip(
         spatial, plan.tile, plan.overlap, plan.pad_before, plan.starts, strict=True)]
+    if region is not None:
+        region = [slice(*r.indices(n)[:2]) for r, n in zip(region, spatial, strict=True)]
+        axes = [_in_region(tiles, r) for tiles, r in zip(axes, region, strict=True)]
+        image, axes = _read_once(image, axes, transform)
+        spatial, transform = tuple(r.stop - r.start for r in region), None
     tiles = list(product(*axes))
     cuda = device.type == "cuda"
     # one reusable input batch (pinned on CUDA); tiles are written into it channel-first

@@ -10,7 +10,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-PACKAGES = ("i2i-nb", "torch", "numpy", "tifffile", "scikit-image", "pyyaml", "pytorch-msssim")
+PACKAGES = ("i2i-nb", "torch", "numpy", "tifffile", "zarr", "h5py", "scikit-image", "pyyaml",
+            "pytorch-msssim")
 
 
 def sha256(path: Path, block: int = 1 << 20) -> str:

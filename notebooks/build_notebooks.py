@@ -100,7 +100,7 @@ device = ""  # "" (a GPU when there is one), "cpu", "cuda:0"...
 resume = False  # continue training this run from its last checkpoint
 
 # Predict your own images (section 8)
-predict_images = ""  # a folder of TIFFs or one TIFF (e.g. on Drive); empty: the test inputs
+predict_images = ""  # a folder of TIFF/HDF5/.zarr images or one (e.g. on Drive); empty: test inputs
 predict_checkpoint = ""  # a .pth file (e.g. on Drive); empty: this run's best checkpoint
 test_time_augmentation = False  # mean over flips and rotations (8 in 2D, 16 in 3D)
 """
@@ -108,12 +108,13 @@ test_time_augmentation = False  # mean over flips and rotations (8 in 2D, 16 in 
 DATA_TEXT = """\
 ## 3. Data
 
-Pairs are matched by sorted file name in each folder (TIFF; $kind, channels last or
-as stored by ImageJ):
+Pairs are matched by sorted file name in each folder ($kind, channels last or as stored
+by ImageJ or OME-Zarr). Images are TIFF files, `.zarr` folders (OME-Zarr or plain Zarr) or
+HDF5 files, left on disk and read as needed:
 
 ```
 data_dir/
-  train/x/*.tif   inputs         train/y/*.tif   targets
+  train/x/*.tif   inputs         train/y/*.tif   targets     (or *.zarr, *.h5)
   test/x/*.tif    test inputs    test/y/*.tif    test targets
 ```
 
@@ -206,12 +207,14 @@ DOWNLOAD = "archive = results.download_results(result)\n"
 OWN_TEXT = """\
 ## 8. Predict your own images
 
-New acquisitions, without targets: set `predict_images` to a folder (or one file) of TIFFs
-and `predict_checkpoint` to a checkpoint (any `.pth` this tool wrote, e.g. from Drive, is
-enough on its own), or upload TIFFs, a zip of them and/or a `.pth` with the button below.
+New acquisitions, without targets: set `predict_images` to a folder of images (TIFF, HDF5 or
+`.zarr` folders) or to one of them, and `predict_checkpoint` to a checkpoint (any `.pth`
+this tool wrote, e.g. from Drive, is enough on its own), or upload TIFF or HDF5 files, a zip
+of them (or of `.zarr` folders) and/or a `.pth` with the button below.
 When empty and nothing is uploaded: this session's test inputs and best checkpoint.
 Predictions go to `<result_dir>/<name>_predictions/` and are zipped for download. Volumes
-too large for memory are predicted from disk to disk.
+too large for memory are predicted from disk to disk; a Zarr or HDF5 input gives an
+OME-Zarr prediction, and every prediction keeps the input's pixel size.
 """
 
 OWN_UPLOAD = """\

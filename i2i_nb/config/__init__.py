@@ -22,7 +22,7 @@ from i2i_nb.config.model import ModelConfig
 from i2i_nb.config.problem import ImageToImageConfig, ProblemConfig
 from i2i_nb.config.root import Config
 from i2i_nb.config.system import PathsConfig, SystemConfig
-from i2i_nb.config.test import TestConfig
+from i2i_nb.config.test import ByChunksConfig, TestConfig
 from i2i_nb.config.train import LOSSES, LossConfig, LRSchedulerConfig, TrainConfig
 from i2i_nb.config.validate import (
     ARCHITECTURES,
@@ -45,6 +45,7 @@ from i2i_nb.config.yaml_io import (
 )
 
 __all__ = [
+    "ByChunksConfig",
     "ARCHITECTURES", "INPUT_NORMALIZATIONS", "LOSSES", "MEASURES", "OPTIMIZERS", "OUTPUT_DTYPES",
     "SCHEDULERS", "TARGET_NORMALIZATIONS", "AugmentorConfig", "Config", "DataConfig",
     "ImageToImageConfig", "LRSchedulerConfig", "LossConfig", "ModelConfig",

@@ -87,6 +87,14 @@ class TrainDataConfig:
     shared by neighbours; 0 the fewest patches that cover), each epoch one pass over them.
     ``REPLICATE`` repeats the training set that many times
     per epoch (0: once).
+
+    BiaPy's Zarr/HDF5 keys (also in ``DATA.VAL`` and ``DATA.TEST``):
+    ``INPUT_ZARR_MULTIPLE_DATA`` reads the raw image and its target from the same container
+    at ``INPUT_ZARR_MULTIPLE_DATA_RAW_PATH`` and ``_GT_PATH`` (``volumes.raw`` or
+    ``volumes/raw``); ``INPUT_IMG_AXES_ORDER`` / ``INPUT_MASK_AXES_ORDER`` are the stored
+    axes of Zarr/HDF5 inputs / targets (e.g. ``ZYX``, ``CZYX``, ``TZCYX`` with one time
+    point; empty, or BiaPy's default ``TZCYX`` on an array of another rank: the NGFF
+    metadata's, else ``DATA.AXES`` / ``DATA.GT_AXES``, else a guess).
     """
 
     path: str = "dataset/train/x"
@@ -96,6 +104,11 @@ class TrainDataConfig:
     extract_random_patch: bool = True
     replicate: int = 0
     overlap: tuple[float, ...] = ()
+    input_zarr_multiple_data: bool = False
+    input_zarr_multiple_data_raw_path: str = ""
+    input_zarr_multiple_data_gt_path: str = ""
+    input_img_axes_order: str = ""
+    input_mask_axes_order: str = ""
 
 
 @dataclass
@@ -109,7 +122,8 @@ class ValDataConfig:
     ``region`` the last ``SPLIT_TRAIN`` share (at least one patch) of every image along its
     longest axis, so that a single training image still has validation (and the quality
     check). On ``bench/quality.py``'s scarce-data tasks ``region`` scored 0.4-1.2 dB lower,
-    so it is not the default."""
+    so it is not the default.
+    Zarr/HDF5 keys as in ``DATA.TRAIN``."""
 
     from_train: bool = True
     split_train: float = 0.1
@@ -121,6 +135,11 @@ class ValDataConfig:
     path: str = ""
     gt_path: str = ""
     overlap: tuple[float, ...] = ()
+    input_zarr_multiple_data: bool = False
+    input_zarr_multiple_data_raw_path: str = ""
+    input_zarr_multiple_data_gt_path: str = ""
+    input_img_axes_order: str = ""
+    input_mask_axes_order: str = ""
 
 
 @dataclass
@@ -128,6 +147,7 @@ class TestDataConfig:
     """``DATA.TEST``; ``OVERLAP`` below 1 is a fraction of the tile, else pixels.
 
     ``USE_VAL_AS_TEST`` (with ``DATA.VAL.CROSS_VAL``, as BiaPy) tests on the validation fold.
+    Zarr/HDF5 keys as in ``DATA.TRAIN``.
     """
 
     path: str = "dataset/test/x"
@@ -137,6 +157,11 @@ class TestDataConfig:
     padding: tuple[int, ...] = ()
     overlap: tuple[float, ...] = ()
     tile_shape: tuple[int, ...] = ()
+    input_zarr_multiple_data: bool = False
+    input_zarr_multiple_data_raw_path: str = ""
+    input_zarr_multiple_data_gt_path: str = ""
+    input_img_axes_order: str = ""
+    input_mask_axes_order: str = ""
 
 
 @dataclass

@@ -74,6 +74,19 @@ REASONS: dict[str, str] = {
     "DATA.TEST.IN_MEMORY": "test images are memory-mapped, and predicted from disk to disk "
                            "when too large for memory (TEST.ON_DISK)",
     "LOG.": "logs, charts and TensorBoard files go to the seed's results tree",
+    "TEST.BY_CHUNKS.FLUSH_EACH": "block-wise predictions are written to Zarr, one whole chunk "
+                                 "per block, made durable before the block is recorded",
+    "TEST.BY_CHUNKS.WRITE_RAW_PREDICTIONS": "the Zarr written block by block is the raw "
+                                            "prediction (image to image has no post-process)",
+    "TEST.BY_CHUNKS.PHASES": "image to image has one phase, the prediction",
+    "TEST.BY_CHUNKS.WORKFLOW_PROCESS.": "post-processes segmentation chunks; a regression "
+                                        "prediction is written as predicted",
+    "DATA.TRAIN.INPUT_ZARR_MULTIPLE_DATA_": "CREMI synapse annotations (detection), not used "
+                                            "for image to image",
+    "DATA.VAL.INPUT_ZARR_MULTIPLE_DATA_": "CREMI synapse annotations (detection), not used "
+                                          "for image to image",
+    "DATA.TEST.INPUT_ZARR_MULTIPLE_DATA_": "CREMI synapse annotations (detection), not used "
+                                           "for image to image",
     "AUGMENTOR.SHUFFLE_TRAIN_DATA_EACH_EPOCH": "training patches are always drawn afresh "
                                                "(seeded) every epoch",
     "AUGMENTOR.SHUFFLE_VAL_DATA_EACH_EPOCH": "validation patches are fixed (seeded) so epochs "

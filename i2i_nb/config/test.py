@@ -10,6 +10,25 @@ DEFAULT_METRICS = ("psnr", "si_psnr", "pcc", "ssim", "mae")
 # BiaPy's image-to-image metrics that need a pretrained network's weights
 NEED_WEIGHTS = {"fid": "Inception-v3", "is": "Inception-v3", "lpips": "AlexNet/VGG"}
 
+@dataclass
+class ByChunksConfig:
+    """``TEST.BY_CHUNKS``: block-wise prediction of big volumes into one OME-Zarr per image.
+
+    ``ENABLE``: the image is split into blocks (``BLOCK_SHAPE``; default twice the tile per
+    axis); each block is predicted from the tiles that reach it (the tiler's halo) and
+    written straight into the output Zarr, one chunk per block, then recorded as finished,
+    so a job run again skips the finished blocks. torchrun processes share the blocks;
+    independent jobs take the blocks starting in ``[Z_START, Z_END)`` of the first spatial
+    axis (z in 3D, y in 2D; -1: from the start / to the end), all writing the same output.
+    ``SAVE_OUT_TIF`` also writes a TIFF once every block is done.
+    """
+
+    enable: bool = False
+    z_start: int = -1
+    z_end: int = -1
+    block_shape: tuple[int, ...] = ()
+    save_out_tif: bool = False
+
 
 @dataclass
 class TestConfig:
@@ -28,6 +47,8 @@ class TestConfig:
     ``fid``, ``is`` and ``lpips`` need downloaded network weights and are refused.
     ``EVAL_BORDER_CROP`` (BiaPy's): pixels left out at both ends of each spatial axis
     (``[z,] y, x``) before scoring; the predictions are not changed.
+    ``OUTPUT_FORMAT``: ``auto`` writes OME-Zarr predictions of Zarr/HDF5 inputs and TIFFs of
+    TIFF inputs; ``tiff`` or ``zarr`` choose one for all. Pixel sizes are copied from the input.
     """
 
     enable: bool = True
@@ -40,3 +61,5 @@ class TestConfig:
     on_disk: str = "auto"
     metrics: list[str] = field(default_factory=lambda: list(DEFAULT_METRICS))
     eval_border_crop: list[int] = field(default_factory=list)
+    output_format: str = "auto"
+    by_chunks: ByChunksConfig = field(default_factory=ByChunksConfig)

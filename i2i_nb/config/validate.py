@@ -49,6 +49,7 @@ _AUG_VALUES: tuple[tuple[str, str, tuple[float, float]], ...] = (
     ("salt_and_pepper", "salt_and_pepper_amount", (0, 1)),
     ("salt_and_pepper", "salt_and_pepper_prop", (0, 1)),
 )
+OUTPUT_FORMATS = ("auto", "tiff", "zarr")
 
 
 def _check(condition: bool, key: str, message: str) -> None:
@@ -248,6 +249,7 @@ def validate(cfg: Config, given: set[str] | None = None) -> None:
     _check_choice(cfg.test.on_disk, ON_DISK, "TEST.ON_DISK")
     _check_choice(cfg.test.augmentation_mode, ("mean", "min", "max"), "TEST.AUGMENTATION_MODE")
     _check_metrics(cfg)
+    _check_by_chunks(cfg)
 
 
 def _metric_names(names: list[str], key: str) -> list[str]:
@@ -272,3 +274,21 @@ def _check_metrics(cfg: Config) -> None:
            f"needs {cfg.ndim} values ({'z, ' if cfg.ndim == 3 else ''}y, x), got {border}")
     _check(all(b >= 0 for b in border), "TEST.EVAL_BORDER_CROP",
            f"values must not be negative: {border}")
+
+
+def _check_by_chunks(cfg: Config) -> None:
+    """``TEST.OUTPUT_FORMAT`` and ``TEST.BY_CHUNKS``."""
+    _check_choice(cfg.test.output_format, OUTPUT_FORMATS, "TEST.OUTPUT_FORMAT")
+    chunks = cfg.test.by_chunks
+    _check(len(chunks.block_shape) in (0, cfg.ndim) and all(b > 0 for b in chunks.block_shape),
+           "TEST.BY_CHUNKS.BLOCK_SHAPE", f"needs {cfg.ndim} positive sizes, got "
+           f"{chunks.block_shape}")
+    _check(chunks.z_start >= -1, "TEST.BY_CHUNKS.Z_START", "must be -1 or a slice index")
+    _check(chunks.z_end == -1 or chunks.z_end > max(0, chunks.z_start), "TEST.BY_CHUNKS.Z_END",
+           f"must be -1 or above Z_START ({chunks.z_start}), got {chunks.z_end}")
+    if chunks.enable:
+        _check(not cfg.test.augmentation, "TEST.BY_CHUNKS.ENABLE",
+               "block-wise prediction does not average over flips and rotations; set "
+               "TEST.AUGMENTATION to False")
+        _check(not cfg.test.full_img, "TEST.BY_CHUNKS.ENABLE",
+               "block-wise prediction uses tiles; set TEST.FULL_IMG to False")

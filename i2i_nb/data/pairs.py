@@ -8,7 +8,15 @@ from pathlib import Path
 
 import numpy as np
 
-from i2i_nb.data.io import IMAGE_SUFFIXES, DiskImage, read_image, slabs
+from i2i_nb.data.io import (
+    AxesOrder,
+    DiskImage,
+    container_members,
+    is_image_path,
+    read_image,
+    slabs,
+    split_container,
+)
 from i2i_nb.errors import DataError
 
 _SHOWN = 5  # names quoted in a message before "... and N more"
@@ -33,26 +41,58 @@ def _entries(folder: Path) -> list[Path]:
 
 
 def list_images(folder: Path) -> list[Path]:
-    """List the TIFF images of a folder, sorted by file name.
+    """List the images of a folder, sorted by name: TIFF and HDF5 files and ``.zarr``
+    stores; or the images inside one Zarr group or HDF5 file given instead of a folder.
 
-    Hidden files (name starting with ``.``) and sub-folders are skipped silently; any other
-    non-TIFF file is skipped with one warning that names them.
+    Hidden files (name starting with ``.``) and other sub-folders are skipped silently; any
+    other file is skipped with one warning that names them.
 
     Raises
     ------
     DataError
-        The folder does not exist, is not a folder, or holds no TIFF image.
+        The folder does not exist, is not a folder, or holds no image.
     """
+    folder = Path(folder).absolute()
+    if split_container(folder)[0] != "tiff" and folder.exists():
+        inside = container_members(folder)
+        if not inside:
+            raise DataError(f"{folder}: holds one image, not several; give its folder, or "
+                            "the file itself as a single image")
+        return inside
     entries = _entries(folder)
-    files = [p for p in entries if p.is_file()]
-    images = [p for p in files if p.suffix.lower() in IMAGE_SUFFIXES]
-    others = [p.name for p in files if p.suffix.lower() not in IMAGE_SUFFIXES]
+    images = [p for p in entries if is_image_path(p)]
+    others = [p.name for p in entries if p.is_file() and p not in images]
     if others:
-        warnings.warn(f"{Path(folder).absolute()}: ignoring {len(others)} non-TIFF file(s): "
-                      f"{_names(others)}", stacklevel=2)
+        warnings.warn(f"{folder}: ignoring {len(others)} non-TIFF file(s): {_names(others)} "
+                      "(images are TIFF or HDF5 files, or .zarr folders)", stacklevel=2)
     if not images:
-        raise DataError(f"no TIFF images in {Path(folder).absolute()}")
+        raise DataError(f"no TIFF images in {folder} (nor HDF5 files or .zarr folders)")
     return images
+
+
+def is_single_image(path: Path) -> bool:
+    """A TIFF file, an HDF5 file of one dataset, a Zarr image (array or OME-Zarr), or a path
+    inside a container: one image rather than a folder or a container of several."""
+    kind, container, key = split_container(Path(path))
+    if kind == "tiff":
+        return Path(path).is_file()
+    return container.exists() and (bool(key) or not container_members(container))
+
+
+def display_name(path: Path) -> str:
+    """A file's name, or ``container/key`` for an image inside a Zarr store or HDF5 file."""
+    kind, container, key = split_container(Path(path))
+    return Path(path).name if kind == "tiff" or not key else f"{container.name}/{key}"
+
+
+def image_stem(path: Path) -> str:
+    """The name an image is known by: a file's stem; for an image inside a container, the
+    container's stem and the key (``a.zarr/vol/raw`` -> ``a_vol_raw``)."""
+    kind, container, key = split_container(Path(path))
+    if kind == "tiff":
+        return Path(path).stem
+    stem = container.name[:-len(container.suffix)].removesuffix(".ome")
+    return "_".join([stem, *key.split("/")]) if key else stem
 
 
 @dataclass(frozen=True)
@@ -130,7 +170,24 @@ def _pair_by_name(xs: list[Path], ys: list[Path], x_dir: Path, y_dir: Path) -> l
     return [Pair((x,), y) for x, y in zip(xs, ys, strict=True)]
 
 
-def find_pairs(x_dir: Path, y_dir: Path | None, multiple_raw: bool = False) -> list[Pair]:
+def _multiple_data_pairs(x_dir: Path, keys: tuple[str, str], with_target: bool) -> list[Pair]:
+    """BiaPy's ``INPUT_ZARR_MULTIPLE_DATA``: raw and target inside each container."""
+    containers = [x_dir] if split_container(Path(x_dir))[0] != "tiff" else list_images(x_dir)
+    raw, gt = keys
+    if not raw or (with_target and not gt):
+        raise DataError(f"{Path(x_dir).absolute()}: INPUT_ZARR_MULTIPLE_DATA needs "
+                        "INPUT_ZARR_MULTIPLE_DATA_RAW_PATH" + (" and _GT_PATH" if with_target
+                                                               else ""))
+    bad = [str(c) for c in containers if split_container(c)[0] == "tiff"]
+    if bad:
+        raise DataError("INPUT_ZARR_MULTIPLE_DATA reads Zarr or HDF5 containers, not: "
+                        + _names(bad))
+    return [Pair((c / raw.replace(".", "/"),), c / gt.replace(".", "/") if with_target
+                 else None) for c in containers]
+
+
+def find_pairs(x_dir: Path, y_dir: Path | None, multiple_raw: bool = False,
+               multiple_data: tuple[str, str] | None = None) -> list[Pair]:
     """Pair the images of two folders: by name, else by sorted file name order (as BiaPy).
 
     BiaPy pairs the i-th input with the i-th target in sorted name order, whatever the
@@ -156,12 +213,19 @@ def find_pairs(x_dir: Path, y_dir: Path | None, multiple_raw: bool = False) -> l
     multiple_raw : bool
         BiaPy's ``MULTIPLE_RAW_ONE_TARGET_LOADER``: ``x_dir/<sample>/`` is paired with the
         target whose file stem is ``<sample>``.
+    multiple_data : (str, str), optional
+        BiaPy's ``INPUT_ZARR_MULTIPLE_DATA`` with its ``_RAW_PATH`` and ``_GT_PATH``: every
+        Zarr/HDF5 container of ``x_dir`` (or ``x_dir`` itself) holds the raw image and its
+        target under these keys (``volumes.raw`` or ``volumes/raw``); ``y_dir`` only says
+        whether targets are wanted.
 
     Raises
     ------
     DataError
         Missing folders, no images, images without a partner, or names that disagree.
     """
+    if multiple_data is not None:
+        return _multiple_data_pairs(x_dir, multiple_data, y_dir is not None)
     if multiple_raw:
         return _multiple_raw_pairs(x_dir, y_dir)
     xs = list_images(x_dir)
@@ -188,7 +252,7 @@ class ImageInfo:
     nonfinite: int = 0
 
 
-def inspect_image(path: Path, ndim: int, axes: str | None = None
+def inspect_image(path: Path, ndim: int, axes: AxesOrder | str | None = None
                   ) -> tuple[np.ndarray, ImageInfo]:
     """Describe an image, reading it from disk block by block (see :func:`slabs`).
 
@@ -221,8 +285,8 @@ def _channel_problems(infos: list[ImageInfo], role: str) -> list[str]:
             for i in infos if i.channels != majority]
 
 
-def check_pairs(pairs: list[Pair], ndim: int, axes_x: str | None = None,
-                axes_y: str | None = None) -> list[dict]:
+def check_pairs(pairs: list[Pair], ndim: int, axes_x: AxesOrder | str | None = None,
+                axes_y: AxesOrder | str | None = None) -> list[dict]:
     """Read every image once and report all problems together.
 
     Problems: unreadable file, wrong dimensions, NaN/Inf values, values beyond the float32
@@ -245,7 +309,7 @@ def check_pairs(pairs: list[Pair], ndim: int, axes_x: str | None = None,
     problems: list[str] = []
     infos: dict[Path, ImageInfo | None] = {}
 
-    def info_of(path: Path, axes: str | None) -> ImageInfo | None:
+    def info_of(path: Path, axes: AxesOrder | str | None) -> ImageInfo | None:
         if path not in infos:
             try:
                 infos[path] = inspect_image(path, ndim, axes)[1]
@@ -267,8 +331,8 @@ def check_pairs(pairs: list[Pair], ndim: int, axes_x: str | None = None,
                      f"{reference.shape}" for i in xs if i and i.shape != reference.shape]
         if all(xs) and (y or pair.target is None):
             rows.append({
-                "input": ", ".join(p.name for p in pair.inputs),
-                "target": pair.target.name if pair.target else None,
+                "input": ", ".join(display_name(p) for p in pair.inputs),
+                "target": display_name(pair.target) if pair.target else None,
                 "shape": xs[0].shape,
                 "in_channels": xs[0].channels,
                 "out_channels": y.channels if y else None,
@@ -294,8 +358,8 @@ def check_pairs(pairs: list[Pair], ndim: int, axes_x: str | None = None,
     return rows
 
 
-def load_pairs(pairs: list[Pair], ndim: int, axes_x: str | None = None,
-               axes_y: str | None = None, in_memory: bool = True
+def load_pairs(pairs: list[Pair], ndim: int, axes_x: AxesOrder | str | None = None,
+               axes_y: AxesOrder | str | None = None, in_memory: bool = True
                ) -> list[tuple[np.ndarray, np.ndarray | None]]:
     """Read the pairs as channel-last arrays in their original dtype.
 
@@ -303,7 +367,7 @@ def load_pairs(pairs: list[Pair], ndim: int, axes_x: str | None = None,
     array (read once). ``y`` is None for pairs without target. Without ``in_memory`` the
     images are :class:`~i2i_nb.data.io.DiskImage` objects, read only where sliced.
     """
-    def read(path: Path, axes: str | None) -> np.ndarray:
+    def read(path: Path, axes: AxesOrder | str | None) -> np.ndarray:
         return read_image(path, ndim, axes) if in_memory else DiskImage(path, ndim, axes)
 
     loaded: list[tuple[np.ndarray, np.ndarray | None]] = []

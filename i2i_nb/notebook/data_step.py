@@ -11,7 +11,8 @@ from IPython.display import HTML
 
 from i2i_nb.config import Config
 from i2i_nb.data.io import read_image
-from i2i_nb.data.pairs import check_pairs, find_pairs
+from i2i_nb.data.pairs import display_name
+from i2i_nb.data.sources import split_axes, split_pairs
 from i2i_nb.demo import make_demo_data
 from i2i_nb.errors import ConfigError, DataError
 from i2i_nb.notebook.figures import Column, Rows, show
@@ -81,12 +82,12 @@ def uploaded_zip(widget: ipywidgets.FileUpload) -> bytes | None:
     return files[-1][1] if files else None
 
 
-def _splits(cfg: Config) -> list[tuple[str, str, str | None]]:
+def _splits(cfg: Config) -> list[tuple[str, Any, str, str | None]]:
     d = cfg.data
-    splits = [("train", d.train.path, d.train.gt_path)]
+    splits = [("train", d.train, d.train.path, d.train.gt_path)]
     if not d.val.from_train:
-        splits.append(("validation", d.val.path, d.val.gt_path))
-    return splits + [("test", d.test.path, d.test.gt_path if d.test.load_gt else None)]
+        splits.append(("validation", d.val, d.val.path, d.val.gt_path))
+    return splits + [("test", d.test, d.test.path, d.test.gt_path if d.test.load_gt else None)]
 
 
 def _span(value: tuple[float, float] | None) -> str:
@@ -94,16 +95,16 @@ def _span(value: tuple[float, float] | None) -> str:
 
 
 def check_rows(cfg: Config) -> list[list[object]]:
-    """One row per image pair of every split, or one row naming a split's problems."""
+    """One row per image pair of every split, or one row naming a split's problems.
+
+    A split's path may be a folder of TIFF/HDF5 files and ``.zarr`` stores, one image (a
+    ``.zarr`` folder too), or a Zarr group / HDF5 file holding several images."""
     rows: list[list[object]] = []
-    for split, x_dir, y_dir in _splits(cfg):
+    for split, keys, x_dir, y_dir in _splits(cfg):
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             try:
-                pairs = find_pairs(Path(x_dir), Path(y_dir) if y_dir else None,
-                                   cfg.problem.image_to_image.multiple_raw_one_target_loader)
-                checked = check_pairs(pairs, cfg.ndim, cfg.data.axes or None,
-                                      cfg.data.gt_axes or None)
+                checked = split_pairs(keys, x_dir, y_dir, cfg)[1]
             except DataError as err:
                 rows.append([split, x_dir, y_dir or "", "", "", "", "", "", str(err)])
                 checked = []
@@ -130,10 +131,14 @@ PAIR_COLUMNS = [Column("input"), Column("target")]
 
 
 def training_pairs(cfg: Config, n: int = 3) -> Rows:
-    """The first ``n`` training pairs as ``(input name, [input, target])``."""
-    pairs = find_pairs(Path(cfg.data.train.path), Path(cfg.data.train.gt_path))[:n]
-    return [(pair.inputs[0].name, [read_image(pair.inputs[0], cfg.ndim),
-                                   read_image(pair.target, cfg.ndim)]) for pair in pairs]
+    """The first ``n`` training pairs as ``(input name, [input, target])``, left on disk
+    (a volume's planes are read as they are shown)."""
+    d = cfg.data
+    pairs = split_pairs(d.train, d.train.path, d.train.gt_path, cfg, check=False)[0][:n]
+    axes_x, axes_y = split_axes(cfg, d.train)
+    return [(display_name(pair.inputs[0]), [read_image(pair.inputs[0], cfg.ndim, axes_x, True),
+                                            read_image(pair.target, cfg.ndim, axes_y, True)])
+            for pair in pairs]
 
 
 def show_pairs(cfg: Config, n: int = 3, interactive: bool | None = None) -> None:

@@ -11,9 +11,10 @@ import numpy as np
 
 from i2i_nb.config import Config, config_from_dict, load_config
 from i2i_nb.data.io import IMAGE_SUFFIXES, read_image
-from i2i_nb.data.pairs import list_images
+from i2i_nb.data.pairs import display_name, is_single_image, list_images
 from i2i_nb.errors import DataError
 from i2i_nb.experiment import RunResult, resolve_device, run
+from i2i_nb.inference import output_name
 from i2i_nb.notebook.data_step import uploaded_files
 from i2i_nb.notebook.figures import Column, Rows, show
 from i2i_nb.notebook.safe_zip import extract_zip
@@ -23,8 +24,9 @@ CONFIG_NAME = "predict.yaml"
 
 
 def upload_widget() -> ipywidgets.FileUpload:
-    """A button to upload images (TIFFs, or a zip of them) and/or a checkpoint (``.pth``)."""
-    return ipywidgets.FileUpload(accept=".tif,.tiff,.zip,.pth", multiple=True,
+    """A button to upload images (TIFF or HDF5 files, or a zip of them or of ``.zarr``
+    folders) and/or a checkpoint (``.pth``)."""
+    return ipywidgets.FileUpload(accept=".tif,.tiff,.h5,.hdf5,.zip,.pth", multiple=True,
                                  description="Upload")
 
 
@@ -53,7 +55,8 @@ def receive_uploads(widget_value: Any, folder: str | Path) -> tuple[str, str]:
             checkpoint = str(folder / base)
             Path(checkpoint).write_bytes(content)
         else:
-            raise DataError(f"{name}: upload TIFF images, a zip of them, or a .pth checkpoint")
+            raise DataError(f"{name}: upload TIFF or HDF5 images, a zip of them (or of .zarr "
+                            "folders), or a .pth checkpoint")
     found = any(p.is_file() for p in images.rglob("*"))
     print(f"uploaded: {'images in ' + str(images) if found else 'no images'}; "
           f"{'checkpoint ' + checkpoint if checkpoint else 'no checkpoint'}")
@@ -63,7 +66,8 @@ def receive_uploads(widget_value: Any, folder: str | Path) -> tuple[str, str]:
 def predict_own(images: str, checkpoint: str, trained: RunResult, cfg: Config, result_dir: str,
                 name: str, run_id: int, device: str, tta: bool = False,
                 uploaded: Any = None) -> RunResult:
-    """Predict every TIFF in ``images`` (a folder or one file) with ``checkpoint`` into
+    """Predict every image in ``images`` (a folder of TIFF/HDF5 files and ``.zarr`` stores,
+    one image, or a ``.zarr`` store of several) with ``checkpoint`` into
     ``<result_dir>/<name>_predictions``; the checkpoint alone defines the model.
 
     Empty ``images`` or ``checkpoint``: what was uploaded (``uploaded``, a
@@ -93,8 +97,19 @@ def show_own(result: RunResult, cfg: Config, n: int = 3,
              interactive: bool | None = None) -> None:
     """Display input | prediction for the first ``n`` images the run predicted (channel 0)."""
     folder = Path(load_config(result.paths.root / "config_files" / CONFIG_NAME).data.test.path)
-    inputs = [folder] if folder.is_file() else list_images(folder)
-    rows: Rows = [(path.name, [read_image(path, cfg.ndim), read_image(
-        result.paths.sub("per_image") / path.name, cfg.ndim).astype(np.float32)])
-        for path in inputs[:n]]
+    inputs = [folder] if is_single_image(folder) else list_images(folder)
+    rows: Rows = [(display_name(path), [
+        read_image(path, cfg.ndim, memmap=True),
+        _FloatView(read_image(result.paths.sub("per_image") / output_name(path, "auto"),
+                              cfg.ndim, memmap=True))]) for path in inputs[:n]]
     show(rows, COLUMNS, interactive)
+
+
+class _FloatView:
+    """An image left on disk whose slices are float32 (for the figures)."""
+
+    def __init__(self, image: np.ndarray) -> None:
+        self.image, self.shape, self.ndim = image, image.shape, image.ndim
+
+    def __getitem__(self, key: object) -> np.ndarray:
+        return np.asarray(self.image[key], dtype=np.float32)

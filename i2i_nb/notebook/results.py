@@ -13,8 +13,10 @@ from IPython.display import HTML, Image, display
 
 from i2i_nb.config import Config
 from i2i_nb.data.io import read_image
-from i2i_nb.data.pairs import find_pairs
+from i2i_nb.data.pairs import display_name
+from i2i_nb.data.sources import split_axes, split_pairs
 from i2i_nb.experiment import RunResult
+from i2i_nb.inference import output_name
 from i2i_nb.notebook.environment import in_colab
 from i2i_nb.notebook.figures import Column, Rows, show
 from i2i_nb.notebook.tables import html_table
@@ -58,14 +60,40 @@ def metrics_table(result: RunResult) -> HTML:
 def prediction_rows(result: RunResult, cfg: Config, n: int = 2) -> Rows:
     """Input, prediction, target and absolute error of the first ``n`` predicted test images."""
     folder = result.paths.sub("per_image")
-    pairs = find_pairs(Path(cfg.data.test.path), Path(cfg.data.test.gt_path))
+    d = cfg.data
+    pairs = split_pairs(d.test, d.test.path, d.test.gt_path, cfg, check=False)[0]
+    axes_x, axes_y = split_axes(cfg, d.test)
+    fmt = "zarr" if cfg.test.by_chunks.enable else cfg.test.output_format.lower()
     rows = []
-    for pair in [p for p in pairs if (folder / p.inputs[0].name).is_file()][:n]:
-        prediction = read_image(folder / pair.inputs[0].name, cfg.ndim).astype(np.float32)
-        target = read_image(pair.target, cfg.ndim).astype(np.float32)
-        rows.append((pair.inputs[0].name, [read_image(pair.inputs[0], cfg.ndim), prediction,
-                                           target, np.abs(prediction - target)]))
+    for pair in pairs:
+        out = folder / output_name(pair.inputs[0], fmt)
+        if len(rows) == n or not out.exists():
+            continue
+        prediction = _float(read_image(out, cfg.ndim, memmap=True))
+        target = _float(read_image(pair.target, cfg.ndim, axes_y, memmap=True))
+        error = (np.abs(prediction - target) if isinstance(prediction, np.ndarray)
+                 and isinstance(target, np.ndarray) else _Float(prediction, target))
+        rows.append((display_name(pair.inputs[0]), [
+            read_image(pair.inputs[0], cfg.ndim, axes_x, memmap=True), prediction, target,
+            error]))
     return rows
+
+
+def _float(image: np.ndarray) -> np.ndarray:
+    """A TIFF's array as float32; a Zarr/HDF5 view left on disk, read as float32 slices."""
+    return image.astype(np.float32) if isinstance(image, np.ndarray) else _Float(image)
+
+
+class _Float:
+    """An image left on disk whose slices are float32, or the absolute difference of two:
+    figures read only the planes they show."""
+
+    def __init__(self, image: np.ndarray, minus: np.ndarray | None = None) -> None:
+        self.image, self.minus, self.shape, self.ndim = image, minus, image.shape, image.ndim
+
+    def __getitem__(self, key: object) -> np.ndarray:
+        values = np.asarray(self.image[key], dtype=np.float32)
+        return values if self.minus is None else np.abs(values - self.minus[key])
 
 
 def show_predictions(result: RunResult, cfg: Config, n: int = 2,
@@ -109,7 +137,11 @@ def show_training_images(result: RunResult) -> None:
 
 
 def _size(path: Path) -> str:
-    size, units = float(path.stat().st_size), ["B", "KB", "MB", "GB"]
+    return _size_text(path.stat().st_size)
+
+
+def _size_text(size: float) -> str:
+    units = ["B", "KB", "MB", "GB"]
     while size >= 1024 and len(units) > 1:
         size, units = size / 1024, units[1:]
     return f"{size:.0f} {units[0]}" if units[0] == "B" else f"{size:.1f} {units[0]}"
@@ -119,7 +151,10 @@ def _tree_lines(folder: Path, indent: str) -> list[str]:
     entries = sorted(folder.iterdir(), key=lambda p: (p.is_file(), p.name))
     lines = []
     for entry in entries[:SHOWN_PER_FOLDER]:
-        if entry.is_dir():
+        if entry.is_dir() and entry.suffix == ".zarr":  # one image: its total size
+            total = sum(p.stat().st_size for p in entry.rglob("*") if p.is_file())
+            lines.append(f"{indent}{entry.name}/  ({_size_text(total)})")
+        elif entry.is_dir():
             lines += [f"{indent}{entry.name}/", *_tree_lines(entry, indent + "    ")]
         else:
             lines.append(f"{indent}{entry.name}  ({_size(entry)})")

@@ -29,7 +29,7 @@ def test_tiled_section_runs_and_tabulates(one_thread, monkeypatch):
     text = table(rows)
     assert text.splitlines()[0].startswith("section") and len(text.splitlines()) == 6
     assert set(SECTIONS) == {"training", "tiled", "monai", "memory", "scaling", "ooc", "levers",
-                            "epochs", "augment"}
+                            "epochs", "augment", "zarr"}
 
 
 def test_ooc_children_run_without_a_limit(one_thread, tmp_path, monkeypatch):
@@ -89,3 +89,17 @@ def test_augment_section_runs(one_thread, monkeypatch):
     rows = augment.run(TINY)
     assert len(rows) == 2 * (len(augment.KEYS) + 1)
     assert all(float(row.value.split()[0]) > 0 for row in rows)
+
+
+def test_zarr_child_runs_both_modes(one_thread, tmp_path):
+    """The ``zarr`` section's child at a tiny size, in this process (no torchrun)."""
+    from bench import ooc_predict, zarr_predict
+
+    source = tmp_path / "volume.tif"
+    ooc_predict.write_volume(source, (12, 40, 40))
+    assert zarr_predict.tiff_to_zarr(source, tmp_path / "volume.zarr", (8, 16, 16)) > 0
+    spec = {"patch": (4, 16, 16), "tile": (4, 32, 32), "tiles_per_batch": 2, "threads": 1}
+    for mode, name in (("tiff", "volume.tif"), ("zarr", "volume.zarr")):
+        m = zarr_predict.child({**spec, "mode": mode, "input": str(tmp_path / name),
+                                "out_dir": str(tmp_path / mode), "block": (8, 16, 16)})
+        assert m["distance"] < 1e-3 and m["processes"] == 1
