@@ -48,6 +48,9 @@ CONVERSIONS = {
     "AUGMENTOR.ROT90": "default True here",
     "AUGMENTOR.ROT90_PROB": "default 0.75 here: with the flips, the 8 symmetries of the "
                             "(y, x) square equally likely",
+    **{f"DATA.{split}.INPUT_{role}_AXES_ORDER": "its default TZCYX on an array of another "
+       "rank: the metadata's axes or a guess" for split in ("TRAIN", "VAL", "TEST")
+       for role in ("IMG", "MASK")},
 }
 # Old keys converted into others (not renamed one to one).
 OLD_KEYS = {"AUGMENTOR.DA_PROB": "old key: the value of every AUGMENTOR.*_PROB left out "
