@@ -48,7 +48,7 @@ class Plan:
 def plan(sz: Sizes) -> Plan:
     """Quick: 2 GiB under 512 MiB; full: 4 GiB under 1 GiB."""
     if sz.quick:
-        return Plan(512 * MiB, (512, 1024, 1024), (64, 256, 256), (64, 512, 512))
+        return Plan(512 * MiB, (512, 1024, 1024), (32, 256, 256), (64, 512, 512))
     return Plan(1024 * MiB, (1024, 1024, 1024), (128, 512, 512), (128, 1024, 1024))
 
 
@@ -120,20 +120,22 @@ def _flat(p: Plan, sz: Sizes, tmp: Path) -> list[Row]:
 
 def _scaling(p: Plan, sz: Sizes, tmp: Path) -> list[Row]:
     _, store, _ = _volume(tmp, "scaling", p.scaling, (64, 64, 64))
-    times = {}
-    for processes in (1, 2):
-        _say(f"U-Net on {p.scaling} with {processes} process(es)")
-        block = [s // 2 for s in p.scaling]  # 8 blocks to share
-        result, why = _child(_spec(sz, store, tmp / f"scaling_{processes}", "zarr", unet=True,
-                                   block=block), processes)
-        if result is None:
-            return [Row("zarr", "1 vs 2 processes", "FAILED", "completed", why[:120])]
-        times[processes] = result["seconds"]
-    ratio = times[1] / times[2]
+    times = {1: math.inf, 2: math.inf}
+    block = [s // 2 for s in p.scaling]  # 8 blocks to share
+    for round_ in range(2):  # alternated, best of 2 (a busy machine only slows a run down)
+        for processes in (1, 2):
+            _say(f"U-Net on {p.scaling} with {processes} process(es), round {round_ + 1}")
+            out = tmp / f"scaling_{processes}_{round_}"
+            result, why = _child(_spec(sz, store, out, "zarr", unet=True, block=block),
+                                 processes)
+            if result is None:
+                return [Row("zarr", "1 vs 2 processes", "FAILED", "completed", why[:120])]
+            times[processes] = min(times[processes], result["seconds"])
+            shutil.rmtree(out, ignore_errors=True)
     return [Row("zarr", f"throughput 2 / 1 processes, U-Net 4-8-16-32 on {p.scaling}",
-                f"{ratio:.2f}", "~2 (per free core)",
-                f"{times[1]:.1f} s vs {times[2]:.1f} s; one thread per process, blocks shared "
-                "through torchrun (gloo)")]
+                f"{times[1] / times[2]:.2f}", "~2 (per free core)",
+                f"best of 2: {times[1]:.1f} s vs {times[2]:.1f} s; one thread per process, "
+                "blocks shared through torchrun (gloo)")]
 
 
 def _overhead(p: Plan, sz: Sizes, tmp: Path) -> list[Row]:
