@@ -7,7 +7,7 @@ import contextlib
 import logging
 import os
 import tempfile
-import uuid
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,6 +15,7 @@ import numpy as np
 import tifffile
 
 from i2i_nb.errors import DataError
+from i2i_nb.files import atomic_path, naming, temporary_name
 
 IMAGE_SUFFIXES = (".tif", ".tiff")
 MAX_CHANNELS = 16
@@ -63,6 +64,18 @@ def _read_series(path: Path, series: tifffile.TiffPageSeries, memmap: bool) -> n
     return out
 
 
+def _warn_extra_pages(path: Path, tif: tifffile.TiffFile, series: tifffile.TiffPageSeries,
+                      extra: int) -> None:
+    """Say that pages outside the first series (another image in the same file) are not read."""
+    others = ", ".join(f"{s.shape} {s.dtype}" for s in tif.series[1:4])
+    warnings.warn(f"{path}: the file holds {len(tif.pages)} pages; only the first image, "
+                  f"{len(series.pages)} page(s) of shape {series.shape}, is read and "
+                  f"{extra} other page(s) are ignored" + (f" (other images: {others})"
+                                                          if others else "")
+                  + "; save each image in its own file, or all planes as one stack",
+                  stacklevel=4)
+
+
 def _read_tiff(path: Path, memmap: bool = False) -> tuple[np.ndarray, str]:
     """Read the first series of a TIFF; return the array and the axes tifffile found."""
     log = logging.getLogger("tifffile")
@@ -74,6 +87,9 @@ def _read_tiff(path: Path, memmap: bool = False) -> tuple[np.ndarray, str]:
                 raise DataError(f"{path}: the TIFF file holds no image")
             series = tif.series[0]
             array, file_axes = _read_series(path, series, memmap), series.axes
+            extra = len(tif.pages) - len(series.pages)
+            if extra > 0:
+                _warn_extra_pages(path, tif, series, extra)
     except DataError:
         raise
     except (OSError, ValueError, EOFError, IndexError, KeyError, TypeError) as exc:
@@ -267,12 +283,6 @@ def _stored(image: np.ndarray, ndim: int) -> np.ndarray:
     return image[..., np.newaxis] if image.ndim == ndim else np.moveaxis(image, ndim - 2, -1)
 
 
-def _temporary(path: Path) -> Path:
-    # not tempfile.mkstemp: its files are private (0600); this one gets the umask's permissions
-    path.parent.mkdir(parents=True, exist_ok=True)
-    return path.with_name(f".{path.name}.{uuid.uuid4().hex[:12]}.tmp")
-
-
 def write_image(path: Path, image: np.ndarray, ndim: int) -> None:
     """Write a channel-last image as a TIFF file, atomically.
 
@@ -292,13 +302,9 @@ def write_image(path: Path, image: np.ndarray, ndim: int) -> None:
     """
     _, axes = _layout(image.shape, ndim)
     data = image[..., 0] if image.shape[-1] == 1 else np.moveaxis(image, -1, ndim - 2)
-    tmp = _temporary(Path(path))
-    try:
+    with atomic_path(Path(path)) as tmp:
         tifffile.imwrite(tmp, data, imagej=image.dtype in _IMAGEJ_DTYPES,
                          photometric="minisblack", metadata={"axes": axes})
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 @contextlib.contextmanager
@@ -308,14 +314,19 @@ def image_on_disk(path: Path, shape: tuple[int, ...], dtype: np.dtype | type, nd
     channel-last memory map; the file appears under ``path`` only when the block ends
     without an error (written under a temporary name, flushed, renamed)."""
     stored, axes = _layout(tuple(shape), ndim)
-    tmp = _temporary(Path(path))
+    path = Path(path)
+    with naming(path):
+        tmp = temporary_name(path)
     try:
-        array = tifffile.memmap(tmp, shape=stored, dtype=dtype, photometric="minisblack",
-                                imagej=np.dtype(dtype) in _IMAGEJ_DTYPES,
-                                metadata={"axes": axes})
+        with naming(path):
+            array = tifffile.memmap(tmp, shape=stored, dtype=dtype, photometric="minisblack",
+                                    imagej=np.dtype(dtype) in _IMAGEJ_DTYPES,
+                                    metadata={"axes": axes})
         yield _stored(array, ndim)
-        array.flush()
-        del array
-        os.replace(tmp, path)
+        with naming(path):
+            array.flush()
+            del array
+            os.replace(tmp, path)
     finally:
-        tmp.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)

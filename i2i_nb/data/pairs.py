@@ -35,8 +35,9 @@ def _entries(folder: Path) -> list[Path]:
 def list_images(folder: Path) -> list[Path]:
     """List the TIFF images of a folder, sorted by file name.
 
-    Hidden files (name starting with ``.``) and sub-folders are skipped silently; any other
-    non-TIFF file is skipped with one warning that names them.
+    Hidden files (name starting with ``.``) are skipped silently; sub-folders, links that
+    lead nowhere (dangling or looping) and any other non-TIFF file are skipped with one
+    warning each kind, naming them.
 
     Raises
     ------
@@ -45,6 +46,15 @@ def list_images(folder: Path) -> list[Path]:
     """
     entries = _entries(folder)
     files = [p for p in entries if p.is_file()]
+    where = Path(folder).absolute()
+    folders = [p.name for p in entries if p.is_dir()]
+    broken = [p.name for p in entries if p.is_symlink() and not p.exists()]
+    if folders:
+        warnings.warn(f"{where}: ignoring {len(folders)} sub-folder(s), images are read from "
+                      f"the folder itself only: {_names(folders)}", stacklevel=2)
+    if broken:
+        warnings.warn(f"{where}: ignoring {len(broken)} link(s) that lead to no file "
+                      f"(dangling or looping): {_names(broken)}", stacklevel=2)
     images = [p for p in files if p.suffix.lower() in IMAGE_SUFFIXES]
     others = [p.name for p in files if p.suffix.lower() not in IMAGE_SUFFIXES]
     if others:
