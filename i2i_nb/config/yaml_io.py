@@ -53,13 +53,13 @@ def decode_text(raw: bytes, path: Path) -> str:
             except UnicodeDecodeError as err:
                 raise ConfigError(f"config file {path}: starts as {codec} text but is not "
                                   f"valid {codec} ({err.reason} at byte {err.start})") from err
+    if raw and len(raw) % 2 == 0 and raw.count(0) * 3 >= len(raw):  # UTF-16 without a BOM
+        codec = "utf-16-le" if raw[1::2].count(0) > raw[0::2].count(0) else "utf-16-be"
+        with contextlib.suppress(UnicodeDecodeError):
+            return raw.decode(codec)
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as err:
-        if len(raw) % 2 == 0 and raw.count(0) * 3 >= len(raw):  # ASCII as UTF-16, no BOM
-            codec = "utf-16-le" if raw[1::2].count(0) > raw[0::2].count(0) else "utf-16-be"
-            with contextlib.suppress(UnicodeDecodeError):
-                return raw.decode(codec)
         raise ConfigError(f"config file {path} is not UTF-8 text (byte 0x{raw[err.start]:02x} "
                           f"at position {err.start}); save it as UTF-8") from err
 

@@ -241,3 +241,42 @@ def test_every_check_runs_through_run_too(data, tmp_path):
             imwrite(path, image(np.uint16, (24, 1)))
         run(cfg, tmp_path / "out", "job", 1, CPU)
     nothing_written(tmp_path)
+
+
+# ---------------------------------------------------------------- config files -------------
+
+def _config_bytes(tmp_path: Path, content: bytes, capsys: pytest.CaptureFixture[str]
+                  ) -> tuple[int, str]:
+    from i2i_nb.cli import main
+
+    path = tmp_path / "config.yaml"
+    path.write_bytes(content)
+    code = main(["--config", str(path), "--result_dir", str(tmp_path / "out"), "--name", "job",
+                 "--gpu", "cpu"])
+    return code, capsys.readouterr().err
+
+
+@pytest.mark.parametrize("codec", ["utf-16", "utf-16-le", "utf-8-sig", "utf-32"])
+def test_config_saved_as_utf16_or_with_a_bom_is_read(codec, data, tmp_path, capsys):
+    text = yaml.safe_dump(to_plain(tiny_config(data, TRAIN={"EPOCHS": 1},
+                                               TEST={"ENABLE": False})))
+    code, err = _config_bytes(tmp_path, text.encode(codec), capsys)
+    assert code == 0, err
+    assert (tmp_path / "out/job/checkpoints/job_1-checkpoint-best.pth").is_file()
+
+
+def test_config_in_latin1_names_the_byte(data, tmp_path, capsys):
+    text = "# réglages\n" + yaml.safe_dump(to_plain(tiny_config(data)))
+    code, err = _config_bytes(tmp_path, text.encode("latin-1"), capsys)
+    assert code == 2 and "Traceback" not in err
+    assert f"config file {tmp_path / 'config.yaml'} is not UTF-8 text (byte 0xe9" in err, err
+    nothing_written(tmp_path)
+
+
+def test_a_key_given_twice_is_refused(data, tmp_path, capsys):
+    text = yaml.safe_dump(to_plain(tiny_config(data))).replace(
+        "  EPOCHS: 4\n", "  EPOCHS: 4\n  EPOCHS: 40\n")
+    code, err = _config_bytes(tmp_path, text.encode(), capsys)
+    assert code == 2 and "Traceback" not in err
+    assert "the key 'EPOCHS' is given twice (lines" in err and "keep one" in err, err
+    nothing_written(tmp_path)
