@@ -24,6 +24,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -152,6 +153,20 @@ def check_tree(tree: Path, reference: Path, finished: bool) -> None:
             assert path.read_bytes() == other.read_bytes(), name
 
 
+MOMENTS: dict[str, Counter] = {}  # where the kills landed, per phase
+
+
+def _moment(tree: Path) -> str:
+    """What the killed run had got to, judged by the files it left."""
+    last = tree / "checkpoints" / "job_1-checkpoint-last.pth"
+    images = list((tree / "results" / "job_1" / "per_image").glob("*.tif"))
+    if images:
+        return "while predicting"
+    if last.exists():
+        return "while training (resumable)"
+    return "before the first checkpoint" if (tree / "config_files").exists() else "in the checks"
+
+
 def kill_repeatedly(zygote: Zygote, args: list[str], resume: list[str], tree: Path,
                     reference: Path, duration: float, rng: random.Random,
                     restart: bool) -> tuple[int, int]:
@@ -159,6 +174,7 @@ def kill_repeatedly(zygote: Zygote, args: list[str], resume: list[str], tree: Pa
     continue until a run finishes, compare. ``restart``: after a finished run, begin again
     from an empty tree. Returns the kills and the finished runs."""
     kills = finished = 0
+    moments = MOMENTS.setdefault(tree.parent.name, Counter())
     log = tree.parent.parent / f"{tree.parent.name}.log"
     while kills < KILLS:
         last = tree / "checkpoints" / "job_1-checkpoint-last.pth"
@@ -168,6 +184,7 @@ def kill_repeatedly(zygote: Zygote, args: list[str], resume: list[str], tree: Pa
         if status == -signal.SIGKILL:
             kills += 1
             check_tree(tree, reference, finished=False)
+            moments[_moment(tree)] += 1
             continue
         assert status == 0, log.read_text()
         check_tree(tree, reference, finished=True)
@@ -218,5 +235,6 @@ def test_sigkill_during_training_and_prediction_then_resume_gives_identical_outp
                                             rng, restart=True)
     print(f"fault test (I2I_FAULT_SEED={SEED}): {kills} kills survived during training "
           f"({runs} finished runs identical to the undisturbed one), {pred_kills} during "
-          f"prediction ({pred_runs} finished runs identical)")
+          f"prediction ({pred_runs} finished runs identical); where they landed: "
+          f"{ {phase: dict(c) for phase, c in MOMENTS.items()} }")
     assert kills >= KILLS and pred_kills >= KILLS
