@@ -188,6 +188,7 @@ def kill_repeatedly(zygote: Zygote, args: list[str], resume: list[str], tree: Pa
             continue
         assert status == 0, log.read_text()
         check_tree(tree, reference, finished=True)
+        assert not [p for p in tree.rglob(".*.tmp") if "config_files" not in str(p)]
         finished += 1
         if not again:  # the kill came too late: aim within this (whole) run's time
             duration = min(duration, time.monotonic() - began)

@@ -250,3 +250,15 @@ def test_one_large_image_shows_progress_per_tile(data, tmp_path, capsys):
     err = capsys.readouterr().err.replace("\r", "\n")
     totals = {int(m) for m in re.findall(r"tiles:\s+\d+%\|[^|]*\| \d+/(\d+) ", err)}
     assert len(totals) == 1 and totals.pop() > 4, err
+
+
+def test_temporaries_left_by_a_killed_run_are_removed_by_the_next(data, tmp_path):
+    root = tmp_path / "out/job"
+    stale = [root / "checkpoints/.job_1-checkpoint-last.pth.0123456789ab.tmp",
+             root / "results/job_1/per_image/.img-000.tif.0123456789ab.tmp"]
+    other = root / "checkpoints/.job_2-checkpoint-last.pth.0123456789ab.tmp"  # another run's
+    for path in [*stale, other]:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"half")
+    run(tiny_config(data, TRAIN={"EPOCHS": 1}), tmp_path / "out", "job", 1, CPU)
+    assert not any(p.exists() for p in stale) and other.exists()
