@@ -203,6 +203,7 @@ def kill_repeatedly(zygote: Zygote, args: list[str], resume: list[str], tree: Pa
         return kills, finished + 1
 
 
+@pytest.mark.slow
 def test_sigkill_during_training_and_prediction_then_resume_gives_identical_outputs(
         zygote, job):
     rng = random.Random(SEED)

@@ -2,8 +2,8 @@
 the pairing of file names, and the extraction of an uploaded zip archive.
 
 Each test's docstring states the invariant it checks on every generated example. The
-example counts are kept small (``max_examples``) so that the suite stays fast; set
-``HYPOTHESIS_PROFILE=thorough`` for 20x more.
+example counts are kept small (100 per property) so that the suite stays fast; set
+``HYPOTHESIS_PROFILE=thorough`` for 2000.
 """
 
 from __future__ import annotations
@@ -26,11 +26,9 @@ from i2i_nb.data.pairs import find_pairs
 from i2i_nb.errors import ConfigError, DataError
 from i2i_nb.notebook.safe_zip import extract_zip
 
-settings.register_profile("ci", max_examples=100, deadline=None,
-                          suppress_health_check=[HealthCheck.too_slow])
-settings.register_profile("thorough", max_examples=2000, deadline=None,
-                          suppress_health_check=[HealthCheck.too_slow])
-settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+EXAMPLES = 2000 if os.environ.get("HYPOTHESIS_PROFILE") == "thorough" else 100
+checked = settings(max_examples=EXAMPLES, deadline=None,
+                   suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 
 KNOWN = sorted({f"{section}.{key}" for section, keys in to_plain(Config()).items()
                 for key in keys} | {"TRAIN.EPOCHS", "DATA.PATCH_SIZE", "MODEL.FEATURE_MAPS",
@@ -70,6 +68,7 @@ def _quiet(function, *args):  # noqa: ANN001, ANN002, ANN202 - a test helper
         return function(*args)
 
 
+@checked
 @given(config_trees())
 def test_config_from_any_tree_is_a_valid_config_or_a_config_error(tree):
     """Invariant: ``config_from_dict`` on any nested dict either raises ConfigError (never
@@ -84,6 +83,7 @@ def test_config_from_any_tree_is_a_valid_config_or_a_config_error(tree):
     assert again == cfg
 
 
+@checked
 @given(st.one_of(st.binary(max_size=300), st.text(max_size=300).map(str.encode),
                  config_trees().map(lambda t: yaml.safe_dump(t).encode())))
 def test_load_config_of_any_file_content_is_a_config_or_a_config_error(content):
@@ -108,6 +108,7 @@ stems = st.one_of(
 image_names = st.tuples(stems, st.sampled_from([".tif", ".tiff", ".TIF"])).map("".join)
 
 
+@checked
 @given(st.lists(image_names, min_size=1, max_size=6, unique=True),
        st.lists(image_names, min_size=1, max_size=6, unique=True))
 def test_pairing_uses_every_file_once_and_never_pairs_wrong_names(x_names, y_names):
@@ -166,8 +167,8 @@ def _everything(root: Path) -> set[str]:
     return {str(p) for p in root.rglob("*")} | {str(p) for p in root.glob(".*")}
 
 
+@checked
 @given(entries)
-@settings(suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 def test_zip_extraction_never_writes_outside_its_folder(items):
     """Invariants of ``extract_zip`` on archives with any entry names (absolute, ``..``,
     backslashes, drive letters, links, duplicates, a file where a folder must go):
