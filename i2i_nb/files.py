@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 TMP_SUFFIX_LENGTH = len(".") + len(".") + 12 + len(".tmp")  # ".<name>.<12 hex>.tmp"
+NAME_MAX = 255  # bytes in a file name on ext4, XFS, btrfs, APFS, NTFS (characters)
 
 _ADVICE = {
     errno.ENOSPC: "the disk is full: free some space or choose another --result_dir",
@@ -32,10 +33,15 @@ _ADVICE = {
 
 
 def temporary_name(path: Path) -> Path:
-    """``.<name>.<random>.tmp`` beside ``path`` (its parent folders are created)."""
+    """``.<name>.<random>.tmp`` beside ``path`` (its parent folders are created); the name
+    is shortened so that the temporary name is no longer than the longest name most file
+    systems take (255), so any final name that fits has a temporary name that fits."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    return path.with_name(f".{path.name}.{uuid.uuid4().hex[:12]}.tmp")
+    name = path.name
+    while len(f".{name}".encode()) + TMP_SUFFIX_LENGTH - 1 > NAME_MAX:
+        name = name[:-1]
+    return path.with_name(f".{name}.{uuid.uuid4().hex[:12]}.tmp")
 
 
 @contextlib.contextmanager

@@ -22,7 +22,7 @@ from i2i_nb.data.pairs import Pair, check_pairs, find_pairs
 from i2i_nb.data.regions import region_split_chosen
 from i2i_nb.data.split import validation_split
 from i2i_nb.errors import ConfigError, DataError
-from i2i_nb.files import TMP_SUFFIX_LENGTH, name_max
+from i2i_nb.files import name_max
 from i2i_nb.models import build_model
 
 SSIM_MIN_EXTENT = 3  # i2i_nb.metrics.ssim refuses smaller images
@@ -122,20 +122,20 @@ def _device(choice: str, given: str) -> torch.device:
 
 def check_name(paths: RunPaths) -> None:
     """Refuse a job name that is empty, holds a path separator or ``..``, or makes a file
-    name longer than the file system takes (with the temporary suffix of atomic writes)."""
+    name longer than the file system takes."""
     name = paths.name
     separators = {"/", "\\", os.sep, os.altsep or "/"}
     if not name or name in (".", "..") or any(s in name for s in separators) or "\0" in name:
         raise ConfigError(f"--name {name!r}: a job name must be a plain folder name (not "
                           "empty, no '/' or '\\', not '.' or '..'); the results go to "
                           "<result_dir>/<name>")
-    longest = len(paths.checkpoint("best").name) + TMP_SUFFIX_LENGTH
+    longest = len(paths.checkpoint("best").name.encode())
     limit = name_max(paths.result_dir)
-    if max(len(name), longest) > limit:
+    if longest > limit:
         raise ConfigError(f"--name {name[:40]}...: too long ({len(name)} characters): the "
-                          f"checkpoint file name would be {longest} characters with the "
-                          f"temporary suffix, more than the {limit} the file system at "
-                          f"{paths.result_dir} allows; choose a shorter --name")
+                          f"checkpoint file name would be {longest} bytes, more than the "
+                          f"{limit} the file system at {paths.result_dir} allows; choose a "
+                          "shorter --name")
 
 
 def inside(path: Path, folder: Path) -> bool:

@@ -227,9 +227,9 @@ def test_name_too_long_for_the_file_system_is_refused(data, tmp_path, capsys):
     from i2i_nb.cli import main
 
     code = main(["--config", str(path), "--result_dir", str(tmp_path / "out"), "--name",
-                 "n" * 230, "--gpu", "cpu"])
+                 "n" * 240, "--gpu", "cpu"])
     err = capsys.readouterr().err
-    assert code == 2 and "too long (230 characters)" in err and "shorter --name" in err, err
+    assert code == 2 and "too long (240 characters)" in err and "shorter --name" in err, err
     nothing_written(tmp_path)
 
 

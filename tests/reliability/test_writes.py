@@ -262,3 +262,17 @@ def test_temporaries_left_by_a_killed_run_are_removed_by_the_next(data, tmp_path
         path.write_bytes(b"half")
     run(tiny_config(data, TRAIN={"EPOCHS": 1}), tmp_path / "out", "job", 1, CPU)
     assert not any(p.exists() for p in stale) and other.exists()
+
+
+def test_names_that_fit_only_without_the_temporary_suffix_are_written(data, tmp_path):
+    """A job name and an image name so long that ``.<name>.<random>.tmp`` would pass the
+    file system's 255 bytes: the temporary name is shortened, the files are written."""
+    name = "n" * (255 - len("_1-checkpoint-best.pth"))
+    long_input = "i" * 251 + ".tif"
+    for split in ("x", "y"):
+        (data / "test" / split / "img-000.tif").rename(data / "test" / split / long_input)
+    result = run(tiny_config(data, TRAIN={"EPOCHS": 1}), tmp_path / "out", name, 1, CPU)
+    assert len(result.paths.checkpoint("best").name) == 255
+    assert result.paths.checkpoint("best").is_file()
+    assert (result.paths.sub("per_image") / long_input).is_file()
+    no_temporary_files(tmp_path)
