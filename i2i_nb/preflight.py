@@ -216,10 +216,14 @@ def _check_settings(cfg: Config, paths: RunPaths, resume: bool, source: bool) ->
         raise ConfigError("TRAIN.EPOCHS: 0 trains nothing; give at least 1 epoch, or set "
                           "TRAIN.ENABLE: False (with MODEL.LOAD_CHECKPOINT: True and "
                           "PATHS.CHECKPOINT_FILE) to predict with a trained model")
-    if checkpoint_file and not cfg.model.load_checkpoint:
+    if checkpoint_file and not cfg.model.load_checkpoint and not train.enable:
         raise ConfigError(f"PATHS.CHECKPOINT_FILE is {checkpoint_file} but "
                           "MODEL.LOAD_CHECKPOINT is False, so it would be ignored; set "
-                          "MODEL.LOAD_CHECKPOINT: True to use it, or remove the key")
+                          "MODEL.LOAD_CHECKPOINT: True to predict with it, or remove the key")
+    if checkpoint_file and not cfg.model.load_checkpoint:
+        warnings.warn(f"PATHS.CHECKPOINT_FILE ({checkpoint_file}) is ignored: "
+                      "MODEL.LOAD_CHECKPOINT is False, so training starts from scratch",
+                      stacklevel=3)
     if resume and not train.enable:
         raise ConfigError("--resume continues training, but TRAIN.ENABLE is False; run "
                           "without --resume to predict")

@@ -156,6 +156,14 @@ def test_checkpoint_file_without_load_checkpoint_names_load_checkpoint(data, tmp
     nothing_written(tmp_path)
 
 
+def test_checkpoint_file_ignored_by_training_says_so(data, tmp_path):
+    cfg = tiny_config(data, TRAIN={"EPOCHS": 1}, TEST={"ENABLE": False},
+                      PATHS={"CHECKPOINT_FILE": str(tmp_path / "model.pth")})
+    with pytest.warns(UserWarning, match="PATHS.CHECKPOINT_FILE .* is ignored: "
+                      "MODEL.LOAD_CHECKPOINT is False"):
+        run(cfg, tmp_path / "out", "job", 1, CPU)
+
+
 def test_nothing_enabled_is_refused(data, tmp_path, capsys):
     refused(tmp_path, data, capsys, tiny_config(data, TRAIN={"ENABLE": False},
                                                 TEST={"ENABLE": False}), "nothing to do")
