@@ -357,6 +357,8 @@ def fit(
         torch.set_rng_state(state["rng"])
         history, best, bad_epochs = list(state["history"]), state["best"], state["bad_epochs"]
         start = state["epoch"] + 1
+        if world.is_main:  # a run killed after its last checkpoint, before its log line
+            write_log(history, outputs.log_csv)
     elif initial:
         if "optimizer" in initial:
             optimizer.load_state_dict(initial["optimizer"])

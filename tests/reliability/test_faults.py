@@ -6,8 +6,9 @@ checkpoint loads and its history is the start of the undisturbed run's, every im
 equals the undisturbed run's image, every CSV is a prefix (train log) or the whole (test
 metrics) of the undisturbed run's. Each killed run is then continued (``--resume`` once
 a last checkpoint exists, else started again; prediction is simply run again) until one
-finishes; its outputs must be identical to the undisturbed run's. Kills are counted
-and printed.
+finishes; its outputs must be identical to the undisturbed run's. A quarter of the
+kills come at any moment after the start, the others at a random moment after the checks
+(once the run holds its lock and writes). Kills are counted and printed.
 
 ``I2I_FAULT_KILLS`` sets the kills per phase (default 12, which the CI runs: about a
 minute on one core); ``I2I_FAULT_SEED`` replays a sequence of kill moments.
@@ -67,10 +68,15 @@ class Zygote:
         """The exit status of the run last started (negative: killed by that signal)."""
         return self._answer("status")
 
-    def run(self, args: list[str], log: Path, kill_after: float | None = None) -> int:
-        """Run, SIGKILL it ``kill_after`` seconds after the fork (unless it ended), wait."""
+    def run(self, args: list[str], log: Path, kill_after: float | None = None,
+            origin: Path | None = None) -> int:
+        """Run, SIGKILL it ``kill_after`` seconds after the fork, or after ``origin`` appears
+        (the run's lock: its checks are done, it writes), unless it ended; wait."""
         pid = self.start(args, log)
         if kill_after is not None:
+            deadline = time.monotonic() + 2 * kill_after + 5
+            while origin is not None and not origin.exists() and time.monotonic() < deadline:
+                time.sleep(0.002)
             time.sleep(kill_after)
             try:
                 os.kill(pid, signal.SIGKILL)
@@ -180,7 +186,8 @@ def kill_repeatedly(zygote: Zygote, args: list[str], resume: list[str], tree: Pa
         last = tree / "checkpoints" / "job_1-checkpoint-last.pth"
         again = resume if last.exists() else []
         began = time.monotonic()
-        status = zygote.run(args + again, log, rng.uniform(0, duration))
+        origin = None if rng.random() < 0.25 else tree / ".job_1.lock"  # a quarter: any time
+        status = zygote.run(args + again, log, rng.uniform(0, duration), origin)
         if status == -signal.SIGKILL:
             kills += 1
             check_tree(tree, reference, finished=False)
@@ -207,6 +214,7 @@ def kill_repeatedly(zygote: Zygote, args: list[str], resume: list[str], tree: Pa
 def test_sigkill_during_training_and_prediction_then_resume_gives_identical_outputs(
         zygote, job):
     rng = random.Random(SEED)
+    print(f"fault test: I2I_FAULT_SEED={SEED}")
     root = job["root"]
     began = time.monotonic()
     assert zygote.run(args_of(job["train"], root / "ref"), root / "ref.log") == 0, \

@@ -276,3 +276,16 @@ def test_names_that_fit_only_without_the_temporary_suffix_are_written(data, tmp_
     assert result.paths.checkpoint("best").is_file()
     assert (result.paths.sub("per_image") / long_input).is_file()
     no_temporary_files(tmp_path)
+
+
+def test_resume_rewrites_a_log_that_lost_its_last_line(data, tmp_path):
+    """A run killed between its last checkpoint and its log line (found by the fault test):
+    ``--resume`` of the finished epochs writes the whole log again."""
+    cfg = tiny_config(data, TRAIN={"EPOCHS": 2}, TEST={"ENABLE": False})
+    result = run(cfg, tmp_path / "out", "job", 1, CPU)
+    log = result.paths.sub("train_logs") / "job_1_log.csv"
+    whole = log.read_text()
+    log.write_text("\n".join(whole.splitlines()[:2]) + "\n")  # header and epoch 1 only
+    run(cfg, tmp_path / "out", "job", 1, CPU, resume=True)
+    assert log.read_text().splitlines()[:3] == whole.splitlines()[:3]
+    assert len(log.read_text().splitlines()) == 3
