@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
+from i2i_nb.files import atomic_path
+
 
 def plot_history(history: list[dict[str, float]], charts_dir: Path, prefix: str) -> list[Path]:
     """Write ``<prefix>_loss.png`` (loss and validation loss) and one PNG per other logged
@@ -30,6 +32,7 @@ def plot_history(history: list[dict[str, float]], charts_dir: Path, prefix: str)
         ax.legend()
         fig.tight_layout()
         path = charts_dir / f"{prefix}_{name}.png"
-        fig.savefig(path, dpi=100)
+        with atomic_path(path) as tmp:  # never a half-written PNG under the final name
+            fig.savefig(tmp, dpi=100, format="png")
         written.append(path)
     return written

@@ -12,7 +12,6 @@ rejected with :class:`~i2i_nb.errors.ConfigError` before anything in it executes
 from __future__ import annotations
 
 import os
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +20,7 @@ from torch import nn
 
 from i2i_nb.activations import with_activations
 from i2i_nb.errors import ConfigError
+from i2i_nb.files import atomic_path
 from i2i_nb.models import build_model
 
 META_KEYS = ("architecture", "ndim", "in_channels", "out_channels", "model_kwargs")
@@ -32,19 +32,13 @@ def save_checkpoint(path: Path, payload: dict[str, Any]) -> None:
 
     An interrupted or killed process leaves either the previous file or the new one,
     never a partial file (at worst a stray ``.<name>.<random>.tmp`` beside it). The file
-    gets the usual permissions (those of ``open``, after the umask).
+    gets the usual permissions (those of ``open``, after the umask). A failure of the
+    operating system (disk full, read-only...) raises an :class:`OSError` naming ``path``.
     """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:12]}.tmp")
-    try:
-        with open(tmp, "xb") as handle:
-            torch.save(payload, handle)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    with atomic_path(Path(path)) as tmp, open(tmp, "xb") as handle:
+        torch.save(payload, handle)
+        handle.flush()
+        os.fsync(handle.fileno())
 
 
 def _refusal(path: Path, err: Exception) -> ConfigError:

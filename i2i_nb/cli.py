@@ -21,8 +21,9 @@ from pathlib import Path
 import yaml
 
 from i2i_nb import __version__
-from i2i_nb.config import config_from_dict, load_config
+from i2i_nb.config import Config, config_from_dict, load_config
 from i2i_nb.errors import ConfigError, DataError
+from i2i_nb.files import describe_os_error
 
 
 def parse_overrides(items: Sequence[str]) -> dict:
@@ -85,6 +86,17 @@ def _demo_parser(prog: str) -> argparse.ArgumentParser:
     return parser
 
 
+def _interrupted(cfg: Config | None) -> str:
+    """What an interrupt leaves, and how to go on."""
+    if cfg is None:
+        return "interrupted"
+    if cfg.train.enable:
+        return ("interrupted: the best and last checkpoints of finished epochs are kept; "
+                "run again with --resume to continue")
+    return ("interrupted: images predicted so far are kept in per_image/ (each file "
+            "complete); run the same command again to predict them all")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``i2i-nb`` and ``python -m i2i_nb``; returns the exit status."""
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -92,6 +104,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     # A scheduler's SIGTERM stops training like Ctrl-C: checkpoints kept, --resume continues.
     previous = signal.signal(signal.SIGTERM, signal.default_int_handler)
     started = False
+    cfg: Config | None = None
     try:
         if argv[:1] == ["demo-data"]:
             args = _demo_parser("demo-data").parse_args(argv[1:])
@@ -132,9 +145,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ConfigError, DataError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
+    except OSError as err:
+        print(f"error: {describe_os_error(err)}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
-        print("interrupted: the best and last checkpoints of finished epochs are kept; "
-              "run again with --resume to continue", file=sys.stderr)
+        print(_interrupted(cfg), file=sys.stderr)
         return 130
     finally:
         signal.signal(signal.SIGTERM, previous)

@@ -11,6 +11,7 @@ Layout (as BiaPy)::
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 from collections.abc import Callable
@@ -34,10 +35,10 @@ from i2i_nb.data.augment import Augment
 from i2i_nb.data.grid import GridPatchDataset, grid_places
 from i2i_nb.data.io import write_image
 from i2i_nb.data.normalize import MAX_SAMPLES, DatasetScaler
-from i2i_nb.data.pairs import Pair, check_pairs, load_pairs
+from i2i_nb.data.pairs import Pair, load_pairs
 from i2i_nb.data.patches import FixedPatchDataset, PatchDataset
 from i2i_nb.data.regions import region_split_chosen, split_regions
-from i2i_nb.data.sources import split_axes, split_pairs
+from i2i_nb.data.sources import split_axes
 from i2i_nb.data.split import validation_split
 from i2i_nb.data.statistics import input_spec, target_scaler
 from i2i_nb.distributed import SINGLE, World, barrier, gather
@@ -55,41 +56,21 @@ from i2i_nb.inference import (
 from i2i_nb.losses import build_loss
 from i2i_nb.model_plot import plot_model
 from i2i_nb.models import build_model
+from i2i_nb.preflight import (  # noqa: F401 - RunPaths, resolve_device, auto_z_down re-exported
+    CheckedRun,
+    RunPaths,
+    auto_z_down,
+    check_run,
+    data_folders,
+    load_test_checkpoint,
+    model_kwargs,
+    resolve_device,
+    test_checkpoint,
+)
 from i2i_nb.record import write_record
 from i2i_nb.report import write_checks
+from i2i_nb.runlock import run_lock
 from i2i_nb.train import TrainData, TrainOutputs, fit
-
-
-@dataclass(frozen=True)
-class RunPaths:
-    """Every path of one run in BiaPy's results tree."""
-
-    result_dir: Path
-    name: str
-    run_id: int
-
-    @property
-    def root(self) -> Path:
-        """``<result_dir>/<name>``."""
-        return self.result_dir / self.name
-
-    @property
-    def run_dir(self) -> Path:
-        """``results/<name>_<run_id>``."""
-        return self.root / "results" / f"{self.name}_{self.run_id}"
-
-    @property
-    def prefix(self) -> str:
-        """``<name>_<run_id>``, the prefix of checkpoints and charts."""
-        return f"{self.name}_{self.run_id}"
-
-    def checkpoint(self, which: str) -> Path:
-        """``checkpoints/<name>_<run_id>-checkpoint-<which>.pth`` (best or last)."""
-        return self.root / "checkpoints" / f"{self.prefix}-checkpoint-{which}.pth"
-
-    def sub(self, folder: str) -> Path:
-        """A folder of the run: aug, charts, per_image, train_logs or tensorboard."""
-        return self.run_dir / folder
 
 
 @dataclass
@@ -107,43 +88,6 @@ class RunResult:
         return mean_row(self.test_rows)
 
 
-def resolve_device(gpu: str | None, local_rank: int = 0, fallback: str = "cpu"
-                   ) -> torch.device:
-    """``cpu``, ``cuda``, ``cuda:N``, ``N`` or a list ``"0, 1, 2"`` (one per local rank).
-
-    None picks CUDA when available (device ``local_rank``), else ``fallback`` (BiaPy's
-    ``SYSTEM.DEVICE``: the device used when no GPU is chosen).
-    """
-    if gpu is None or not gpu.strip():
-        if torch.cuda.is_available():
-            return torch.device("cuda", local_rank % torch.cuda.device_count())
-        return torch.device(fallback or "cpu")
-    choices = [g.strip().removeprefix("cuda:") for g in gpu.split(",")]
-    gpu = choices[local_rank % len(choices)]
-    if gpu.isdigit():
-        gpu = f"cuda:{gpu}"
-    if gpu.startswith("cuda") and not torch.cuda.is_available():
-        raise ConfigError(f"--gpu {gpu}: CUDA is not available on this machine; use --gpu cpu")
-    return torch.device(gpu)
-
-
-def _inside(path: Path, folder: Path) -> bool:
-    path, folder = path.resolve(), folder.resolve()
-    return path == folder or folder in path.parents
-
-
-def _data_folders(cfg: Config) -> list[Path]:
-    d = cfg.data
-    folders = []
-    if cfg.train.enable:
-        folders += [d.train.path, d.train.gt_path]
-        if not d.val.from_train:
-            folders += [d.val.path, d.val.gt_path]
-    if cfg.test.enable:
-        folders += [d.test.path] + ([d.test.gt_path] if d.test.load_gt else [])
-    return [Path(f) for f in folders if f]
-
-
 ZARR_METADATA = (".zarray", ".zgroup", ".zattrs", "zarr.json")
 
 
@@ -158,30 +102,9 @@ def _recorded(path: Path) -> bool:
 def _data_files(cfg: Config) -> list[Path]:
     """Every file under the data folders the run reads (or the single test file)."""
     files = []
-    for folder in _data_folders(cfg):
+    for folder in data_folders(cfg):
         files += [folder] if folder.is_file() else [p for p in folder.rglob("*") if _recorded(p)]
     return files
-
-
-
-
-def auto_z_down(patch_z: int, levels: int) -> list[int]:
-    """Pool z by 2 at a level only while the patch keeps at least 4 slices."""
-    z_down, depth = [], patch_z
-    for _ in range(levels):
-        step = 2 if depth % 2 == 0 and depth // 2 >= 4 else 1
-        z_down.append(step)
-        depth //= step
-    return z_down
-
-
-def _model_kwargs(cfg: Config) -> dict[str, Any]:
-    m = cfg.model
-    levels = len(m.feature_maps) - 1
-    z_down = list(m.z_down) or (auto_z_down(cfg.patch_shape[0], levels) if cfg.ndim == 3 else [])
-    return {"feature_maps": list(m.feature_maps), "z_down": z_down or None,
-            "normalization": m.normalization.lower(), "dropout": list(m.dropout_values)
-            if len(m.dropout_values) > 1 else float(m.dropout_values[0]), "residual": m.residual}
 
 
 def _normalised(loaded: list[tuple[np.ndarray, np.ndarray]], spec: dict,
@@ -251,17 +174,10 @@ def _patch_sets(cfg: Config, train_data: list, train_transforms: list | None, va
                                         val_transforms, places)
 
 
-def _check_result_dir(paths: RunPaths, cfg: Config) -> None:
-    for folder in _data_folders(cfg):
-        if _inside(paths.root, folder):
-            raise ConfigError(f"--result_dir {paths.result_dir}: results would be written inside "
-                              f"the data folder {folder}; choose a folder outside the data")
-
-
 def train_phase(cfg: Config, paths: RunPaths, device: torch.device, resume: bool,
                 on_epoch: Callable[[dict[str, float]], None] | None,
                 stop_requested: Callable[[], bool] | None, world: World = SINGLE,
-                source: dict[str, Any] | None = None
+                source: dict[str, Any] | None = None, checked: CheckedRun | None = None
                 ) -> tuple[list[dict[str, float]], QualityCheck | None]:
     """Check and load the training data, build the model and fit it; then measure the best
     checkpoint and both baselines on the validation patches (None without validation).
@@ -269,14 +185,10 @@ def train_phase(cfg: Config, paths: RunPaths, device: torch.device, resume: bool
     With ``source`` (a zoo package's payload, ``MODEL.SOURCE: bmz``) training fine-tunes
     the package's network, weights and normalisation."""
     d = cfg.data
-    pairs = split_pairs(d.train, d.train.path, d.train.gt_path, cfg)[0]
+    checked = checked or check_run(cfg, paths, resume, source)
+    train_pairs, val_pairs = checked.train_pairs, checked.val_pairs
+    pairs = train_pairs  # all of them when validating on regions
     by_region = d.val.from_train and region_split_chosen(d.val)
-    if by_region:
-        train_pairs, val_pairs = pairs, []
-    elif d.val.from_train:
-        train_pairs, val_pairs = validation_split(pairs, d.val, cfg.system.seed)
-    else:
-        train_pairs, val_pairs = pairs, split_pairs(d.val, d.val.path, d.val.gt_path, cfg)[0]
     axes_train = split_axes(cfg, d.train)
     axes_val = split_axes(cfg, d.train if d.val.from_train else d.val)
     loaded = load_pairs(train_pairs, cfg.ndim, *axes_train, in_memory=d.train.in_memory)
@@ -327,7 +239,7 @@ def train_phase(cfg: Config, paths: RunPaths, device: torch.device, resume: bool
               f"{out_ch} channel(s), which the model predicts")
 
     torch.manual_seed(cfg.system.seed)
-    architecture, kwargs = cfg.model.architecture.lower(), _model_kwargs(cfg)
+    architecture, kwargs = cfg.model.architecture.lower(), model_kwargs(cfg)
     if start is not None and "model_arch" in start.items:
         architecture, kwargs = start.meta["architecture"], dict(start.meta["model_kwargs"])
     activations = list(cfg.problem.image_to_image.output_channel_act)
@@ -363,6 +275,8 @@ def train_phase(cfg: Config, paths: RunPaths, device: torch.device, resume: bool
         "in_channels": int(in_ch), "out_channels": int(out_ch), "model_kwargs": kwargs,
         "input_normalization": spec, "target_scaler": scaler.to_dict(),
         "patch_size": list(patch), "target_dtype": target_dtype, "input_dtype": input_dtype,
+        "optimizer": cfg.train.optimizer.lower(),
+        "lr_scheduler": cfg.train.lr_scheduler.name.lower(),
         "i2i_nb_version": __version__,
     }
     print(f"Training {meta['architecture']} ({cfg.problem.ndim}, {in_ch} -> {out_ch} channels) "
@@ -380,36 +294,25 @@ def train_phase(cfg: Config, paths: RunPaths, device: torch.device, resume: bool
     cpus = len(os.sched_getaffinity(0))
     workers = cpus if cfg.system.num_workers < 0 else min(cfg.system.num_workers, cpus)
     data = TrainData(train_set, val_set, workers, cfg.system.pin_mem)
-    history: list[dict[str, float]] = []
     try:
         history = fit(model, data, cfg.train, build_loss(cfg.loss, cfg.ndim), outputs, meta,
                       device, resume, on_epoch, stop_requested, world,
                       start.initial_state() if start is not None else None)
-    finally:
-        if world.is_main and outputs.last.exists():
-            history = load_checkpoint(outputs.last)["history"]
-            plot_history(history, paths.sub("charts"), paths.prefix)
+    except BaseException:
+        with contextlib.suppress(OSError, ConfigError):  # the first error is the one to tell
+            _chart(outputs, paths, world)
+        raise
+    history = _chart(outputs, paths, world) or history
     return history, check_best(model, val_set, scaler, outputs.best, cfg.train, device, world)
 
 
-def test_checkpoint(cfg: Config, paths: RunPaths) -> Path:
-    """The checkpoint the test phase uses: this run's best, or ``PATHS.CHECKPOINT_FILE``."""
-    if cfg.model.load_checkpoint and cfg.paths.checkpoint_file and not cfg.train.enable:
-        return Path(cfg.paths.checkpoint_file)
-    if cfg.model.load_checkpoint and not cfg.train.enable:
-        return paths.checkpoint("last" if cfg.model.load_checkpoint_epoch == "last_on_train"
-                                else "best")
-    return paths.checkpoint("best")
-
-
-def load_test_checkpoint(cfg: Config, paths: RunPaths) -> dict[str, Any]:
-    """Read the test checkpoint and refuse one whose dimensionality disagrees with the config."""
-    checkpoint = test_checkpoint(cfg, paths)
-    payload = load_checkpoint(checkpoint)
-    if payload["meta"]["ndim"] != cfg.ndim:
-        raise ConfigError(f"PROBLEM.NDIM: the checkpoint {checkpoint} is "
-                          f"{payload['meta']['ndim']}D, the config says {cfg.problem.ndim}")
-    return payload
+def _chart(outputs: TrainOutputs, paths: RunPaths, world: World) -> list[dict[str, float]]:
+    """The history of the last checkpoint, drawn into ``charts/`` (rank 0)."""
+    if not (world.is_main and outputs.last.exists()):
+        return []
+    history = load_checkpoint(outputs.last)["history"]
+    plot_history(history, paths.sub("charts"), paths.prefix)
+    return history
 
 
 def test_phase(cfg: Config, paths: RunPaths, device: torch.device, pairs: list[Pair],
@@ -455,6 +358,16 @@ def test_phase(cfg: Config, paths: RunPaths, device: torch.device, pairs: list[P
     return rows
 
 
+def _remove_temporaries(paths: RunPaths) -> None:
+    """Delete what a killed earlier run of this name and run id left half-written: the
+    ``.<file>.<random>.tmp`` files of its checkpoints and results (the lock is held)."""
+    stale = [*paths.checkpoint("best").parent.glob(f".{paths.prefix}-checkpoint-*.tmp"),
+             *paths.run_dir.rglob(".*.tmp")]
+    for path in stale:
+        with contextlib.suppress(OSError):
+            path.unlink()
+
+
 def run(cfg: Config, result_dir: str | Path, name: str, run_id: int = 1,
         device: torch.device | None = None, config_name: str = "config.yaml",
         resume: bool = False,
@@ -462,64 +375,51 @@ def run(cfg: Config, result_dir: str | Path, name: str, run_id: int = 1,
         stop_requested: Callable[[], bool] | None = None, world: World = SINGLE) -> RunResult:
     """Train and/or test as the config says, writing BiaPy's results tree.
 
-    Every data folder is checked (pairing, shapes, channels, values) before any
-    training starts; nothing is written outside ``<result_dir>/<name>``.
+    Everything is checked first (:func:`~i2i_nb.preflight.check_run`: name, settings,
+    every data folder, the checkpoint to test or resume) before anything is written;
+    nothing is written outside ``<result_dir>/<name>``, and one run at a time writes
+    into one name and run id (:func:`~i2i_nb.runlock.run_lock`).
     """
-    if "/" in name or not name:
-        raise ConfigError(f"--name {name!r}: a job name must be non-empty without '/'")
     paths = RunPaths(Path(result_dir), name, run_id)
     device = device or resolve_device(None)
-    _check_result_dir(paths, cfg)
     check_export(cfg)
-    payload = source = source_payload(cfg)
-    if cfg.test.enable and not cfg.train.enable and source is None:
-        if not test_checkpoint(cfg, paths).exists():
-            raise ConfigError(f"TRAIN.ENABLE is False but there is no checkpoint at "
-                              f"{test_checkpoint(cfg, paths)} (set PATHS.CHECKPOINT_FILE)")
-        payload = load_test_checkpoint(cfg, paths)
-    test_pairs, test_table = [], []
-    if cfg.test.enable:
-        d = cfg.data
-        if d.test.use_val_as_test:
-            train_pairs, _ = split_pairs(d.train, d.train.path, d.train.gt_path, cfg,
-                                         check=False)
-            test_pairs = validation_split(train_pairs, d.val, cfg.system.seed)[1]
-            test_table = check_pairs(test_pairs, cfg.ndim, *split_axes(cfg, d.train))
-        else:
-            test_pairs, test_table = split_pairs(d.test, d.test.path,
-                                                 d.test.gt_path if d.test.load_gt else None,
-                                                 cfg)
-    if world.is_main:
-        save_config(cfg, paths.root / "config_files" / config_name)
-        write_record(paths.run_dir / "run_record.json", _data_files(cfg), {
-            "seed": cfg.system.seed, "device": str(device), "processes": world.size,
-            "name": name, "run_id": run_id, "resume": resume, "config": to_plain(cfg),
-        })
-    budget = set_threads(cfg.system.num_cpus, world.size)
-    flush_denormals()  # training and the test phase compute in this thread's OpenMP team
-    if world.is_main:
-        print(f"CPU: {budget.describe()}")
-        note = busy_note(budget)
-        if note:
-            print(note)
-    result = RunResult(paths)
-    if cfg.train.enable:
-        result.history, check = train_phase(cfg, paths, device, resume, on_epoch,
-                                            stop_requested, world, source)
-        if check is not None:
-            result.checks["validation"] = check
-        barrier(world)
-        payload = None  # test the trained model
-    if cfg.test.enable:
-        result.test_rows = test_phase(cfg, paths, device, test_pairs, test_table, payload,
-                                      world)
-        check = check_on_test(result.test_mean) if result.test_rows else None
-        if check is not None:
-            result.checks["test"] = check
-    if result.checks and world.is_main:
-        write_checks(result.checks, paths.run_dir / "quality_check.json")
-    if cfg.model.bmz.export.enable and world.is_main:
-        trained = payload or load_test_checkpoint(cfg, paths)
-        export_after_run(cfg, trained, source, test_pairs, result.test_rows, paths.run_dir,
-                         paths.prefix)
+    source = source_payload(cfg)
+    checked = check_run(cfg, paths, resume, source)
+    lock = run_lock(paths.root / f".{paths.prefix}.lock", f"--name {name} --run_id {run_id}"
+                    ) if world.is_main else contextlib.nullcontext()
+    with lock:
+        if world.is_main:
+            _remove_temporaries(paths)
+            save_config(cfg, paths.root / "config_files" / config_name)
+            write_record(paths.run_dir / "run_record.json", _data_files(cfg), {
+                "seed": cfg.system.seed, "device": str(device), "processes": world.size,
+                "name": name, "run_id": run_id, "resume": resume, "config": to_plain(cfg),
+            })
+        budget = set_threads(cfg.system.num_cpus, world.size)
+        flush_denormals()  # training and the test phase compute in this thread's OpenMP team
+        if world.is_main:
+            print(f"CPU: {budget.describe()}")
+            note = busy_note(budget)
+            if note:
+                print(note)
+        result, payload = RunResult(paths), checked.payload
+        if cfg.train.enable:
+            result.history, check = train_phase(cfg, paths, device, resume, on_epoch,
+                                                stop_requested, world, source, checked)
+            if check is not None:
+                result.checks["validation"] = check
+            barrier(world)
+            payload = None  # test the trained model
+        if cfg.test.enable:
+            result.test_rows = test_phase(cfg, paths, device, checked.test_pairs,
+                                          checked.test_table, payload, world)
+            check = check_on_test(result.test_mean) if result.test_rows else None
+            if check is not None:
+                result.checks["test"] = check
+        if result.checks and world.is_main:
+            write_checks(result.checks, paths.run_dir / "quality_check.json")
+        if cfg.model.bmz.export.enable and world.is_main:
+            trained = payload or load_test_checkpoint(cfg, paths)
+            export_after_run(cfg, trained, source, checked.test_pairs, result.test_rows,
+                             paths.run_dir, paths.prefix)
     return result

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import io
 import itertools
 import math
 import warnings
@@ -46,6 +47,7 @@ from i2i_nb.data.normalize import (
 from i2i_nb.data.pairs import Pair, image_stem
 from i2i_nb.distributed import SINGLE, World
 from i2i_nb.errors import DataError
+from i2i_nb.files import write_text
 from i2i_nb.metrics import DEFAULT_METRICS, METRICS
 from i2i_nb.predict import predict_image
 from i2i_nb.resources import available_memory
@@ -338,7 +340,7 @@ def predict_pairs(
     names = [path.name for _, path, _ in inputs]
     clash = {name for name in names if names.count(name) > 1}  # multiple-raw samples
     settings = {"tile_shape": tile, "overlap": overlap, "batch_size": tiles_per_batch,
-                "device": device, "amp": amp, "tta_mode": tta_mode}
+                "device": device, "amp": amp, "tta_mode": tta_mode, "progress": True}
     fmt = "zarr" if by_chunks is not None else output_format
     for index, path, target_path in tqdm(inputs, desc="Predicting", unit="image",
                                          disable=not world.is_main):
@@ -412,10 +414,11 @@ def mean_row(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
 
 
 def write_metrics(rows: Sequence[dict[str, Any]], path: Path) -> None:
-    """Per-image metrics and their mean as CSV (columns: :func:`metric_fields`)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=metric_fields(rows), restval="",
-                                extrasaction="ignore")
-        writer.writeheader()
-        writer.writerows([*rows, mean_row(rows)])
+    """Per-image metrics and their mean as CSV (columns: :func:`metric_fields`), written
+    atomically."""
+    text = io.StringIO()
+    writer = csv.DictWriter(text, fieldnames=metric_fields(rows), restval="",
+                            extrasaction="ignore")
+    writer.writeheader()
+    writer.writerows([*rows, mean_row(rows)])
+    write_text(path, text.getvalue())

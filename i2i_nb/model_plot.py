@@ -9,6 +9,8 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from i2i_nb.files import atomic_path
+
 
 @dataclass(frozen=True)
 class Block:
@@ -83,8 +85,8 @@ def plot_model(model: nn.Module, in_channels: int, patch: tuple[int, ...], path:
         ax.text(0.36, row, block.kind, va="center", fontsize=8.5)
         ax.text(0.62, row, str(block.shape), va="center", fontsize=8.5, family="monospace")
         ax.text(0.97, row, f"{block.parameters:,}", va="center", ha="right", fontsize=8.5)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
+    with atomic_path(path) as tmp:  # never a half-written PNG under the final name
+        fig.savefig(tmp, dpi=110, format="png")
     return path
 
 

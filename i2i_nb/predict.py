@@ -271,7 +271,7 @@ def predict_image(
         "cuda", torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
     ) if amp and cuda else nullcontext()
     with torch.inference_mode(), autocast, tqdm(
-        total=len(tiles), disable=not progress, desc="tiles"
+        total=len(tiles), disable=not progress, desc="tiles", unit="tile", leave=False
     ) as bar:
         for first in range(0, len(tiles), batch_size):
             batch = tiles[first:first + batch_size]

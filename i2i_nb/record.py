@@ -10,6 +10,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from i2i_nb.files import write_text
+
 PACKAGES = ("i2i-nb", "torch", "numpy", "tifffile", "zarr", "h5py", "scikit-image", "pyyaml",
             "pytorch-msssim")
 
@@ -42,5 +44,4 @@ def write_record(path: Path, files: Iterable[Path], extra: dict[str, Any]) -> No
         "data_files": [{"path": str(f.absolute()), "bytes": f.stat().st_size,
                         "sha256": sha256(f)} for f in sorted(set(files))],
     }
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(record, indent=1))
+    write_text(path, json.dumps(record, indent=1))

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from i2i_nb.baselines import QualityCheck, check_on_test
+from i2i_nb.files import write_text
 from i2i_nb.inference import mean_row
 from i2i_nb.metrics import METRICS
 
@@ -45,6 +46,5 @@ NAMES = {"psnr": "PSNR", "si_psnr": "SI-PSNR", "pcc": "r", "ssim": "SSIM", "mae"
 
 
 def write_checks(checks: dict[str, QualityCheck], path: Path) -> None:
-    """The quality checks (validation, test) as JSON."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps({k: c.to_dict() for k, c in checks.items()}, indent=1))
+    """The quality checks (validation, test) as JSON (written atomically)."""
+    write_text(path, json.dumps({k: c.to_dict() for k, c in checks.items()}, indent=1))

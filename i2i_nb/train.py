@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import io
 import math
 import time
 from collections.abc import Callable, Sequence
@@ -29,6 +30,7 @@ from i2i_nb.config import TrainConfig
 from i2i_nb.cpu import flush_denormals, worker_init
 from i2i_nb.distributed import SINGLE, World, any_rank, reduce_extremes, reduce_sums
 from i2i_nb.errors import ConfigError
+from i2i_nb.files import write_text
 from i2i_nb.metrics import Moments, ssim
 from i2i_nb.tensorboard_images import TAG, triplets
 
@@ -275,13 +277,14 @@ class Stepper:
 
 
 def write_log(history: list[dict[str, float]], path: Path) -> None:
-    """Rewrite the per-epoch CSV from the history (so a resumed run stays consistent)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Rewrite the per-epoch CSV from the history (so a resumed run stays consistent),
+    atomically."""
     fields = list(dict.fromkeys(key for record in history for key in record)) or LOG_FIELDS
-    with path.open("w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=fields, restval="")
-        writer.writeheader()
-        writer.writerows(history)
+    text = io.StringIO()
+    writer = csv.DictWriter(text, fieldnames=fields, restval="")
+    writer.writeheader()
+    writer.writerows(history)
+    write_text(path, text.getvalue())
 
 
 def fit(
@@ -354,6 +357,8 @@ def fit(
         torch.set_rng_state(state["rng"])
         history, best, bad_epochs = list(state["history"]), state["best"], state["bad_epochs"]
         start = state["epoch"] + 1
+        if world.is_main:  # a run killed after its last checkpoint, before its log line
+            write_log(history, outputs.log_csv)
     elif initial:
         if "optimizer" in initial:
             optimizer.load_state_dict(initial["optimizer"])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import codecs
+import contextlib
 import dataclasses
 import warnings
 from pathlib import Path
@@ -14,6 +16,7 @@ from i2i_nb.config.fields import set_key
 from i2i_nb.config.root import Config
 from i2i_nb.config.validate import validate
 from i2i_nb.errors import ConfigError
+from i2i_nb.files import write_text
 
 
 def config_from_dict(values: dict, base: Config | None = None) -> Config:
@@ -35,15 +38,69 @@ def config_from_dict(values: dict, base: Config | None = None) -> Config:
     return cfg
 
 
+_BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
+         (codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"),
+         (codecs.BOM_UTF16_BE, "utf-16"))
+
+
+def decode_text(raw: bytes, path: Path) -> str:
+    """The text of a config file: UTF-8, or UTF-8/16/32 with a byte-order mark (as Windows
+    editors save "Unicode"), or UTF-16 without one; else ConfigError naming the file."""
+    for bom, codec in _BOMS:
+        if raw.startswith(bom):
+            try:
+                return raw.decode(codec)
+            except UnicodeDecodeError as err:
+                raise ConfigError(f"config file {path}: starts as {codec} text but is not "
+                                  f"valid {codec} ({err.reason} at byte {err.start})") from err
+    if raw and len(raw) % 2 == 0 and raw.count(0) * 3 >= len(raw):  # UTF-16 without a BOM
+        codec = "utf-16-le" if raw[1::2].count(0) > raw[0::2].count(0) else "utf-16-be"
+        with contextlib.suppress(UnicodeDecodeError):
+            return raw.decode(codec)
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise ConfigError(f"config file {path} is not UTF-8 text (byte 0x{raw[err.start]:02x} "
+                          f"at position {err.start}); save it as UTF-8") from err
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """``yaml.SafeLoader`` that refuses a key given twice in one mapping (plain YAML keeps
+    the last one silently)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
+        seen: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            line = key_node.start_mark.line + 1
+            try:
+                first = seen.setdefault(key, line)
+            except TypeError:  # an unhashable key: the base class refuses it
+                continue
+            if first != line:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"the key {key!r} is given twice (lines {first} and {line}); "
+                    "keep one", key_node.start_mark)
+        return super().construct_mapping(node, deep=deep)
+
+
 def read_yaml(path: str | Path) -> dict:
-    """The nested dict of a YAML config file (``yaml.safe_load``), or a ConfigError."""
+    """The nested dict of a YAML config file, or a ConfigError naming it.
+
+    Safe loading (plain values only, no Python tags); UTF-8, or UTF-16/32 with a
+    byte-order mark; a key given twice in one section is refused.
+    """
     path = Path(path)
     try:
-        values = yaml.safe_load(path.read_text())
+        raw = path.read_bytes()
     except OSError as err:
-        raise ConfigError(f"cannot read config file {path}: {err}") from err
+        raise ConfigError(f"cannot read config file {path}: {err.strerror or err}") from err
+    try:
+        values = yaml.load(decode_text(raw, path), Loader=_UniqueKeyLoader)  # noqa: S506
     except yaml.YAMLError as err:
         raise ConfigError(f"config file {path} is not valid YAML: {err}") from err
+    except RecursionError as err:
+        raise ConfigError(f"config file {path} is nested too deeply to be a config") from err
     if values is not None and not isinstance(values, dict):
         raise ConfigError(f"config file {path} must hold sections of keys, not {type(values)}")
     return values or {}
@@ -93,7 +150,5 @@ def from_plain(values: dict) -> Config:
 
 
 def save_config(cfg: Config, path: str | Path) -> None:
-    """Write the whole effective config as BiaPy-style YAML."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(yaml.safe_dump(to_plain(cfg), sort_keys=False))
+    """Write the whole effective config as BiaPy-style YAML (atomically)."""
+    write_text(Path(path), yaml.safe_dump(to_plain(cfg), sort_keys=False))

@@ -44,8 +44,9 @@ def list_images(folder: Path) -> list[Path]:
     """List the images of a folder, sorted by name: TIFF and HDF5 files and ``.zarr``
     stores; or the images inside one Zarr group or HDF5 file given instead of a folder.
 
-    Hidden files (name starting with ``.``) and other sub-folders are skipped silently; any
-    other file is skipped with one warning that names them.
+    Hidden files (name starting with ``.``) are skipped silently; sub-folders that are not
+    ``.zarr`` images, links that lead nowhere (dangling or looping) and any other file are
+    skipped with one warning each kind, naming them.
 
     Raises
     ------
@@ -61,6 +62,14 @@ def list_images(folder: Path) -> list[Path]:
         return inside
     entries = _entries(folder)
     images = [p for p in entries if is_image_path(p)]
+    folders = [p.name for p in entries if p.is_dir() and p not in images]
+    broken = [p.name for p in entries if p.is_symlink() and not p.exists()]
+    if folders:
+        warnings.warn(f"{folder}: ignoring {len(folders)} sub-folder(s), images are read from "
+                      f"the folder itself only: {_names(folders)}", stacklevel=2)
+    if broken:
+        warnings.warn(f"{folder}: ignoring {len(broken)} link(s) that lead to no file "
+                      f"(dangling or looping): {_names(broken)}", stacklevel=2)
     others = [p.name for p in entries if p.is_file() and p not in images]
     if others:
         warnings.warn(f"{folder}: ignoring {len(others)} non-TIFF file(s): {_names(others)} "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import stat
 import zipfile
@@ -24,14 +25,22 @@ def _refusal(info: zipfile.ZipInfo) -> str | None:
         return "'..' in the path"
     if stat.S_ISLNK(info.external_attr >> 16):
         return "symbolic link"
+    if "\0" in name:
+        return "a NUL character in the name"
+    if not _is_dir(info) and not PurePosixPath(name).name.strip("."):
+        return "names no file"
     return None
+
+
+def _is_dir(info: zipfile.ZipInfo) -> bool:
+    return info.filename.endswith(("/", "\\")) or not info.filename
 
 
 def _entries(archive: zipfile.ZipFile, max_bytes: int, max_files: int) -> list[zipfile.ZipInfo]:
     """The file entries to extract; raise DataError naming every refused entry."""
     infos = [i for i in archive.infolist() if not i.filename.startswith(_SKIPPED)]
     problems = [f"{i.filename}: {why}" for i in infos if (why := _refusal(i))]
-    files = [i for i in infos if not i.is_dir()]
+    files = [i for i in infos if not _is_dir(i)]
     if len(files) > max_files:
         problems.append(f"{len(files)} files, more than the limit of {max_files}")
     total = sum(i.file_size for i in files)
@@ -63,6 +72,9 @@ def extract_zip(source: str | Path | bytes, folder: str | Path, max_bytes: int =
     Every entry is checked first: absolute paths, ``..`` components, symbolic
     links, more than ``max_files`` files or ``max_bytes`` uncompressed bytes
     refuse the whole archive, each refused entry named. ``__MACOSX/`` is skipped.
+    An entry that cannot be written (a file where a folder must go, a name the file
+    system refuses) stops the extraction with :class:`DataError`, and the files
+    already written are removed.
 
     Returns
     -------
@@ -77,17 +89,29 @@ def extract_zip(source: str | Path | bytes, folder: str | Path, max_bytes: int =
         raise DataError(f"not a zip archive: {err}") from err
     written: list[Path] = []
     with archive:
-        budget = max_bytes
-        for info in _entries(archive, max_bytes, max_files):
-            target = (folder / info.filename.replace("\\", "/")).resolve()
-            if not target.is_relative_to(folder):
-                raise DataError(f"the zip archive was not extracted: {info.filename} "
-                                "leaves the folder")
-            target.parent.mkdir(parents=True, exist_ok=True)
-            try:
-                with archive.open(info) as entry:
-                    budget -= _copy(entry, target, min(budget, info.file_size), info.filename)
-            except zipfile.BadZipFile as err:
-                raise DataError(f"extraction stopped: {info.filename}: {err}") from err
-            written.append(target)
+        try:
+            _extract(archive, _entries(archive, max_bytes, max_files), folder, max_bytes,
+                     written)
+        except DataError:
+            for path in written:  # a refused archive leaves nothing behind
+                with contextlib.suppress(OSError):
+                    path.unlink(missing_ok=True)
+            raise
     return written
+
+
+def _extract(archive: zipfile.ZipFile, infos: list[zipfile.ZipInfo], folder: Path,
+             budget: int, written: list[Path]) -> None:
+    """Write each checked entry under ``folder``, appending its path to ``written``."""
+    for info in infos:
+        target = (folder / info.filename.replace("\\", "/")).resolve()
+        if not target.is_relative_to(folder) or target == folder:
+            raise DataError(f"the zip archive was not extracted: {info.filename} "
+                            "leaves the folder")
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            with archive.open(info) as entry:
+                written.append(target)
+                budget -= _copy(entry, target, min(budget, info.file_size), info.filename)
+        except (zipfile.BadZipFile, OSError, ValueError, EOFError) as err:
+            raise DataError(f"extraction stopped: {info.filename}: {err}") from err

@@ -21,6 +21,11 @@ def _pyproject() -> set[str]:
     return {_name(r) for r in project["dependencies"] + notebook}
 
 
+def _test_extra() -> set[str]:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    return {_name(r) for r in project["optional-dependencies"]["test"]}
+
+
 def _conda(path: Path) -> set[str]:
     names = set()
     for entry in yaml.safe_load(path.read_text())["dependencies"]:
@@ -30,11 +35,17 @@ def _conda(path: Path) -> set[str]:
 
 
 def test_environment_yml_matches_pyproject():
-    assert _conda(ROOT / "environment.yml") == _pyproject()
+    """The runtime and notebook dependencies; test tools only from the ``test`` extra
+    (Hypothesis, so the property tests run in these environments too)."""
+    names = _conda(ROOT / "environment.yml")
+    assert names - (_test_extra() - _pyproject()) == _pyproject()
+    assert "hypothesis" in names
 
 
 def test_binder_matches_pyproject_and_installs_the_package():
-    assert _conda(ROOT / "binder" / "environment.yml") == _pyproject()
+    names = _conda(ROOT / "binder" / "environment.yml")
+    assert names - (_test_extra() - _pyproject()) == _pyproject()
+    assert "hypothesis" in names
     assert "pip install --no-deps -e ." in (ROOT / "binder" / "postBuild").read_text()
 
 

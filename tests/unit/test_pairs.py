@@ -39,7 +39,8 @@ def test_list_images_sorted_and_filtered(folders):
     (x_dir / "sub").mkdir()
     with pytest.warns(UserWarning, match="notes.txt") as record:
         images = list_images(x_dir)
-    assert len(record) == 1
+    assert len(record) == 2  # the text file, and the sub-folder
+    assert "ignoring 1 sub-folder(s)" in str(record[0].message)
     assert [p.name for p in images] == ["a.tif", "b.tif", "c.TIFF"]
 
 

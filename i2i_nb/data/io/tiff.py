@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,9 +18,10 @@ import numpy as np
 import tifffile
 
 from i2i_nb.data.io.axes import spatial_axes
-from i2i_nb.data.io.common import disk_array, temporary_path
+from i2i_nb.data.io.common import disk_array
 from i2i_nb.data.io.metadata import PixelSize, short_unit
 from i2i_nb.errors import DataError
+from i2i_nb.files import atomic_path, naming, temporary_name
 
 TIFF_SUFFIXES = (".tif", ".tiff")
 _IMAGEJ_DTYPES = (np.uint8, np.uint16, np.float32)
@@ -99,6 +101,18 @@ def read_tiff_pixel_size(path: Path, ndim: int) -> PixelSize:
         return tiff_pixel_size(tif, ndim)
 
 
+def _warn_extra_pages(path: Path, tif: tifffile.TiffFile, series: tifffile.TiffPageSeries,
+                      extra: int) -> None:
+    """Say that pages outside the first series (another image in the same file) are not read."""
+    others = ", ".join(f"{s.shape} {s.dtype}" for s in tif.series[1:4])
+    warnings.warn(f"{path}: the file holds {len(tif.pages)} pages; only the first image, "
+                  f"{len(series.pages)} page(s) of shape {series.shape}, is read and "
+                  f"{extra} other page(s) are ignored" + (f" (other images: {others})"
+                                                          if others else "")
+                  + "; save each image in its own file, or all planes as one stack",
+                  stacklevel=5)
+
+
 def read_tiff(path: Path, ndim: int, memmap: bool = False
               ) -> tuple[np.ndarray, str, PixelSize]:
     """Read the first series of a TIFF; return the array, the axes tifffile found and the
@@ -113,6 +127,9 @@ def read_tiff(path: Path, ndim: int, memmap: bool = False
             series = tif.series[0]
             array, file_axes = _read_series(path, series, memmap), series.axes
             size = tiff_pixel_size(tif, ndim)
+            extra = len(tif.pages) - len(series.pages)
+            if extra > 0:
+                _warn_extra_pages(path, tif, series, extra)
     except DataError:
         raise
     except (OSError, ValueError, EOFError, IndexError, KeyError, TypeError) as exc:
@@ -170,12 +187,8 @@ def write_tiff(path: Path, image: np.ndarray, ndim: int, pixel_size: PixelSize |
     """
     _, axes = _layout(image.shape, ndim)
     data = image[..., 0] if image.shape[-1] == 1 else np.moveaxis(image, -1, ndim - 2)
-    tmp = temporary_path(Path(path))
-    try:
+    with atomic_path(Path(path)) as tmp:
         tifffile.imwrite(tmp, data, **_tiff_options(image.dtype, axes, ndim, pixel_size))
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 @contextlib.contextmanager
@@ -185,13 +198,18 @@ def tiff_on_disk(path: Path, shape: tuple[int, ...], dtype: np.dtype | type, ndi
     channel-last memory map; the file appears under ``path`` only when the block ends
     without an error (written under a temporary name, flushed, renamed)."""
     stored, axes = _layout(tuple(shape), ndim)
-    tmp = temporary_path(Path(path))
+    path = Path(path)
+    with naming(path):
+        tmp = temporary_name(path)
     try:
-        array = tifffile.memmap(tmp, shape=stored, dtype=dtype,
-                                **_tiff_options(dtype, axes, ndim, pixel_size))
+        with naming(path):
+            array = tifffile.memmap(tmp, shape=stored, dtype=dtype,
+                                    **_tiff_options(dtype, axes, ndim, pixel_size))
         yield _stored(array, ndim)
-        array.flush()
-        del array
-        os.replace(tmp, path)
+        with naming(path):
+            array.flush()
+            del array
+            os.replace(tmp, path)
     finally:
-        tmp.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
