@@ -54,7 +54,7 @@ from i2i_nb.inference import (
 )
 from i2i_nb.losses import build_loss
 from i2i_nb.model_plot import plot_model
-from i2i_nb.models import build_model
+from i2i_nb.models import ModelSpec, build_model
 from i2i_nb.record import write_record
 from i2i_nb.report import write_checks
 from i2i_nb.train import TrainData, TrainOutputs, fit
@@ -175,13 +175,27 @@ def auto_z_down(patch_z: int, levels: int) -> list[int]:
     return z_down
 
 
-def _model_kwargs(cfg: Config) -> dict[str, Any]:
-    m = cfg.model
+def model_spec(cfg: Config, in_channels: int, out_channels: int) -> ModelSpec:
+    """The network ``cfg.model`` (and ``PROBLEM.IMAGE_TO_IMAGE``'s heads) asks for."""
+    m, i2i = cfg.model, cfg.problem.image_to_image
     levels = len(m.feature_maps) - 1
     z_down = list(m.z_down) or (auto_z_down(cfg.patch_shape[0], levels) if cfg.ndim == 3 else [])
-    return {"feature_maps": list(m.feature_maps), "z_down": z_down or None,
-            "normalization": m.normalization.lower(), "dropout": list(m.dropout_values)
-            if len(m.dropout_values) > 1 else float(m.dropout_values[0]), "residual": m.residual}
+    heads = list(i2i.channels_per_head_info)
+    if heads and sum(heads) != out_channels:
+        raise ConfigError(f"PROBLEM.IMAGE_TO_IMAGE.CHANNELS_PER_HEAD_INFO: {heads} adds up to "
+                          f"{sum(heads)} channel(s); the targets have {out_channels}")
+    return ModelSpec(
+        m.architecture.lower(), cfg.ndim, int(in_channels), int(out_channels),
+        feature_maps=list(m.feature_maps), z_down=z_down or None, yx_down=list(m.yx_down),
+        normalization=m.normalization.lower(),
+        dropout=[float(d) for d in m.dropout_values] if len(m.dropout_values) > 1
+        else float(m.dropout_values[0]), residual=m.residual, kernel_size=m.kernel_size,
+        upsample_layer=m.upsample_layer.lower(), activation=m.activation.lower(),
+        isotropy=list(m.isotropy), larger_io=m.larger_io, conv_layers=list(m.conv_layers),
+        heads=heads, separated_decoders=i2i.separated_decoders_per_head,
+        divide_feature_maps=i2i.separated_decoders_divide_feature_maps,
+        rcan_rg_block_num=m.rcan_rg_block_num, rcan_rcab_block_num=m.rcan_rcab_block_num,
+        rcan_conv_filters=m.rcan_conv_filters, rcan_reduction_ratio=m.rcan_reduction_ratio)
 
 
 def _normalised(loaded: list[tuple[np.ndarray, np.ndarray]], spec: dict,
@@ -327,15 +341,17 @@ def train_phase(cfg: Config, paths: RunPaths, device: torch.device, resume: bool
               f"{out_ch} channel(s), which the model predicts")
 
     torch.manual_seed(cfg.system.seed)
-    architecture, kwargs = cfg.model.architecture.lower(), _model_kwargs(cfg)
+    architecture = cfg.model.architecture.lower()
+    net_spec = model_spec(cfg, in_ch, out_ch)
     if start is not None and "model_arch" in start.items:
-        architecture, kwargs = start.meta["architecture"], dict(start.meta["model_kwargs"])
+        architecture = start.meta["architecture"]
+        net_spec = ModelSpec.from_meta(architecture, cfg.ndim, in_ch, out_ch,
+                                       start.meta["model_kwargs"])
     activations = list(cfg.problem.image_to_image.output_channel_act)
     try:
-        model = with_activations(build_model(architecture, cfg.ndim, in_ch, out_ch, **kwargs),
-                                 activations, out_ch)
+        model = with_activations(build_model(net_spec), activations, out_ch)
     except ValueError as err:
-        raise ConfigError(str(err)) from err
+        raise ConfigError(f"MODEL.ARCHITECTURE {architecture!r}: {err}") from err
     if start is not None and "weights" in start.items:
         start.load_weights(model)
     patch = cfg.patch_shape
@@ -360,7 +376,8 @@ def train_phase(cfg: Config, paths: RunPaths, device: torch.device, resume: bool
 
     meta = {
         "architecture": architecture, "ndim": cfg.ndim, "output_activations": activations,
-        "in_channels": int(in_ch), "out_channels": int(out_ch), "model_kwargs": kwargs,
+        "in_channels": int(in_ch), "out_channels": int(out_ch),
+        "model_kwargs": net_spec.kwargs(),
         "input_normalization": spec, "target_scaler": scaler.to_dict(),
         "patch_size": list(patch), "target_dtype": target_dtype, "input_dtype": input_dtype,
         "i2i_nb_version": __version__,
