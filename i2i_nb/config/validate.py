@@ -156,6 +156,7 @@ def _per_level(values: list, levels: int, key: str) -> list:
 def _check_model(cfg: Config) -> None:
     model, i2i = cfg.model, cfg.problem.image_to_image
     arch = model.architecture.lower()
+    arch = "hrnet" if "hrnet" in arch else arch  # BiaPy's hrnet, hrnet_w48, ... names
     if arch in NOT_BUILT:
         raise ConfigError(f"MODEL.ARCHITECTURE: {arch!r} is a BiaPy image-to-image network "
                           f"that i2i_nb refuses: {NOT_BUILT[arch]}; choose one of "
