@@ -71,6 +71,7 @@ def build_model(
     ndim: int | None = None,
     in_channels: int | None = None,
     out_channels: int | None = None,
+    *args: Any,
     **kwargs: Any,
 ) -> nn.Module:
     """Build an image-to-image regression network.
@@ -80,7 +81,8 @@ def build_model(
     spec : ModelSpec or str
         The network; or its architecture name, with ``ndim``, ``in_channels``,
         ``out_channels`` and the other :class:`ModelSpec` fields as keywords
-        (``feature_maps``, ``z_down``, ``normalization``, ``dropout``, ``residual``, ...).
+        (``feature_maps``, ``z_down``, ``normalization``, ``dropout``, ``residual``, ...;
+        these five may also follow positionally, as in the first networks' signature).
 
     Returns
     -------
@@ -95,6 +97,11 @@ def build_model(
     if not isinstance(spec, ModelSpec):
         if ndim is None or in_channels is None or out_channels is None:
             raise ValueError("build_model needs ndim, in_channels and out_channels")
+        positional = ("feature_maps", "z_down", "normalization", "dropout", "residual")
+        if len(args) > len(positional):
+            raise TypeError(f"build_model takes at most {4 + len(positional)} positional "
+                            "arguments")
+        kwargs.update(zip(positional, args, strict=False))
         kwargs.pop("version", None)  # written by ModelSpec.kwargs
         dropout = kwargs.pop("dropout", 0.0)
         spec = ModelSpec(spec, ndim, in_channels, out_channels,
