@@ -35,6 +35,8 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
+MANY_TILES = 64  # an image of this many tiles or more shows its progress per tile
+
 
 @dataclass(frozen=True)
 class TilePlan:
@@ -271,7 +273,8 @@ def predict_image(
         "cuda", torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
     ) if amp and cuda else nullcontext()
     with torch.inference_mode(), autocast, tqdm(
-        total=len(tiles), disable=not progress, desc="tiles", unit="tile", leave=False
+        total=len(tiles), disable=not progress or len(tiles) < MANY_TILES, desc="tiles",
+        unit="tile", leave=False
     ) as bar:
         for first in range(0, len(tiles), batch_size):
             batch = tiles[first:first + batch_size]
