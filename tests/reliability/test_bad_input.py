@@ -25,22 +25,14 @@ from i2i_nb.config import Config, to_plain
 from i2i_nb.experiment import run
 from i2i_nb.models import build_model
 from tests.integration.conftest import tiny_config, write_pairs
+from tests.reliability.conftest import SHAPE
 
 CPU = torch.device("cpu")
-SHAPE = (24, 24)
 
 
 def listing(root: Path) -> list[tuple[str, int]]:
     """Every file and folder under ``root`` with its modification time."""
     return sorted((str(p), p.stat().st_mtime_ns) for p in root.rglob("*"))
-
-
-@pytest.fixture
-def data(tmp_path: Path) -> Path:
-    root = tmp_path / "data"
-    write_pairs(root, "train", 4, SHAPE, seed=1)
-    write_pairs(root, "test", 2, SHAPE, seed=2)
-    return root
 
 
 def cli(tmp_path: Path, config: Config | str, *extra: str, result_dir: Path | None = None

@@ -24,14 +24,6 @@ from tests.reliability.test_bad_input import SHAPE, cli, image, imwrite, listing
 CPU = torch.device("cpu")
 
 
-@pytest.fixture
-def data(tmp_path: Path) -> Path:
-    root = tmp_path / "data"
-    write_pairs(root, "train", 4, SHAPE, seed=1)
-    write_pairs(root, "test", 2, SHAPE, seed=2)
-    return root
-
-
 def nothing_written(tmp_path: Path) -> None:
     assert not (tmp_path / "out").exists(), sorted((tmp_path / "out").rglob("*"))
 

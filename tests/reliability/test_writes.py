@@ -27,18 +27,10 @@ from i2i_nb.checkpoint import load_checkpoint
 from i2i_nb.experiment import run
 from i2i_nb.runlock import run_lock
 from tests.integration.conftest import tiny_config, write_pairs
-from tests.reliability.test_bad_input import SHAPE, cli, image, imwrite
+from tests.reliability.test_bad_input import cli, image, imwrite
 
 CPU = torch.device("cpu")
 REPO = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture
-def data(tmp_path: Path) -> Path:
-    root = tmp_path / "data"
-    write_pairs(root, "train", 4, SHAPE, seed=1)
-    write_pairs(root, "test", 2, SHAPE, seed=2)
-    return root
 
 
 def one_error(capsys: pytest.CaptureFixture[str]) -> str:
