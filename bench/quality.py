@@ -333,6 +333,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=0,
                         help="torch intra-op threads (0: torch's default; 1 is far faster "
                         "on a machine that other jobs keep busy)")
+    parser.add_argument("--networks", default="",
+                        help="comma-separated MODEL.ARCHITECTURE values: a row per network "
+                        "and task (default: the config's network)")
     parser.add_argument("--json", default="", help="also write the results as JSON here")
     parser.add_argument("--augment", default="",
                         help=f"comma-separated augmentation families: {', '.join(AUG_FAMILIES)}")
@@ -372,14 +375,18 @@ def main(argv: list[str] | None = None) -> int:
     with contextlib.ExitStack() as stack:
         out = Path(args.out) if args.out else Path(stack.enter_context(
             tempfile.TemporaryDirectory(prefix="i2i_quality_")))
-        for name in names:
+        networks = [n.strip() for n in args.networks.split(",") if n.strip()] or [""]
+        for name, network in ((n, a) for n in names for a in networks):
             task = TASKS[name]()
             notes += task.notes
             for family in families or [""]:
-                extra = {**overrides, **AUG_FAMILIES[family]} if family else overrides
-                result = run_task(task, out / name / family, budget, args.width, device,
-                                  extra, python)
-                result.task = f"{name} [{family}]" if family else name
+                extra = {**overrides, **AUG_FAMILIES[family]} if family else dict(overrides)
+                if network:
+                    extra["MODEL"] = {**extra.get("MODEL", {}), "ARCHITECTURE": network}
+                result = run_task(task, out / name / network / family, budget, args.width,
+                                  device, extra, python)
+                result.task = (name + (f":{network}" if network else "")
+                               + (f" [{family}]" if family else ""))
                 results.append(result)
                 print(f"  {result.task}: PSNR {result.model.psnr:.2f} dB (identity "
                       f"{result.identity.psnr:.2f}), {result.train_s:.0f} s", flush=True)

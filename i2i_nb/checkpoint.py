@@ -21,7 +21,8 @@ from torch import nn
 from i2i_nb.activations import with_activations
 from i2i_nb.errors import ConfigError
 from i2i_nb.files import atomic_path
-from i2i_nb.models import build_model
+from i2i_nb.models import ModelSpec, build_model
+from i2i_nb.models.factory import load_weights
 
 META_KEYS = ("architecture", "ndim", "in_channels", "out_channels", "model_kwargs")
 _TORCH_ADVICE = ("Weights only load failed", "(1)", "(2)", "Please file", "Check the doc")
@@ -106,14 +107,15 @@ def model_from_checkpoint(payload: dict[str, Any], path: str | Path | None = Non
                  f"{meta.get('out_channels')} channel(s)")
     try:
         model = with_activations(
-            build_model(meta["architecture"], meta["ndim"], meta["in_channels"],
-                        meta["out_channels"], **meta["model_kwargs"]),
+            build_model(ModelSpec.from_meta(meta["architecture"], meta["ndim"],
+                                            meta["in_channels"], meta["out_channels"],
+                                            meta["model_kwargs"])),
             meta.get("output_activations", []), meta["out_channels"])
     except (KeyError, TypeError, ValueError) as err:
         raise ConfigError(f"{where}the checkpoint describes a model i2i_nb cannot build "
                           f"({described}): {err}") from err
     try:
-        model.load_state_dict(payload["model"])
+        load_weights(model, payload["model"])
     except RuntimeError as err:
         lines = [line.strip() for line in str(err).splitlines()[1:] if line.strip()]
         raise ConfigError(f"{where}the weights in this checkpoint do not match the model it "

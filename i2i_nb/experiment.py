@@ -55,7 +55,7 @@ from i2i_nb.inference import (
 )
 from i2i_nb.losses import build_loss
 from i2i_nb.model_plot import plot_model
-from i2i_nb.models import build_model
+from i2i_nb.models import ModelSpec, build_model
 from i2i_nb.preflight import (  # noqa: F401 - RunPaths, resolve_device, auto_z_down re-exported
     CheckedRun,
     RunPaths,
@@ -63,7 +63,7 @@ from i2i_nb.preflight import (  # noqa: F401 - RunPaths, resolve_device, auto_z_
     check_run,
     data_folders,
     load_test_checkpoint,
-    model_kwargs,
+    model_spec,
     resolve_device,
     test_checkpoint,
 )
@@ -239,15 +239,17 @@ def train_phase(cfg: Config, paths: RunPaths, device: torch.device, resume: bool
               f"{out_ch} channel(s), which the model predicts")
 
     torch.manual_seed(cfg.system.seed)
-    architecture, kwargs = cfg.model.architecture.lower(), model_kwargs(cfg)
+    architecture = cfg.model.architecture.lower()
+    net_spec = model_spec(cfg, in_ch, out_ch)
     if start is not None and "model_arch" in start.items:
-        architecture, kwargs = start.meta["architecture"], dict(start.meta["model_kwargs"])
+        architecture = start.meta["architecture"]
+        net_spec = ModelSpec.from_meta(architecture, cfg.ndim, in_ch, out_ch,
+                                       start.meta["model_kwargs"])
     activations = list(cfg.problem.image_to_image.output_channel_act)
     try:
-        model = with_activations(build_model(architecture, cfg.ndim, in_ch, out_ch, **kwargs),
-                                 activations, out_ch)
+        model = with_activations(build_model(net_spec), activations, out_ch)
     except ValueError as err:
-        raise ConfigError(str(err)) from err
+        raise ConfigError(f"MODEL.ARCHITECTURE {architecture!r}: {err}") from err
     if start is not None and "weights" in start.items:
         start.load_weights(model)
     patch = cfg.patch_shape
@@ -272,7 +274,8 @@ def train_phase(cfg: Config, paths: RunPaths, device: torch.device, resume: bool
 
     meta = {
         "architecture": architecture, "ndim": cfg.ndim, "output_activations": activations,
-        "in_channels": int(in_ch), "out_channels": int(out_ch), "model_kwargs": kwargs,
+        "in_channels": int(in_ch), "out_channels": int(out_ch),
+        "model_kwargs": net_spec.kwargs(),
         "input_normalization": spec, "target_scaler": scaler.to_dict(),
         "patch_size": list(patch), "target_dtype": target_dtype, "input_dtype": input_dtype,
         "optimizer": cfg.train.optimizer.lower(),

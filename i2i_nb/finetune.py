@@ -18,6 +18,7 @@ from torch import nn
 
 from i2i_nb.checkpoint import load_checkpoint
 from i2i_nb.errors import ConfigError
+from i2i_nb.models.factory import load_weights
 
 
 @dataclass
@@ -36,7 +37,7 @@ class StartingPoint:
     def load_weights(self, model: nn.Module) -> None:
         """Copy the checkpoint's weights into ``model``; a ConfigError names what differs."""
         try:
-            model.load_state_dict(self.payload["model"])
+            load_weights(model, self.payload["model"])
         except RuntimeError as err:
             lines = [line.strip() for line in str(err).splitlines()[1:] if line.strip()]
             raise ConfigError(

@@ -23,15 +23,16 @@ class Block:
 
 
 def _blocks_of(model: nn.Module) -> list[tuple[str, nn.Module]]:
-    """The model's direct blocks, with module lists opened one level."""
+    """The model's direct blocks, with (nested) module lists opened."""
     net = getattr(model, "net", model)  # a wrapper (e.g. output activations) shows its net
-    found = []
-    for name, child in net.named_children():
+
+    def opened(name: str, child: nn.Module) -> list[tuple[str, nn.Module]]:
         if isinstance(child, nn.ModuleList | nn.ModuleDict):
-            found += [(f"{name}.{sub}", block) for sub, block in child.named_children()]
-        else:
-            found.append((name, child))
-    return found
+            return [b for sub, block in child.named_children()
+                    for b in opened(f"{name}.{sub}", block)]
+        return [(name, child)]
+
+    return [b for name, child in net.named_children() for b in opened(name, child)]
 
 
 def trace_blocks(model: nn.Module, in_channels: int, patch: tuple[int, ...]) -> list[Block]:

@@ -24,13 +24,16 @@ from i2i_nb.data.sources import split_pairs
 from i2i_nb.data.split import validation_split
 from i2i_nb.errors import ConfigError, DataError
 from i2i_nb.files import name_max
-from i2i_nb.models import build_model
+from i2i_nb.models import ModelSpec, build_model
 
 SSIM_MIN_EXTENT = 3  # i2i_nb.metrics.ssim refuses smaller images
 # checkpoint metadata -> the config key that sets it
 MODEL_KEYS = {"feature_maps": "MODEL.FEATURE_MAPS", "z_down": "MODEL.Z_DOWN",
               "normalization": "MODEL.NORMALIZATION", "dropout": "MODEL.DROPOUT_VALUES",
-              "residual": "MODEL.RESIDUAL"}
+              "residual": "MODEL.RESIDUAL", "kernel_size": "MODEL.KERNEL_SIZE",
+              "upsample_layer": "MODEL.UPSAMPLE_LAYER", "activation": "MODEL.ACTIVATION",
+              "conv_layers": "MODEL.CONV_LAYERS", "heads":
+              "PROBLEM.IMAGE_TO_IMAGE.CHANNELS_PER_HEAD_INFO"}
 
 
 @dataclass(frozen=True)
@@ -188,14 +191,27 @@ def auto_z_down(patch_z: int, levels: int) -> list[int]:
     return z_down
 
 
-def model_kwargs(cfg: Config) -> dict[str, Any]:
-    """The network's keyword arguments as the config gives them (stored in checkpoints)."""
-    m = cfg.model
+def model_spec(cfg: Config, in_channels: int, out_channels: int) -> ModelSpec:
+    """The network ``cfg.model`` (and ``PROBLEM.IMAGE_TO_IMAGE``'s heads) asks for."""
+    m, i2i = cfg.model, cfg.problem.image_to_image
     levels = len(m.feature_maps) - 1
     z_down = list(m.z_down) or (auto_z_down(cfg.patch_shape[0], levels) if cfg.ndim == 3 else [])
-    return {"feature_maps": list(m.feature_maps), "z_down": z_down or None,
-            "normalization": m.normalization.lower(), "dropout": list(m.dropout_values)
-            if len(m.dropout_values) > 1 else float(m.dropout_values[0]), "residual": m.residual}
+    heads = list(i2i.channels_per_head_info)
+    if heads and sum(heads) != out_channels:
+        raise ConfigError(f"PROBLEM.IMAGE_TO_IMAGE.CHANNELS_PER_HEAD_INFO: {heads} adds up to "
+                          f"{sum(heads)} channel(s); the targets have {out_channels}")
+    return ModelSpec(
+        m.architecture.lower(), cfg.ndim, int(in_channels), int(out_channels),
+        feature_maps=list(m.feature_maps), z_down=z_down or None, yx_down=list(m.yx_down),
+        normalization=m.normalization.lower(),
+        dropout=[float(d) for d in m.dropout_values] if len(m.dropout_values) > 1
+        else float(m.dropout_values[0]), residual=m.residual, kernel_size=m.kernel_size,
+        upsample_layer=m.upsample_layer.lower(), activation=m.activation.lower(),
+        isotropy=list(m.isotropy), larger_io=m.larger_io, conv_layers=list(m.conv_layers),
+        heads=heads, separated_decoders=i2i.separated_decoders_per_head,
+        divide_feature_maps=i2i.separated_decoders_divide_feature_maps,
+        rcan_rg_block_num=m.rcan_rg_block_num, rcan_rcab_block_num=m.rcan_rcab_block_num,
+        rcan_conv_filters=m.rcan_conv_filters, rcan_reduction_ratio=m.rcan_reduction_ratio)
 
 
 def _check_settings(cfg: Config, paths: RunPaths, resume: bool, source: bool) -> None:
@@ -322,7 +338,7 @@ def _mismatch(cfg: Config, meta: dict[str, Any], checked: CheckedRun) -> list[st
     given = {"MODEL.ARCHITECTURE": (meta["architecture"], cfg.model.architecture.lower()),
              "PROBLEM.NDIM": (f"{meta['ndim']}D", f"{cfg.ndim}D")}
     taken = set(cfg.model.items_to_load_from_checkpoint) if cfg.model.load_checkpoint else set()
-    kwargs = model_kwargs(cfg)
+    kwargs = model_spec(cfg, meta["in_channels"], meta["out_channels"]).kwargs()
     given |= {key: (meta["model_kwargs"].get(name), kwargs[name])
               for name, key in MODEL_KEYS.items() if name in meta["model_kwargs"]}
     if "model_arch" in taken:  # the network came from the starting checkpoint
@@ -366,8 +382,8 @@ def check_run(cfg: Config, paths: RunPaths, resume: bool,
     _check_settings(cfg, paths, resume, source is not None)
     if cfg.train.enable and not cfg.model.load_checkpoint and source is None:  # else the
         # network may be the checkpoint's or the package's, which train_phase checks
-        divisor = build_model(cfg.model.architecture.lower(), cfg.ndim, 1, 1,
-                              **model_kwargs(cfg)).divisor
+        heads = cfg.problem.image_to_image.channels_per_head_info
+        divisor = build_model(model_spec(cfg, 1, sum(heads) or 1)).divisor
         if any(p % q for p, q in zip(cfg.patch_shape, divisor, strict=True)):
             raise ConfigError(f"DATA.PATCH_SIZE: {cfg.patch_shape} must be a multiple of "
                               f"{divisor} per axis for this model (MODEL.FEATURE_MAPS / "

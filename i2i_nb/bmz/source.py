@@ -300,7 +300,12 @@ def load_source(path: Path) -> types.ModuleType:
     if spec is None or spec.loader is None:
         raise BundleError(f"cannot load {path}")
     module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    sys.modules[spec.name] = module  # dataclasses look their module up while being defined
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        del sys.modules[spec.name]
+        raise
     return module
 
 

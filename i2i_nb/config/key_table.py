@@ -33,6 +33,12 @@ CONVERSIONS = {
     "DATA.NORMALIZATION.TARGET.TYPE": "'': the default here; with TARGET.ENABLE, the input's "
                                       "TYPE (as BiaPy)",
     "MODEL.NORMALIZATION": "'' read as 'in' (as BiaPy)",
+    "MODEL.ARCHITECTURE": "unetr, multiresunet, resunet++, unext_v1, unext_v2, hrnet, stunet "
+                          "and nafnet refused, naming what is not built",
+    "MODEL.YX_DOWN": "all 0: 2 at every down-sampling (as BiaPy)",
+    "MODEL.ISOTROPY": "all True, of any length: every level (as BiaPy)",
+    "MODEL.CONV_LAYERS": "one value, or one value repeated to another length: every level "
+                         "(as BiaPy)",
     "MODEL.Z_DOWN": "all 0: automatic; its length sets FEATURE_MAPS' levels when those are "
                     "left out",
     "LOSS.TYPE": "[] : MAE (BiaPy's image-to-image default); VGG, LPIPS, BCE, HINGE refused",

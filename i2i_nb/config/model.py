@@ -42,7 +42,17 @@ class ModelConfig:
 
     ``NORMALIZATION`` defaults to ``none`` (as CARE): batch normalisation's running
     statistics made 3D predictions worse than the input on the demo data (17.1 dB
-    against 24.7 dB without it, identity 18.1 dB).
+    against 24.7 dB without it, identity 18.1 dB). It takes BiaPy's ``bn``, ``sync_bn``
+    (batch norm synchronised across torchrun processes), ``in``, ``gn``, ``ln`` (layer norm
+    over the channels at each pixel) and ``none``.
+
+    The U-Net family reads ``KERNEL_SIZE``, ``UPSAMPLE_LAYER`` (``convtranspose`` or
+    ``upsampling``), ``ACTIVATION``, ``ISOTROPY`` (one per level, or all True: False uses
+    ``(1, k, k)`` kernels at that level in 3D), ``LARGER_IO`` (extra ``k + 2`` convolution
+    blocks at input and output), ``CONV_LAYERS`` (convolutions per level; empty or one
+    value: the same at every level) and ``YX_DOWN`` (1 or 2 per down-sampling; empty or
+    all 0: 2). RCAN reads the ``RCAN_*`` keys (BiaPy's defaults); EDSR, WDSR and DFCAN have
+    BiaPy's fixed sizes.
 
     ``LOAD_CHECKPOINT`` starts from ``PATHS.CHECKPOINT_FILE`` (or, without it, this job's
     checkpoint chosen by ``LOAD_CHECKPOINT_EPOCH``: ``best_on_val`` or ``last_on_train``);
@@ -56,8 +66,19 @@ class ModelConfig:
     architecture: str = "unet"
     feature_maps: list[int] = field(default_factory=lambda: [32, 64, 128, 256])
     z_down: list[int] = field(default_factory=list)
+    yx_down: list[int] = field(default_factory=list)
     dropout_values: list[float] = field(default_factory=lambda: [0.0] * 4)
     normalization: str = "none"
+    kernel_size: int = 3
+    upsample_layer: str = "convtranspose"
+    activation: str = "elu"
+    isotropy: list[bool] = field(default_factory=list)
+    larger_io: bool = False
+    conv_layers: list[int] = field(default_factory=list)
+    rcan_rg_block_num: int = 10
+    rcan_rcab_block_num: int = 20
+    rcan_conv_filters: int = 16
+    rcan_reduction_ratio: int = 16
     residual: bool = False
     load_checkpoint: bool = False
     load_checkpoint_epoch: str = "best_on_val"

@@ -8,14 +8,33 @@ from i2i_nb.config.test import DEFAULT_METRICS, METRICS, NEED_WEIGHTS
 from i2i_nb.config.train import loss_problem
 from i2i_nb.errors import ConfigError
 
-ARCHITECTURES = ("unet", "resunet", "attention_unet", "rcan")
+# BiaPy 3.7.1's image-to-image architectures built here (i2i_nb.models.ARCHITECTURES).
+ARCHITECTURES = ("unet", "resunet", "attention_unet", "seunet", "resunet_se", "rcan", "edsr",
+                 "wdsr", "dfcan")
+# The other BiaPy image-to-image architectures, refused with the piece that is missing.
+NOT_BUILT: dict[str, str] = {
+    "unetr": "the UNETR vision-transformer U-Net is not built in i2i_nb",
+    "multiresunet": "the MultiResUNet is not built in i2i_nb",
+    "resunet++": "the ResUNet++ is not built in i2i_nb",
+    "unext_v1": "the ConvNeXt U-Net (U-NeXt V1) is not built in i2i_nb",
+    "unext_v2": "the ConvNeXt-V2 U-Net (U-NeXt V2) is not built in i2i_nb",
+    "hrnet": "the high-resolution network (HRNet) is not built in i2i_nb",
+    "stunet": "the STU-Net is not built in i2i_nb",
+    "nafnet": "the NAFNet generator and its GAN training (MODEL.NAFNET.ARCHITECTURE_D "
+              "discriminator, adversarial BCE/HINGE loss) are not built in i2i_nb",
+}
+# Networks whose decoders can be split per head (PROBLEM.IMAGE_TO_IMAGE.SEPARATED_DECODERS_*).
+U_NET_FAMILY = ("unet", "resunet", "resunet++", "seunet", "resunet_se", "attention_unet",
+                "unext_v1", "unext_v2")
+ACTIVATIONS = ("relu", "tanh", "leaky_relu", "elu", "gelu", "silu", "sigmoid", "linear",
+               "softplus", "none")
 INPUT_NORMALIZATIONS = ("percentile", "zero_mean_unit_variance", "scale_range", "div", "none")
 TARGET_NORMALIZATIONS = ("percentile", "zero_mean_unit_variance", "div", "scale_range", "none")
 MEASURES = ("dataset", "image", "patch")
 OPTIMIZERS = ("adamw", "adam", "sgd")
 SCHEDULERS = ("warmupcosine", "onecycle", "reduceonplateau", "warmupreduceonplateau", "none",
               "")
-MODEL_NORMALIZATIONS = ("bn", "in", "gn", "none")
+MODEL_NORMALIZATIONS = ("bn", "sync_bn", "in", "gn", "ln", "none")
 OUTPUT_DTYPES = ("float32", "uint16", "uint8", "target")
 ON_DISK = ("auto", "always", "never")
 AFFINE_MODES = ("constant", "reflect", "wrap", "symmetric")
@@ -123,6 +142,76 @@ def _fit_levels(cfg: Config, given: set[str]) -> None:
         model.dropout_values = [model.dropout_values[0]] * levels
 
 
+def _per_level(values: list, levels: int, key: str) -> list:
+    """BiaPy's broadcast of a per-level list: empty stays empty (the default), one value or
+    one repeated value of another length spread over the levels; else refused."""
+    if not values or len(values) == levels:
+        return values
+    if len(set(values)) == 1:
+        return [values[0]] * levels
+    raise ConfigError(f"{key}: needs one value per level of MODEL.FEATURE_MAPS ({levels}), "
+                      f"got {values}")
+
+
+def _check_model(cfg: Config) -> None:
+    model, i2i = cfg.model, cfg.problem.image_to_image
+    arch = model.architecture.lower()
+    arch = "hrnet" if "hrnet" in arch else arch  # BiaPy's hrnet, hrnet_w48, ... names
+    if arch in NOT_BUILT:
+        raise ConfigError(f"MODEL.ARCHITECTURE: {arch!r} is a BiaPy image-to-image network "
+                          f"that i2i_nb refuses: {NOT_BUILT[arch]}; choose one of "
+                          f"{', '.join(ARCHITECTURES)}")
+    _check_choice(model.architecture, ARCHITECTURES, "MODEL.ARCHITECTURE")
+    _check(not (arch == "wdsr" and cfg.ndim == 3), "MODEL.ARCHITECTURE",
+           "'wdsr' is not available for 3D (as in BiaPy)")
+    _check(len(model.feature_maps) >= 1 and all(f > 0 for f in model.feature_maps),
+           "MODEL.FEATURE_MAPS", f"need positive filter counts, got {model.feature_maps}")
+    levels = len(model.feature_maps)
+    if cfg.ndim == 3:
+        _check(not model.z_down or len(model.z_down) == levels - 1,
+               "MODEL.Z_DOWN", f"needs {levels - 1} values (one per "
+               f"down-sampling of MODEL.FEATURE_MAPS {model.feature_maps}), got {model.z_down}")
+        _check(all(z in (1, 2) for z in model.z_down), "MODEL.Z_DOWN",
+               "values must be 1 or 2 (or all 0: automatic)")
+    if model.yx_down and all(v == 0 for v in model.yx_down):
+        model.yx_down = []
+    _check(not model.yx_down or len(model.yx_down) == levels - 1, "MODEL.YX_DOWN",
+           f"needs {levels - 1} values (one per down-sampling of MODEL.FEATURE_MAPS "
+           f"{model.feature_maps}), got {model.yx_down}")
+    _check(all(v in (1, 2) for v in model.yx_down), "MODEL.YX_DOWN",
+           "values must be 1 or 2 (or all 0: 2)")
+    _check(len(model.dropout_values) == levels, "MODEL.DROPOUT_VALUES",
+           f"needs one value per level of MODEL.FEATURE_MAPS ({levels}), "
+           f"got {model.dropout_values}")
+    _check(all(0 <= d < 1 for d in model.dropout_values), "MODEL.DROPOUT_VALUES",
+           "values must be in [0, 1)")
+    _check_choice(model.normalization, MODEL_NORMALIZATIONS, "MODEL.NORMALIZATION")
+    _check(model.kernel_size >= 1 and model.kernel_size % 2 == 1, "MODEL.KERNEL_SIZE",
+           f"must be an odd positive size, got {model.kernel_size}")
+    _check_choice(model.upsample_layer, ("convtranspose", "upsampling"), "MODEL.UPSAMPLE_LAYER")
+    _check_choice(model.activation, ACTIVATIONS, "MODEL.ACTIVATION")
+    model.isotropy = ([] if all(model.isotropy) else
+                      _per_level(list(model.isotropy), levels, "MODEL.ISOTROPY"))
+    model.conv_layers = _per_level(list(model.conv_layers), levels, "MODEL.CONV_LAYERS")
+    _check(all(n >= 1 for n in model.conv_layers), "MODEL.CONV_LAYERS",
+           f"values must be at least 1, got {model.conv_layers}")
+    for key in ("RCAN_RG_BLOCK_NUM", "RCAN_RCAB_BLOCK_NUM", "RCAN_CONV_FILTERS",
+                "RCAN_REDUCTION_RATIO"):
+        _check(getattr(model, key.lower()) >= 1, f"MODEL.{key}", "must be at least 1")
+    heads = i2i.channels_per_head_info
+    _check(all(h >= 1 for h in heads), "PROBLEM.IMAGE_TO_IMAGE.CHANNELS_PER_HEAD_INFO",
+           f"channel counts must be at least 1, got {heads}")
+    given = i2i.output_channels
+    _check(not heads or not given or sum(heads) == given,
+           "PROBLEM.IMAGE_TO_IMAGE.CHANNELS_PER_HEAD_INFO",
+           f"must add up to PROBLEM.IMAGE_TO_IMAGE.OUTPUT_CHANNELS ({given}), got {heads}")
+    if i2i.separated_decoders_per_head:
+        _check(arch in U_NET_FAMILY, "PROBLEM.IMAGE_TO_IMAGE.SEPARATED_DECODERS_PER_HEAD",
+               f"is only supported by {', '.join(U_NET_FAMILY)} (as in BiaPy), not {arch!r}")
+    else:
+        i2i.separated_decoders_divide_feature_maps = False  # one decoder: nothing to divide
+
+
 def validate(cfg: Config, given: set[str] | None = None) -> None:
     """Raise ConfigError naming the first key whose value is out of range.
 
@@ -198,21 +287,7 @@ def validate(cfg: Config, given: set[str] | None = None) -> None:
            "each entry needs a 'text' (and a 'doi' or 'url')")
     _check(len(export.dataset_info) <= 1, "MODEL.BMZ.EXPORT.DATASET_INFO",
            "must be a list with one entry: [{name, doi, image_modality}]")
-    _check_choice(model.architecture, ARCHITECTURES, "MODEL.ARCHITECTURE")
-    _check(len(model.feature_maps) >= 1 and all(f > 0 for f in model.feature_maps),
-           "MODEL.FEATURE_MAPS", f"need positive filter counts, got {model.feature_maps}")
-    if cfg.ndim == 3:
-        _check(not model.z_down or len(model.z_down) == len(model.feature_maps) - 1,
-               "MODEL.Z_DOWN", f"needs {len(model.feature_maps) - 1} values (one per "
-               f"down-sampling of MODEL.FEATURE_MAPS {model.feature_maps}), got {model.z_down}")
-        _check(all(z in (1, 2) for z in model.z_down), "MODEL.Z_DOWN",
-               "values must be 1 or 2 (or all 0: automatic)")
-    _check(len(model.dropout_values) == len(model.feature_maps), "MODEL.DROPOUT_VALUES",
-           f"needs one value per level of MODEL.FEATURE_MAPS ({len(model.feature_maps)}), "
-           f"got {model.dropout_values}")
-    _check(all(0 <= d < 1 for d in model.dropout_values), "MODEL.DROPOUT_VALUES",
-           "values must be in [0, 1)")
-    _check_choice(model.normalization, MODEL_NORMALIZATIONS, "MODEL.NORMALIZATION")
+    _check_model(cfg)
     _check_choice(model.load_checkpoint_epoch, ("best_on_val", "last_on_train"),
                   "MODEL.LOAD_CHECKPOINT_EPOCH")
     items = ("weights", "norm", "model_arch", "optimizer", "epoch")

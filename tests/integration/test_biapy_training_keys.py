@@ -174,5 +174,6 @@ def test_charts_hold_the_model_plot_and_one_chart_per_logged_value(dataset_2d, t
 
     blocks = trace_blocks(build_model("unet", 2, 1, 1, [4, 8]), 1, (16, 16))
     names = [b.name for b in blocks]
-    assert names[0] == "encoders.0" and names[-1] == "head"
+    assert names[0] == "encoders.0" and names[-1] == "heads.0"
+    assert "ups.0.0" in names and "decoders.0.0" in names
     assert dict((b.name, b.shape) for b in blocks)["encoders.1"] == (8, 8, 8)

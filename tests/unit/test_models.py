@@ -1,44 +1,116 @@
+"""Every network: geometry, shapes through the tiler, tiling, checkpoints, BiaPy's sizes."""
+
+from pathlib import Path
+
+import numpy as np
 import pytest
 import torch
 
-from i2i_nb.models import ARCHITECTURES, build_model, count_parameters
+from i2i_nb.checkpoint import load_checkpoint, model_from_checkpoint, save_checkpoint
+from i2i_nb.config.validate import ARCHITECTURES as CONFIG_ARCHITECTURES
+from i2i_nb.config.validate import NOT_BUILT
+from i2i_nb.models import ARCHITECTURES, ModelSpec, build_model, count_parameters
+from i2i_nb.predict import predict_image
 
 SMALL = (4, 8, 16)
+CASES = [(a, n) for a in ARCHITECTURES for n in (2, 3) if not (a == "wdsr" and n == 3)]
+# Networks with a global term (squeeze-and-excitation, channel or Fourier attention): tiles
+# see their own global statistics, so only a one-tile prediction equals the whole image.
+# Measured with an overlap of 4 x halo (2D, the sizes below): 2e-7 to 5e-7 without a global
+# term; 4e-6 (rcan), 7e-6 (seunet), 2e-5 (resunet_se) and 1e-2 (dfcan) with one, as
+# squeeze-and-excitation, channel and Fourier attention pool over the whole tile.
+GLOBAL = ("seunet", "resunet_se", "rcan", "dfcan")
 
 
-@pytest.mark.parametrize("arch", ARCHITECTURES)
-@pytest.mark.parametrize("ndim", [2, 3])
-def test_forward_shape_and_geometry(arch, ndim):
-    z_down = [1, 2] if ndim == 3 else None
-    model = build_model(arch, ndim, 1, 2, feature_maps=SMALL, z_down=z_down).eval()
-    spatial = (8, 16, 24) if ndim == 3 else (16, 24)
-    with torch.no_grad():
-        y = model(torch.randn(2, 1, *spatial))
-    assert y.shape == (2, 2, *spatial)
-    assert model.ndim == ndim
-    expected = (1,) * ndim if arch == "rcan" else ((2, 4, 4) if ndim == 3 else (4, 4))
-    assert model.divisor == expected
+def tiny(arch: str, ndim: int, cin: int = 1, cout: int = 1, **kw) -> torch.nn.Module:
+    torch.manual_seed(0)
+    kw.setdefault("feature_maps", SMALL)
+    kw.setdefault("sr_filters", 8)
+    kw.setdefault("sr_blocks", 2)
+    kw.setdefault("rcan_rg_block_num", 2)
+    kw.setdefault("rcan_rcab_block_num", 2)
+    return build_model(arch, ndim, cin, cout, **kw).eval()
+
+
+def test_architectures_agree_with_the_config():
+    assert set(ARCHITECTURES) == set(CONFIG_ARCHITECTURES)
+    assert not set(ARCHITECTURES) & set(NOT_BUILT)
+
+
+@pytest.mark.parametrize(("arch", "ndim"), CASES)
+def test_shape_through_the_tiler_for_sizes_off_the_divisor(arch, ndim):
+    model = tiny(arch, ndim, 2, 3)
+    shape = (6, 13, 19) if ndim == 3 else (13, 19)
+    assert any(n % d for n, d in zip(shape, model.divisor, strict=True)) or arch in (
+        "rcan", "edsr", "wdsr", "dfcan")
+    image = np.random.default_rng(0).random((*shape, 2), dtype=np.float32)
+    assert predict_image(model, image, tile_shape=None).shape == (*shape, 3)
     assert all(0 < h <= r for h, r in zip(model.halo, model.receptive_field, strict=True))
 
 
-def test_anisotropic_3d_divisor_and_halo():
-    model = build_model("resunet", 3, 1, 2, feature_maps=(4, 8, 16, 32), z_down=[1, 2, 2])
-    assert model.divisor == (4, 8, 8)
-    assert model.halo[0] < model.halo[1] == model.halo[2]
+@pytest.mark.parametrize(("arch", "ndim"), CASES)
+def test_tiled_prediction_equals_whole_image(arch, ndim):
+    """Tiles overlapping by 4 x halo: every tile that counts in the blend gives each pixel
+    at least the halo's context, so tiled and whole-image predictions agree to 1e-4."""
+    small = {"feature_maps": (4, 8), "sr_blocks": 1, "rcan_rcab_block_num": 1}
+    if ndim == 3:  # 3D: smaller still, tiled along x only
+        small.update(feature_maps=(2, 4), conv_layers=[1, 1], sr_filters=4, rcan_rg_block_num=1)
+    model = tiny(arch, ndim, **small)
+    overlap = tuple(4 * h for h in model.halo)
+    tile = tuple(-(-(o + 4) // d) * d for o, d in zip(overlap, model.divisor, strict=True))
+    shape = tuple(t + t // 2 + 3 if ndim == 2 or a == 2 else t - 3 for a, t in enumerate(tile))
+    image = np.random.default_rng(1).random((*shape, 1), dtype=np.float32)
+    whole = predict_image(model, image, tile_shape=None, overlap=overlap)
+    if arch in GLOBAL:  # global attention: only one tile holding the whole image is the same
+        tile = tuple(-(-(n + o) // d) * d for n, o, d in zip(shape, overlap, model.divisor,
+                                                              strict=True))
+    tiled = predict_image(model, image, tile_shape=tile, overlap=overlap)
+    assert float(np.abs(tiled - whole).max()) <= 1e-4
+
+
+@pytest.mark.parametrize(("arch", "ndim"), CASES)
+def test_checkpoint_round_trip(arch, ndim, tmp_path: Path):
+    model = tiny(arch, ndim, 1, 2, normalization="bn")
+    meta = {"architecture": arch, "ndim": ndim, "in_channels": 1, "out_channels": 2,
+            "model_kwargs": model.spec.kwargs()}
+    save_checkpoint(tmp_path / "m.pth", {"model": model.state_dict(), "meta": meta})
+    loaded = model_from_checkpoint(load_checkpoint(tmp_path / "m.pth")).eval()
+    x = torch.randn(1, 1, *((4, 8, 8) if ndim == 3 else (16, 16)))
     with torch.no_grad():
-        assert model.eval()(torch.randn(1, 1, 4, 16, 24)).shape == (1, 2, 4, 16, 24)
+        assert torch.equal(loaded(x), model(x))
 
 
-def test_size_not_multiple_of_divisor_is_refused():
-    model = build_model("unet", 2, 1, 1, feature_maps=SMALL)
-    with pytest.raises(ValueError, match="multiple"):
-        model(torch.randn(1, 1, 16, 18))
+def test_legacy_checkpoints_load_and_predict_the_same():
+    saved = torch.load(Path(__file__).parent / "data" / "legacy_models.pt", weights_only=True)
+    assert len(saved) == 8  # unet, resunet, attention_unet, rcan; 2D and 3D
+    for case in saved.values():
+        model = model_from_checkpoint({"meta": case["meta"], "model": case["model"]}).eval()
+        with torch.no_grad():
+            assert torch.equal(model(case["x"]), case["y"])
 
 
-@pytest.mark.parametrize("arch", ["unet", "resunet", "attention_unet"])
-def test_receptive_field_is_exact(arch):
+# BiaPy 3.7.1's own parameter counts, from its model classes built with 1 -> 1 channel,
+# FEATURE_MAPS [32, 64, 128, 256], NORMALIZATION bn, BiaPy's defaults for the rest
+# (RCAN_*: 16 filters, 10 groups of 20 blocks, reduction 16; EDSR, WDSR, DFCAN fixed).
+BIAPY_PARAMETERS = {
+    ("unet", 2): 1928289, ("resunet", 2): 2402273, ("attention_unet", 2): 1950362,
+    ("seunet", 2): 1955425, ("resunet_se", 2): 3286593, ("rcan", 2): 963625,
+    ("edsr", 2): 1256769, ("dfcan", 2): 1819969, ("wdsr", 2): 888962,
+    ("unet", 3): 5602977, ("resunet", 3): 6636065, ("attention_unet", 3): 5625050,
+    ("seunet", 3): 5630113, ("resunet_se", 3): 9474177, ("rcan", 3): 2858089,
+    ("edsr", 3): 3765825, ("dfcan", 3): 5434945,
+}
+
+
+@pytest.mark.parametrize(("arch", "ndim"), list(BIAPY_PARAMETERS))
+def test_parameter_count_equals_biapy(arch, ndim):
+    model = build_model(arch, ndim, 1, 1, feature_maps=[32, 64, 128, 256], normalization="bn")
+    assert count_parameters(model) == BIAPY_PARAMETERS[arch, ndim]
+
+
+def test_receptive_field_is_exact():
     torch.manual_seed(0)
-    model = build_model(arch, 2, 1, 1, feature_maps=SMALL).double().eval()
+    model = build_model("unet", 2, 1, 1, feature_maps=SMALL).double().eval()
     x = torch.randn(1, 1, 96, 96, dtype=torch.float64)
     reach = 0
     for row in range(48, 48 + model.divisor[0]):  # every phase of the pooling grid
@@ -50,41 +122,67 @@ def test_receptive_field_is_exact(arch):
     assert reach == model.receptive_field[0] == 23
 
 
-@pytest.mark.parametrize("norm", ["bn", "in", "gn", "none", "BN"])
+def test_anisotropic_3d_and_unet_keys():
+    model = tiny("resunet", 3, feature_maps=(4, 8, 16, 32), z_down=[1, 2, 2])
+    assert model.divisor == (4, 8, 8) and model.halo[0] < model.halo[1] == model.halo[2]
+    flat = tiny("unet", 3, isotropy=[False, True, True], yx_down=[2, 1])
+    assert flat.divisor == (4, 2, 2)
+    assert flat.encoders[0][0][0].kernel_size == (1, 3, 3)
+    assert flat.encoders[1][0][0].kernel_size == (3, 3, 3)
+    five = tiny("unet", 2, kernel_size=5, conv_layers=[1, 3, 2], activation="relu")
+    assert five.encoders[0][0][0].kernel_size == (5, 5) and len(five.encoders[1]) == 3
+    assert isinstance(five.encoders[0][0][1], torch.nn.Identity)
+    assert isinstance(five.encoders[0][0][2], torch.nn.ReLU)
+    big = tiny("unet", 2, larger_io=True, upsample_layer="upsampling")
+    assert big.conv_in[0][0].kernel_size == (5, 5)
+    assert isinstance(big.ups[0][0][0][0], torch.nn.Upsample)
+    with torch.no_grad():
+        assert big(torch.randn(1, 1, 16, 16)).shape == (1, 1, 16, 16)
+
+
+@pytest.mark.parametrize("norm", ["bn", "sync_bn", "in", "gn", "ln", "none", "BN"])
 def test_normalizations(norm):
     model = build_model("unet", 2, 1, 1, feature_maps=SMALL, normalization=norm,
                         dropout=[0.1, 0.2, 0.3])
     assert model(torch.randn(2, 1, 16, 16)).shape == (2, 1, 16, 16)
 
 
-@pytest.mark.parametrize("arch", ARCHITECTURES)
-def test_residual_adds_input(arch):
-    model = build_model(arch, 2, 2, 2, feature_maps=SMALL, residual=True).eval()
-    last = model.head if arch != "rcan" else model.tail
-    torch.nn.init.zeros_(last.weight)
-    torch.nn.init.zeros_(last.bias)
-    x = torch.randn(1, 2, 16, 16)
+@pytest.mark.parametrize("arch", ["unet", "resunet", "attention_unet", "seunet", "resunet_se"])
+def test_heads_and_separated_decoders(arch):
+    shared = tiny(arch, 2, 1, 3, heads=[1, 2])
+    assert [h.out_channels for h in shared.heads] == [1, 2] and len(shared.decoders) == 1
+    split = tiny(arch, 2, 1, 3, heads=[1, 2], separated_decoders=True, divide_feature_maps=True)
+    assert len(split.decoders) == 2 and split.heads[0].in_channels == SMALL[0] // 2
     with torch.no_grad():
+        assert split(torch.randn(1, 1, 16, 16)).shape == (1, 3, 16, 16)
+    with pytest.raises(ValueError, match="add up"):
+        tiny(arch, 2, 1, 3, heads=[1, 1])
+
+
+# WDSR's weight-normalised convolutions have no all-zero weights (their direction is undefined)
+@pytest.mark.parametrize("arch", [a for a in ARCHITECTURES if a != "wdsr"])
+def test_residual_adds_input(arch):
+    model = tiny(arch, 2, 2, 2, residual=True)
+    with torch.no_grad():
+        for p in model.parameters():
+            p.zero_()
+        x = torch.randn(1, 2, 16, 16)
         assert torch.equal(model(x), x)
 
 
 def test_invalid_arguments():
     with pytest.raises(ValueError, match="in_channels == out_channels"):
         build_model("unet", 2, 1, 2, residual=True)
-    with pytest.raises(ValueError, match="unet, resunet, attention_unet, rcan"):
+    with pytest.raises(ValueError, match="unknown architecture"):
         build_model("vit", 2, 1, 1)
     with pytest.raises(ValueError, match="ndim"):
         build_model("unet", 4, 1, 1)
+    with pytest.raises(ValueError, match="2D only"):
+        build_model("wdsr", 3, 1, 1)
     with pytest.raises(ValueError, match="z_down"):
         build_model("unet", 3, 1, 1, feature_maps=SMALL, z_down=[1, 2, 2])
-    with pytest.raises(ValueError, match="z_down"):
-        build_model("unet", 3, 1, 1, feature_maps=SMALL, z_down=[1, 3])
-    with pytest.raises(ValueError, match="normalization"):
-        build_model("unet", 2, 1, 1, normalization="ln")
-    with pytest.raises(ValueError, match="dropout"):
-        build_model("unet", 2, 1, 1, feature_maps=SMALL, dropout=[0.1])
-
-
-def test_case_insensitive_and_count_parameters():
-    model = build_model("ResUNet", 2, 1, 1, feature_maps=SMALL)
-    assert count_parameters(model) == sum(p.numel() for p in model.parameters()) > 0
+    with pytest.raises(ValueError, match="conv_layers"):
+        build_model("unet", 2, 1, 1, feature_maps=SMALL, conv_layers=[2, 2])
+    with pytest.raises(ValueError, match="multiple"):
+        build_model("unet", 2, 1, 1, feature_maps=SMALL)(torch.randn(1, 1, 16, 18))
+    assert isinstance(ModelSpec("unet", 2, 1, 1).kwargs()["version"], int)

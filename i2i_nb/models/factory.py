@@ -1,0 +1,162 @@
+"""One factory: a :class:`ModelSpec` (or the same values as keywords) to a network."""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import torch
+from torch import nn
+
+from i2i_nb.models import sr, unet
+from i2i_nb.models.blocks import ACTIVATIONS, NORMALIZATIONS
+from i2i_nb.models.spec import ModelSpec
+
+_BUILDERS: dict[str, type[nn.Module]] = {
+    **{name: unet.UNet for name in unet.FAMILY},
+    "rcan": sr.RCAN, "edsr": sr.EDSR, "wdsr": sr.WDSR, "dfcan": sr.DFCAN,
+}
+ARCHITECTURES = tuple(_BUILDERS)
+# BiaPy image-to-image networks not built here, each with the piece that is missing.
+NOT_BUILT: dict[str, str] = {}
+
+
+def _check(spec: ModelSpec) -> None:
+    arch = spec.architecture
+    if arch in NOT_BUILT:
+        raise ValueError(f"architecture {arch!r} is not built by i2i_nb: {NOT_BUILT[arch]}")
+    if arch not in _BUILDERS:
+        raise ValueError(f"unknown architecture {arch!r}; valid: {', '.join(ARCHITECTURES)}")
+    if spec.ndim not in (2, 3):
+        raise ValueError(f"ndim must be 2 or 3, got {spec.ndim}")
+    if arch == "wdsr" and spec.ndim == 3:
+        raise ValueError("architecture 'wdsr' is 2D only (as in BiaPy)")
+    if spec.residual and spec.in_channels != spec.out_channels:
+        raise ValueError("residual=True needs in_channels == out_channels, got "
+                         f"{spec.in_channels} != {spec.out_channels}")
+    if not spec.feature_maps:
+        raise ValueError("feature_maps must not be empty")
+    if spec.normalization not in NORMALIZATIONS:
+        raise ValueError(f"unknown normalization {spec.normalization!r}; valid: "
+                         f"{', '.join(NORMALIZATIONS)}")
+    if spec.activation not in ACTIVATIONS:
+        raise ValueError(f"unknown activation {spec.activation!r}; valid: {', '.join(ACTIVATIONS)}")
+    if spec.upsample_layer not in ("convtranspose", "upsampling"):
+        raise ValueError(f"upsample_layer must be convtranspose or upsampling, got "
+                         f"{spec.upsample_layer!r}")
+    if spec.heads and sum(spec.heads) != spec.out_channels:
+        raise ValueError(f"heads {spec.heads} must add up to the {spec.out_channels} output "
+                         "channel(s)")
+    levels = len(spec.feature_maps)
+    if arch in unet.FAMILY:
+        z_down = spec.z_down or [2] * (levels - 1)
+        if len(z_down) != levels - 1 or any(z not in (1, 2) for z in z_down):
+            raise ValueError(f"z_down must be {levels - 1} values in {{1, 2}}, got {z_down}")
+        yx_down = spec.yx_down or [2] * (levels - 1)
+        if len(yx_down) != levels - 1 or any(z not in (1, 2) for z in yx_down):
+            raise ValueError(f"yx_down must be {levels - 1} values in {{1, 2}}, got {yx_down}")
+        drops = spec.dropout if isinstance(spec.dropout, list) else [spec.dropout]
+        if isinstance(spec.dropout, list) and len(drops) != levels:
+            raise ValueError(f"dropout needs {levels} values, got {len(drops)}")
+        for name in ("isotropy", "conv_layers"):
+            values = getattr(spec, name)
+            if values and len(values) != levels:
+                raise ValueError(f"{name} needs {levels} values (one per level), got {values}")
+        if spec.kernel_size < 1 or spec.kernel_size % 2 == 0:
+            raise ValueError(f"kernel_size must be odd, got {spec.kernel_size}")
+
+
+def build_model(
+    spec: ModelSpec | str | None = None,
+    ndim: int | None = None,
+    in_channels: int | None = None,
+    out_channels: int | None = None,
+    *args: Any,
+    architecture: str | None = None,
+    **kwargs: Any,
+) -> nn.Module:
+    """Build an image-to-image regression network.
+
+    Parameters
+    ----------
+    spec : ModelSpec or str
+        The network; or its architecture name, with ``ndim``, ``in_channels``,
+        ``out_channels`` and the other :class:`ModelSpec` fields as keywords
+        (``feature_maps``, ``z_down``, ``normalization``, ``dropout``, ``residual``, ...;
+        these five may also follow positionally, as in the first networks' signature).
+    architecture : str, optional
+        The architecture name as a keyword, instead of ``spec``.
+
+    Returns
+    -------
+    nn.Module
+        Model with ``ndim``, ``divisor``, ``receptive_field``, ``halo`` and ``fixed_shape``.
+
+    Raises
+    ------
+    ValueError
+        An unknown or refused architecture, or values that do not fit it.
+    """
+    spec = architecture if spec is None else spec
+    if spec is None:
+        raise ValueError("build_model needs a ModelSpec or an architecture name")
+    if not isinstance(spec, ModelSpec):
+        if ndim is None or in_channels is None or out_channels is None:
+            raise ValueError("build_model needs ndim, in_channels and out_channels")
+        positional = ("feature_maps", "z_down", "normalization", "dropout", "residual")
+        if len(args) > len(positional):
+            raise TypeError(f"build_model takes at most {4 + len(positional)} positional "
+                            "arguments")
+        kwargs.update(zip(positional, args, strict=False))
+        kwargs.pop("version", None)  # written by ModelSpec.kwargs
+        dropout = kwargs.pop("dropout", 0.0)
+        spec = ModelSpec(spec, ndim, in_channels, out_channels,
+                         dropout=[float(d) for d in dropout]
+                         if isinstance(dropout, list | tuple) else float(dropout), **kwargs)
+    spec.architecture = spec.architecture.lower()
+    spec.normalization = spec.normalization.lower()
+    spec.activation = spec.activation.lower()
+    spec.upsample_layer = spec.upsample_layer.lower()
+    for name in ("feature_maps", "z_down", "yx_down", "isotropy", "conv_layers", "heads"):
+        value = getattr(spec, name)
+        if isinstance(value, tuple):
+            setattr(spec, name, list(value))
+    _check(spec)
+    model = _BUILDERS[spec.architecture](spec)
+    if spec.normalization == "sync_bn" and torch.distributed.is_available() \
+            and torch.distributed.is_initialized():
+        if torch.cuda.is_available():
+            model = nn.SyncBatchNorm.convert_sync_batchnorm(model)
+        else:
+            warnings.warn("MODEL.NORMALIZATION sync_bn: torch synchronises batch norm across "
+                          "GPU processes only; on CPU each process normalises its own batch",
+                          stacklevel=2)
+    model.spec = spec
+    return model
+
+
+def count_parameters(model: nn.Module) -> int:
+    """Number of trainable parameters of ``model``."""
+    return sum(p.numel() for p in model.parameters() if p.requires_grad)
+
+
+def load_weights(model: nn.Module, state: dict[str, torch.Tensor]) -> None:
+    """Load a state dict; one of a legacy checkpoint (``spec.legacy``), whose layers had
+    other names, is matched to the model's tensors by order and shape.
+
+    Raises
+    ------
+    RuntimeError
+        The tensors do not fit the model.
+    """
+    own = model.state_dict()
+    spec = getattr(model, "spec", None) or getattr(getattr(model, "net", None), "spec", None)
+    if set(state) == set(own) or spec is None or not spec.legacy:
+        model.load_state_dict(state)
+        return
+    if len(state) != len(own) or any(
+            a.shape != b.shape for a, b in zip(state.values(), own.values(), strict=True)):
+        raise RuntimeError("Error(s) in loading state_dict:\n  the legacy checkpoint's tensors "
+                           f"({len(state)}) do not match the model's ({len(own)}) in order and "
+                           "shape")
+    model.load_state_dict(dict(zip(own, state.values(), strict=True)))
