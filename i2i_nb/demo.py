@@ -58,7 +58,7 @@ def _regions(ndim: int) -> dict[str, list[tuple[np.ndarray, str]]]:
         train = [signal[r: r + 128, c: c + 256] for r in (0, 128, 256) for c in (0, 256)]
         test = [signal[384:512, 0:256], signal[384:512, 256:512]]
     else:
-        train = [_volume(signal, r, c, (16, 64, 64)) for r in (0, 150) for c in (0, 160, 320)]
+        train = [_volume(signal, r, c, (16, 64, 64)) for r in (0, 150) for c in (0, 140, 280, 418)]
         test = [_volume(signal, 330, 60, (16, 96, 128)), _volume(signal, 330, 300, (16, 96, 128))]
     return {
         "train": [(img, f"train-{i:04d}.tif") for i, img in enumerate(train)],
@@ -72,7 +72,7 @@ def make_demo_data(root: str | Path, ndim: int = 2, seed: int = 0) -> Path:
     Parameters
     ----------
     root : folder to create (existing demo files in it are overwritten).
-    ndim : 2 for 6 training and 2 test images of 128x256, 3 for 6 training
+    ndim : 2 for 6 training and 2 test images of 128x256, 3 for 8 training
         volumes of 16x64x64 and 2 test volumes of 16x96x128.
     seed : seed of the simulated noise.
     """
