@@ -394,7 +394,8 @@ def check_run(cfg: Config, paths: RunPaths, resume: bool,
     if cfg.train.enable and not cfg.model.load_checkpoint and source is None:  # else the
         # network may be the checkpoint's or the package's, which train_phase checks
         heads = cfg.problem.image_to_image.channels_per_head_info
-        divisor = build_model(model_spec(cfg, 1, sum(heads) or 1)).divisor
+        with torch.device("meta"):  # the geometry only: no memory for the weights
+            divisor = build_model(model_spec(cfg, 1, sum(heads) or 1)).divisor
         if any(p % q for p, q in zip(cfg.patch_shape, divisor, strict=True)):
             raise ConfigError(f"DATA.PATCH_SIZE: {cfg.patch_shape} must be a multiple of "
                               f"{divisor} per axis for this model "

@@ -171,6 +171,11 @@ class STUNet(Net):
         return cls(spec.ndim, spec.in_channels, list(spec.heads) or [spec.out_channels],
                    spec_layout(spec), spec.residual)
 
+    def last_layer(self) -> nn.Parameter:
+        """The weight of the last head's convolution (BiaPy's ``last_layer``, which its GAN
+        losses use for VQGAN-style adaptive weighting)."""
+        return self.heads[-1].weight
+
     def _forward(self, x: torch.Tensor) -> torch.Tensor:
         skips = []
         for encoder in self.encoders[:-1]:

@@ -4,12 +4,15 @@ from pathlib import Path
 
 import pytest
 import torch
+import yaml
 
+from i2i_nb.cli import main
 from i2i_nb.config import config_from_dict
 from i2i_nb.errors import ConfigError
 from i2i_nb.experiment import model_spec
 from i2i_nb.models import build_model, count_parameters
 from i2i_nb.models.stunet import build_stunet, stunet_layout
+from tests.integration.conftest import write_pairs
 
 CUSTOM_2D = {"VARIANT": "custom", "DEPTH": [1, 2, 1], "DIMS": [4, 8, 8],
              "POOL_OP_KERNEL_SIZES": [[2, 2], [1, 2]],
@@ -60,6 +63,7 @@ def test_keys_reach_the_network():
                      [[3, 3], [5, 3], [1, 3]]))
     with torch.no_grad():
         assert model(torch.randn(1, 2, 8, 12)).shape == (1, 3, 8, 12)
+    assert model.last_layer() is model.heads[-1].weight
     flat = build_model(model_spec(cfg({**CUSTOM_2D, "POOL_OP_KERNEL_SIZES": [[1, 2, 2]],
                                        "CONV_KERNEL_SIZES": [[1, 3, 3], [3, 3, 3]],
                                        "DEPTH": [1, 1], "DIMS": [4, 8]}, ndim=3), 1, 1))
@@ -109,3 +113,19 @@ def test_model_errors_name_the_field():
     with pytest.raises(ValueError, match="multiple"):
         build_stunet(2, 1, 1, "custom", [1, 1], [4, 8], [[2, 2]],
                      [[3, 3]] * 2)(torch.randn(1, 1, 8, 9))
+
+
+def test_a_patch_off_the_presets_divisor_is_refused_before_training(tmp_path, capsys):
+    write_pairs(tmp_path / "data", "train", 2, (24, 24), seed=0)
+    config = {"PROBLEM": {"TYPE": "IMAGE_TO_IMAGE", "NDIM": "2D"},
+              "DATA": {"PATCH_SIZE": [24, 24, 1],
+                       "TRAIN": {"PATH": str(tmp_path / "data/train/x"),
+                                 "GT_PATH": str(tmp_path / "data/train/y")}},
+              "MODEL": {"ARCHITECTURE": "stunet"}, "TEST": {"ENABLE": False}}
+    (tmp_path / "c.yaml").write_text(yaml.safe_dump(config))
+    code = main(["--config", str(tmp_path / "c.yaml"), "--result_dir", str(tmp_path / "out"),
+                 "--name", "s", "--gpu", "cpu"])
+    err = capsys.readouterr().err
+    assert code == 2 and "must be a multiple of (16, 16)" in err, err
+    assert "MODEL.STUNET.VARIANT / MODEL.STUNET.POOL_OP_KERNEL_SIZES" in err
+    assert not list((tmp_path / "out").rglob("*.pth"))
