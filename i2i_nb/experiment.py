@@ -62,6 +62,7 @@ from i2i_nb.preflight import (  # noqa: F401 - RunPaths, resolve_device, auto_z_
     auto_z_down,
     check_run,
     data_folders,
+    down_keys,
     load_test_checkpoint,
     model_spec,
     resolve_device,
@@ -255,7 +256,7 @@ def train_phase(cfg: Config, paths: RunPaths, device: torch.device, resume: bool
     patch = cfg.patch_shape
     if any(p % q for p, q in zip(patch, model.divisor, strict=True)):
         raise ConfigError(f"DATA.PATCH_SIZE: {patch} must be a multiple of {model.divisor} per "
-                          "axis for this model (MODEL.FEATURE_MAPS / MODEL.Z_DOWN set the "
+                          f"axis for this model ({down_keys(architecture)} set the "
                           "down-sampling)")
     aug = cfg.augmentor
     if aug.enable and aug.grayscale and in_ch != 3:

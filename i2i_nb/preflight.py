@@ -18,6 +18,7 @@ import torch
 
 from i2i_nb.checkpoint import load_checkpoint
 from i2i_nb.config import Config
+from i2i_nb.config.stunet import stunet_kwargs
 from i2i_nb.data.pairs import Pair
 from i2i_nb.data.regions import region_split_chosen
 from i2i_nb.data.sources import split_pairs
@@ -33,7 +34,9 @@ MODEL_KEYS = {"feature_maps": "MODEL.FEATURE_MAPS", "z_down": "MODEL.Z_DOWN",
               "residual": "MODEL.RESIDUAL", "kernel_size": "MODEL.KERNEL_SIZE",
               "upsample_layer": "MODEL.UPSAMPLE_LAYER", "activation": "MODEL.ACTIVATION",
               "conv_layers": "MODEL.CONV_LAYERS", "heads":
-              "PROBLEM.IMAGE_TO_IMAGE.CHANNELS_PER_HEAD_INFO"}
+              "PROBLEM.IMAGE_TO_IMAGE.CHANNELS_PER_HEAD_INFO",
+              **{f"stunet_{name}": f"MODEL.STUNET.{name.upper()}" for name in (
+                  "variant", "depth", "dims", "pool_op_kernel_sizes", "conv_kernel_sizes")}}
 
 
 @dataclass(frozen=True)
@@ -211,7 +214,15 @@ def model_spec(cfg: Config, in_channels: int, out_channels: int) -> ModelSpec:
         heads=heads, separated_decoders=i2i.separated_decoders_per_head,
         divide_feature_maps=i2i.separated_decoders_divide_feature_maps,
         rcan_rg_block_num=m.rcan_rg_block_num, rcan_rcab_block_num=m.rcan_rcab_block_num,
-        rcan_conv_filters=m.rcan_conv_filters, rcan_reduction_ratio=m.rcan_reduction_ratio)
+        rcan_conv_filters=m.rcan_conv_filters, rcan_reduction_ratio=m.rcan_reduction_ratio,
+        **stunet_kwargs(m.stunet))
+
+
+def down_keys(architecture: str) -> str:
+    """The keys that set the down-sampling of ``architecture``, for messages."""
+    if architecture.lower() == "stunet":
+        return "MODEL.STUNET.VARIANT / MODEL.STUNET.POOL_OP_KERNEL_SIZES"
+    return "MODEL.FEATURE_MAPS / MODEL.Z_DOWN"
 
 
 def _check_settings(cfg: Config, paths: RunPaths, resume: bool, source: bool) -> None:
@@ -383,11 +394,12 @@ def check_run(cfg: Config, paths: RunPaths, resume: bool,
     if cfg.train.enable and not cfg.model.load_checkpoint and source is None:  # else the
         # network may be the checkpoint's or the package's, which train_phase checks
         heads = cfg.problem.image_to_image.channels_per_head_info
-        divisor = build_model(model_spec(cfg, 1, sum(heads) or 1)).divisor
+        with torch.device("meta"):  # the geometry only: no memory for the weights
+            divisor = build_model(model_spec(cfg, 1, sum(heads) or 1)).divisor
         if any(p % q for p, q in zip(cfg.patch_shape, divisor, strict=True)):
             raise ConfigError(f"DATA.PATCH_SIZE: {cfg.patch_shape} must be a multiple of "
-                              f"{divisor} per axis for this model (MODEL.FEATURE_MAPS / "
-                              "MODEL.Z_DOWN set the down-sampling)")
+                              f"{divisor} per axis for this model "
+                              f"({down_keys(cfg.model.architecture)} set the down-sampling)")
     checked = CheckedRun()
     checked.payload = source  # a zoo package's network (MODEL.SOURCE: bmz)
     if cfg.test.enable and not cfg.train.enable and source is None:

@@ -36,6 +36,28 @@ class BmzConfig:
 
 
 @dataclass
+class StunetConfig:
+    """``MODEL.STUNET``: the size of ``MODEL.ARCHITECTURE: stunet`` (BiaPy's keys and
+    defaults). ``VARIANT`` ``small``, ``base`` or ``large`` are BiaPy's presets (6 stages of
+    16-256, 32-512 or 64-1024 channels, 1, 1 or 2 residual blocks per stage, 3-wide
+    kernels, stride 2 at the first four down-samplings: inputs a multiple of 16 per axis);
+    ``custom`` builds ``DEPTH`` (blocks per stage), ``DIMS`` (channels per stage),
+    ``POOL_OP_KERNEL_SIZES`` (the stride of each down-sampling, ``len(DIMS) - 1`` entries)
+    and ``CONV_KERNEL_SIZES`` (odd kernel per stage, ``len(DIMS)`` entries), each entry one
+    size per spatial axis (z, y, x in 3D; y, x in 2D). The four lists are read only with
+    ``custom``, as in BiaPy. ``PRETRAINED`` (OrgMIM's encoder weights, downloaded by BiaPy)
+    is refused: nothing is downloaded here."""
+
+    variant: str = "base"
+    pretrained: bool = False
+    depth: list[int] = field(default_factory=lambda: [1] * 6)
+    dims: list[int] = field(default_factory=lambda: [32, 64, 128, 256, 512, 512])
+    pool_op_kernel_sizes: list[list[int]] = field(
+        default_factory=lambda: [[2, 2, 2]] * 4 + [[1, 1, 1]])
+    conv_kernel_sizes: list[list[int]] = field(default_factory=lambda: [[3, 3, 3]] * 6)
+
+
+@dataclass
 class ModelConfig:
     """``MODEL``; an empty (or all-zero, as BiaPy) ``Z_DOWN`` pools z only while the patch is
     deep enough.
@@ -52,7 +74,8 @@ class ModelConfig:
     blocks at input and output), ``CONV_LAYERS`` (convolutions per level; empty or one
     value: the same at every level) and ``YX_DOWN`` (1 or 2 per down-sampling; empty or
     all 0: 2). RCAN reads the ``RCAN_*`` keys (BiaPy's defaults); EDSR, WDSR and DFCAN have
-    BiaPy's fixed sizes.
+    BiaPy's fixed sizes; STU-Net reads ``MODEL.STUNET`` (its instance normalisation and
+    leaky ReLU are fixed, as in BiaPy).
 
     ``LOAD_CHECKPOINT`` starts from ``PATHS.CHECKPOINT_FILE`` (or, without it, this job's
     checkpoint chosen by ``LOAD_CHECKPOINT_EPOCH``: ``best_on_val`` or ``last_on_train``);
@@ -85,4 +108,5 @@ class ModelConfig:
     items_to_load_from_checkpoint: list[str] = field(
         default_factory=lambda: ["weights", "norm", "model_arch"])
     save_ckpt_freq: int = -1
+    stunet: StunetConfig = field(default_factory=StunetConfig)
     bmz: BmzConfig = field(default_factory=BmzConfig)

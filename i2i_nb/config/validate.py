@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from i2i_nb.config.augmentor import probability_keys
 from i2i_nb.config.root import Config
+from i2i_nb.config.stunet import check_stunet
 from i2i_nb.config.test import DEFAULT_METRICS, METRICS, NEED_WEIGHTS
 from i2i_nb.config.train import loss_problem
 from i2i_nb.errors import ConfigError
 
 # BiaPy 3.7.1's image-to-image architectures built here (i2i_nb.models.ARCHITECTURES).
 ARCHITECTURES = ("unet", "resunet", "attention_unet", "seunet", "resunet_se", "rcan", "edsr",
-                 "wdsr", "dfcan")
+                 "wdsr", "dfcan", "stunet")
 # The other BiaPy image-to-image architectures, refused with the piece that is missing.
 NOT_BUILT: dict[str, str] = {
     "unetr": "the UNETR vision-transformer U-Net is not built in i2i_nb",
@@ -19,7 +20,6 @@ NOT_BUILT: dict[str, str] = {
     "unext_v1": "the ConvNeXt U-Net (U-NeXt V1) is not built in i2i_nb",
     "unext_v2": "the ConvNeXt-V2 U-Net (U-NeXt V2) is not built in i2i_nb",
     "hrnet": "the high-resolution network (HRNet) is not built in i2i_nb",
-    "stunet": "the STU-Net is not built in i2i_nb",
     "nafnet": "the NAFNet generator and its GAN training (MODEL.NAFNET.ARCHITECTURE_D "
               "discriminator, adversarial BCE/HINGE loss) are not built in i2i_nb",
 }
@@ -198,6 +198,8 @@ def _check_model(cfg: Config) -> None:
     for key in ("RCAN_RG_BLOCK_NUM", "RCAN_RCAB_BLOCK_NUM", "RCAN_CONV_FILTERS",
                 "RCAN_REDUCTION_RATIO"):
         _check(getattr(model, key.lower()) >= 1, f"MODEL.{key}", "must be at least 1")
+    if arch == "stunet":
+        check_stunet(cfg)
     heads = i2i.channels_per_head_info
     _check(all(h >= 1 for h in heads), "PROBLEM.IMAGE_TO_IMAGE.CHANNELS_PER_HEAD_INFO",
            f"channel counts must be at least 1, got {heads}")

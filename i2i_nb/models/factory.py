@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 from typing import Any
 
 import torch
 from torch import nn
 
-from i2i_nb.models import sr, unet
+from i2i_nb.models import sr, stunet, unet
 from i2i_nb.models.blocks import ACTIVATIONS, NORMALIZATIONS
 from i2i_nb.models.spec import ModelSpec
 
-_BUILDERS: dict[str, type[nn.Module]] = {
+_BUILDERS: dict[str, Callable[[ModelSpec], nn.Module]] = {
     **{name: unet.UNet for name in unet.FAMILY},
     "rcan": sr.RCAN, "edsr": sr.EDSR, "wdsr": sr.WDSR, "dfcan": sr.DFCAN,
+    "stunet": stunet.STUNet.from_spec,
 }
 ARCHITECTURES = tuple(_BUILDERS)
 # BiaPy image-to-image networks not built here, each with the piece that is missing.
@@ -47,6 +49,8 @@ def _check(spec: ModelSpec) -> None:
     if spec.heads and sum(spec.heads) != spec.out_channels:
         raise ValueError(f"heads {spec.heads} must add up to the {spec.out_channels} output "
                          "channel(s)")
+    if arch == "stunet":
+        stunet.spec_layout(spec)  # raises ValueError naming the stunet_* field
     levels = len(spec.feature_maps)
     if arch in unet.FAMILY:
         z_down = spec.z_down or [2] * (levels - 1)
@@ -117,10 +121,14 @@ def build_model(
     spec.normalization = spec.normalization.lower()
     spec.activation = spec.activation.lower()
     spec.upsample_layer = spec.upsample_layer.lower()
-    for name in ("feature_maps", "z_down", "yx_down", "isotropy", "conv_layers", "heads"):
+    for name in ("feature_maps", "z_down", "yx_down", "isotropy", "conv_layers", "heads",
+                 "stunet_depth", "stunet_dims"):
         value = getattr(spec, name)
         if isinstance(value, tuple):
             setattr(spec, name, list(value))
+    for name in ("stunet_pool_op_kernel_sizes", "stunet_conv_kernel_sizes"):
+        setattr(spec, name, [[int(k) for k in entry] for entry in getattr(spec, name)])
+    spec.stunet_variant = spec.stunet_variant.lower()
     _check(spec)
     model = _BUILDERS[spec.architecture](spec)
     if spec.normalization == "sync_bn" and torch.distributed.is_available() \

@@ -16,7 +16,9 @@ class ModelSpec:
     head); ``separated_decoders`` gives each head its own decoder and ``divide_feature_maps``
     divides the decoders' feature maps by the number of heads. ``sr_filters`` and
     ``sr_blocks`` set EDSR's, WDSR's and DFCAN's width and number of blocks (per group for
-    DFCAN; 0: BiaPy's fixed sizes, which have no MODEL key). ``legacy`` rebuilds the
+    DFCAN; 0: BiaPy's fixed sizes, which have no MODEL key). ``stunet_*`` are BiaPy's
+    ``MODEL.STUNET`` keys (the four lists empty unless the variant is ``custom``; strides and
+    kernels one list per stage, one size per spatial axis). ``legacy`` rebuilds the
     layout of checkpoints written before ``SPEC_VERSION`` 2 (no normalisation and activation
     after the U-Net's up-sampling, ResUNet up-sampling that halves the channels, ReLU in RCAN
     with 3 groups of 4 blocks, reduction 8).
@@ -47,6 +49,11 @@ class ModelSpec:
     rcan_reduction_ratio: int = 16
     sr_filters: int = 0
     sr_blocks: int = 0
+    stunet_variant: str = "base"
+    stunet_depth: list[int] = field(default_factory=list)
+    stunet_dims: list[int] = field(default_factory=list)
+    stunet_pool_op_kernel_sizes: list[list[int]] = field(default_factory=list)
+    stunet_conv_kernel_sizes: list[list[int]] = field(default_factory=list)
     legacy: bool = False
 
     @classmethod

@@ -11,7 +11,15 @@ from tests.integration.conftest import write_pairs
 # Tiny sizes keep each run to seconds; the keys are BiaPy's.
 TINY = {"FEATURE_MAPS": [4, 8], "RCAN_RG_BLOCK_NUM": 1, "RCAN_RCAB_BLOCK_NUM": 2,
         "RCAN_CONV_FILTERS": 8, "RCAN_REDUCTION_RATIO": 4}
-CASES = [(a, 2) for a in ARCHITECTURES] + [(a, 3) for a in ("unet", "resunet_se", "rcan")]
+CASES = [(a, 2) for a in ARCHITECTURES] + [(a, 3) for a in ("unet", "resunet_se", "rcan",
+                                                              "stunet")]
+
+
+def tiny_stunet(ndim: int) -> dict:
+    """MODEL.STUNET of a custom STU-Net as small (3D: no down-sampling along z)."""
+    return {"STUNET": {"VARIANT": "custom", "DEPTH": [1, 1], "DIMS": [4, 8],
+                       "POOL_OP_KERNEL_SIZES": [[2, 2] if ndim == 2 else [1, 2, 2]],
+                       "CONV_KERNEL_SIZES": [[3] * ndim] * 2}}
 
 
 @pytest.mark.parametrize(("arch", "ndim"), CASES)
@@ -26,7 +34,7 @@ def test_one_epoch_through_the_cli(arch, ndim, tmp_path):
                  "TRAIN": {"PATH": str(root / "train/x"), "GT_PATH": str(root / "train/y")},
                  "TEST": {"PATH": str(root / "test/x"), "GT_PATH": str(root / "test/y")},
                  "VAL": {"SPLIT_TRAIN": 0.5}},
-        "MODEL": {"ARCHITECTURE": arch, **TINY},
+        "MODEL": {"ARCHITECTURE": arch, **TINY, **(tiny_stunet(ndim) if arch == "stunet" else {})},
         "TRAIN": {"EPOCHS": 1, "BATCH_SIZE": 2, "PATCHES_PER_EPOCH": 2},
     }
     path = tmp_path / "config.yaml"

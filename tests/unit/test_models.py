@@ -19,12 +19,18 @@ CASES = [(a, n) for a in ARCHITECTURES for n in (2, 3) if not (a == "wdsr" and n
 # Measured with an overlap of 4 x halo (2D, the sizes below): 2e-7 to 5e-7 without a global
 # term; 4e-6 (rcan), 7e-6 (seunet), 2e-5 (resunet_se) and 1e-2 (dfcan) with one, as
 # squeeze-and-excitation, channel and Fourier attention pool over the whole tile.
-GLOBAL = ("seunet", "resunet_se", "rcan", "dfcan")
+# STU-Net's instance normalisation is per sample over the whole input, a global term too.
+GLOBAL = ("seunet", "resunet_se", "rcan", "dfcan", "stunet")
 
 
 def tiny(arch: str, ndim: int, cin: int = 1, cout: int = 1, **kw) -> torch.nn.Module:
     torch.manual_seed(0)
     kw.setdefault("feature_maps", SMALL)
+    if arch == "stunet":  # a custom STU-Net of one block per stage, FEATURE_MAPS' widths
+        dims = list(kw["feature_maps"])
+        kw.update(stunet_variant="custom", stunet_dims=dims, stunet_depth=[1] * len(dims),
+                  stunet_pool_op_kernel_sizes=[[2] * ndim] * (len(dims) - 1),
+                  stunet_conv_kernel_sizes=[[3] * ndim] * len(dims))
     kw.setdefault("sr_filters", 8)
     kw.setdefault("sr_blocks", 2)
     kw.setdefault("rcan_rg_block_num", 2)
@@ -99,12 +105,16 @@ BIAPY_PARAMETERS = {
     ("unet", 3): 5602977, ("resunet", 3): 6636065, ("attention_unet", 3): 5625050,
     ("seunet", 3): 5630113, ("resunet_se", 3): 9474177, ("rcan", 3): 2858089,
     ("edsr", 3): 3765825, ("dfcan", 3): 5434945,
+    # STU-Net: BiaPy's default MODEL.STUNET (VARIANT base); it reads no other MODEL key
+    ("stunet", 2): 20445571, ("stunet", 3): 58158019,
 }
 
 
 @pytest.mark.parametrize(("arch", "ndim"), list(BIAPY_PARAMETERS))
 def test_parameter_count_equals_biapy(arch, ndim):
-    model = build_model(arch, ndim, 1, 1, feature_maps=[32, 64, 128, 256], normalization="bn")
+    with torch.device("meta"):  # sizes only, no memory for the weights
+        model = build_model(arch, ndim, 1, 1, feature_maps=[32, 64, 128, 256],
+                            normalization="bn")
     assert count_parameters(model) == BIAPY_PARAMETERS[arch, ndim]
 
 
