@@ -337,7 +337,8 @@ def test_phase(cfg: Config, paths: RunPaths, device: torch.device, pairs: list[P
                             f"{meta['in_channels']}")
     model = model_from_checkpoint(payload, test_checkpoint(cfg, paths)).to(device)
     tile, overlap = tile_settings(d.test.tile_shape, d.test.overlap, d.test.padding,
-                                  meta["patch_size"], cfg.test.full_img)
+                                  meta["patch_size"], cfg.test.full_img,
+                                  getattr(model, "fixed_shape", None))
     chunks = cfg.test.by_chunks
     by_chunks = BlockSettings(tuple(chunks.block_shape), chunks.z_start, chunks.z_end,
                               chunks.save_out_tif) if chunks.enable else None

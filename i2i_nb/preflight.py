@@ -18,6 +18,7 @@ import torch
 
 from i2i_nb.checkpoint import load_checkpoint
 from i2i_nb.config import Config
+from i2i_nb.config.model import UNETR_VIT_MODELS
 from i2i_nb.data.pairs import Pair
 from i2i_nb.data.regions import region_split_chosen
 from i2i_nb.data.sources import split_pairs
@@ -33,7 +34,12 @@ MODEL_KEYS = {"feature_maps": "MODEL.FEATURE_MAPS", "z_down": "MODEL.Z_DOWN",
               "residual": "MODEL.RESIDUAL", "kernel_size": "MODEL.KERNEL_SIZE",
               "upsample_layer": "MODEL.UPSAMPLE_LAYER", "activation": "MODEL.ACTIVATION",
               "conv_layers": "MODEL.CONV_LAYERS", "heads":
-              "PROBLEM.IMAGE_TO_IMAGE.CHANNELS_PER_HEAD_INFO"}
+              "PROBLEM.IMAGE_TO_IMAGE.CHANNELS_PER_HEAD_INFO",
+              **{name: f"MODEL.{name.upper()}" for name in (
+                  "unetr_vit_model", "unetr_vit_hidd_mult", "unetr_vit_num_filters",
+                  "vit_token_size", "vit_embed_dim", "vit_num_layers", "vit_num_heads",
+                  "vit_mlp_ratio")},
+              "input_shape": "DATA.PATCH_SIZE"}
 
 
 @dataclass(frozen=True)
@@ -200,8 +206,11 @@ def model_spec(cfg: Config, in_channels: int, out_channels: int) -> ModelSpec:
     if heads and sum(heads) != out_channels:
         raise ConfigError(f"PROBLEM.IMAGE_TO_IMAGE.CHANNELS_PER_HEAD_INFO: {heads} adds up to "
                           f"{sum(heads)} channel(s); the targets have {out_channels}")
+    arch, vit_model = m.architecture.lower(), m.unetr_vit_model.lower()
+    token, embed, depth, n_heads, ratio = UNETR_VIT_MODELS.get(vit_model) or (
+        m.vit_token_size, m.vit_embed_dim, m.vit_num_layers, m.vit_num_heads, m.vit_mlp_ratio)
     return ModelSpec(
-        m.architecture.lower(), cfg.ndim, int(in_channels), int(out_channels),
+        arch, cfg.ndim, int(in_channels), int(out_channels),
         feature_maps=list(m.feature_maps), z_down=z_down or None, yx_down=list(m.yx_down),
         normalization=m.normalization.lower(),
         dropout=[float(d) for d in m.dropout_values] if len(m.dropout_values) > 1
@@ -211,7 +220,11 @@ def model_spec(cfg: Config, in_channels: int, out_channels: int) -> ModelSpec:
         heads=heads, separated_decoders=i2i.separated_decoders_per_head,
         divide_feature_maps=i2i.separated_decoders_divide_feature_maps,
         rcan_rg_block_num=m.rcan_rg_block_num, rcan_rcab_block_num=m.rcan_rcab_block_num,
-        rcan_conv_filters=m.rcan_conv_filters, rcan_reduction_ratio=m.rcan_reduction_ratio)
+        rcan_conv_filters=m.rcan_conv_filters, rcan_reduction_ratio=m.rcan_reduction_ratio,
+        unetr_vit_model=vit_model, unetr_vit_hidd_mult=m.unetr_vit_hidd_mult,
+        unetr_vit_num_filters=m.unetr_vit_num_filters, vit_token_size=token,
+        vit_embed_dim=embed, vit_num_layers=depth, vit_num_heads=n_heads, vit_mlp_ratio=ratio,
+        input_shape=list(cfg.patch_shape) if arch == "unetr" else [])
 
 
 def _check_settings(cfg: Config, paths: RunPaths, resume: bool, source: bool) -> None:

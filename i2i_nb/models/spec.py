@@ -16,7 +16,9 @@ class ModelSpec:
     head); ``separated_decoders`` gives each head its own decoder and ``divide_feature_maps``
     divides the decoders' feature maps by the number of heads. ``sr_filters`` and
     ``sr_blocks`` set EDSR's, WDSR's and DFCAN's width and number of blocks (per group for
-    DFCAN; 0: BiaPy's fixed sizes, which have no MODEL key). ``legacy`` rebuilds the
+    DFCAN; 0: BiaPy's fixed sizes, which have no MODEL key). ``unetr_*`` and ``vit_*`` set
+    UNETR's vision transformer and decoder; ``input_shape`` is its fixed spatial input size
+    (the training patch; empty for the other networks). ``legacy`` rebuilds the
     layout of checkpoints written before ``SPEC_VERSION`` 2 (no normalisation and activation
     after the U-Net's up-sampling, ResUNet up-sampling that halves the channels, ReLU in RCAN
     with 3 groups of 4 blocks, reduction 8).
@@ -47,6 +49,15 @@ class ModelSpec:
     rcan_reduction_ratio: int = 16
     sr_filters: int = 0
     sr_blocks: int = 0
+    unetr_vit_model: str = "custom"
+    unetr_vit_hidd_mult: int = -1
+    unetr_vit_num_filters: int = 16
+    vit_token_size: int = 16
+    vit_embed_dim: int = 768
+    vit_num_layers: int = 12
+    vit_num_heads: int = 12
+    vit_mlp_ratio: float = 4.0
+    input_shape: list[int] = field(default_factory=list)
     legacy: bool = False
 
     @classmethod
