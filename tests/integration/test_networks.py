@@ -10,8 +10,10 @@ from tests.integration.conftest import write_pairs
 
 # Tiny sizes keep each run to seconds; the keys are BiaPy's.
 TINY = {"FEATURE_MAPS": [4, 8], "RCAN_RG_BLOCK_NUM": 1, "RCAN_RCAB_BLOCK_NUM": 2,
-        "RCAN_CONV_FILTERS": 8, "RCAN_REDUCTION_RATIO": 4}
-CASES = [(a, 2) for a in ARCHITECTURES] + [(a, 3) for a in ("unet", "resunet_se", "rcan")]
+        "RCAN_CONV_FILTERS": 8, "RCAN_REDUCTION_RATIO": 4, "VIT_TOKEN_SIZE": 4,
+        "VIT_EMBED_DIM": 8, "VIT_NUM_LAYERS": 2, "VIT_NUM_HEADS": 2, "UNETR_VIT_NUM_FILTERS": 2}
+CASES = [(a, 2) for a in ARCHITECTURES] + [(a, 3) for a in ("unet", "resunet_se", "rcan",
+                                                           "unetr")]
 
 
 @pytest.mark.parametrize(("arch", "ndim"), CASES)
