@@ -100,5 +100,8 @@ def test_every_network_of_i2i_nb_is_rebuilt_from_the_file(architecture):
     for ndim in (2,) if architecture == "wdsr" else (2, 3):  # wdsr is 2D only, as in BiaPy
         kwargs = {"architecture": architecture, "ndim": ndim, "in_channels": 2,
                   "out_channels": 1, "feature_maps": [4, 8], "normalization": "in"}
+        if architecture == "unetr":  # a tiny ViT, for the fixed input size of the example
+            kwargs |= {"input_shape": [8] * ndim, "vit_token_size": 4, "vit_embed_dim": 8,
+                       "vit_num_layers": 2, "vit_num_heads": 2, "unetr_vit_num_filters": 2}
         model = build_model(**kwargs).eval()
         assert check_source(source, kwargs, model, torch.randn(1, 2, *[8] * ndim)) == 0.0
