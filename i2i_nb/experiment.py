@@ -253,6 +253,11 @@ def train_phase(cfg: Config, paths: RunPaths, device: torch.device, resume: bool
     if start is not None and "weights" in start.items:
         start.load_weights(model)
     patch = cfg.patch_shape
+    fixed = getattr(model, "fixed_shape", None)
+    if fixed is not None and tuple(fixed) != tuple(patch):
+        raise ConfigError(f"DATA.PATCH_SIZE: {patch} is not the input size {tuple(fixed)} of "
+                          f"the {architecture} network of the starting checkpoint; set it to "
+                          f"{tuple(fixed)}")
     if any(p % q for p, q in zip(patch, model.divisor, strict=True)):
         raise ConfigError(f"DATA.PATCH_SIZE: {patch} must be a multiple of {model.divisor} per "
                           "axis for this model (MODEL.FEATURE_MAPS / MODEL.Z_DOWN set the "

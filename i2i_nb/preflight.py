@@ -393,8 +393,10 @@ def check_run(cfg: Config, paths: RunPaths, resume: bool,
                               f"inside the data folder {folder}; choose a folder outside "
                               "the data")
     _check_settings(cfg, paths, resume, source is not None)
-    if cfg.train.enable and not cfg.model.load_checkpoint and source is None:  # else the
-        # network may be the checkpoint's or the package's, which train_phase checks
+    if cfg.train.enable and not cfg.model.load_checkpoint and source is None \
+            and cfg.model.architecture.lower() != "unetr":  # else the network may be the
+        # checkpoint's or the package's, which train_phase checks (unetr's patch against its
+        # token size: the config's validation, without building a transformer to ask)
         heads = cfg.problem.image_to_image.channels_per_head_info
         divisor = build_model(model_spec(cfg, 1, sum(heads) or 1)).divisor
         if any(p % q for p, q in zip(cfg.patch_shape, divisor, strict=True)):

@@ -41,3 +41,28 @@ def test_one_epoch_through_the_cli(arch, ndim, tmp_path):
     best = tmp_path / "out" / arch / "checkpoints" / f"{arch}_1-checkpoint-best.pth"
     ckpt = load_checkpoint(best)
     assert ckpt["meta"]["architecture"] == arch
+
+
+def test_unetr_fine_tuning_keeps_its_input_size(tmp_path, capsys):
+    """A unetr checkpoint's network takes its own patch size: fine-tuning it (model_arch
+    from the checkpoint) with another DATA.PATCH_SIZE is refused naming the key."""
+    root = tmp_path / "data"
+    write_pairs(root, "train", 2, (24, 28), seed=3)
+    config = {
+        "PROBLEM": {"TYPE": "IMAGE_TO_IMAGE", "NDIM": "2D"},
+        "DATA": {"PATCH_SIZE": [16, 16, 1], "VAL": {"SPLIT_TRAIN": 0.5},
+                 "TRAIN": {"PATH": str(root / "train/x"), "GT_PATH": str(root / "train/y")}},
+        "MODEL": {"ARCHITECTURE": "unetr", **TINY},
+        "TRAIN": {"EPOCHS": 1, "BATCH_SIZE": 2, "PATCHES_PER_EPOCH": 2},
+        "TEST": {"ENABLE": False},
+    }
+    path = tmp_path / "config.yaml"
+    path.write_text(yaml.safe_dump(config))
+    args = ["--config", str(path), "--result_dir", str(tmp_path / "out"), "--run_id", "1",
+            "--gpu", "cpu"]
+    assert main([*args, "--name", "first"]) == 0
+    best = tmp_path / "out" / "first" / "checkpoints" / "first_1-checkpoint-best.pth"
+    sets = ["MODEL.LOAD_CHECKPOINT=True", f"PATHS.CHECKPOINT_FILE={best}",
+            "DATA.PATCH_SIZE=(8, 8, 1)"]
+    assert main([*args, "--name", "again", *(a for s in sets for a in ("--set", s))]) == 2
+    assert "DATA.PATCH_SIZE: (8, 8) is not the input size (16, 16)" in capsys.readouterr().err
