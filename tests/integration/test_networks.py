@@ -1,10 +1,12 @@
 """Every network trains one epoch and predicts through the CLI on tiny data."""
 
+import numpy as np
 import pytest
 import yaml
 
 from i2i_nb.checkpoint import load_checkpoint
 from i2i_nb.cli import main
+from i2i_nb.model import Model
 from i2i_nb.models import ARCHITECTURES
 from tests.integration.conftest import write_pairs
 
@@ -43,8 +45,9 @@ def test_one_epoch_through_the_cli(arch, ndim, tmp_path):
     assert ckpt["meta"]["architecture"] == arch
 
 
-def test_unetr_fine_tuning_keeps_its_input_size(tmp_path, capsys):
-    """A unetr checkpoint's network takes its own patch size: fine-tuning it (model_arch
+def test_unetr_checkpoint_keeps_its_input_size(tmp_path, capsys):
+    """A unetr checkpoint's network takes its own patch size: the front door predicts a
+    larger image by tiles of that size and refuses a zoo export; fine-tuning it (model_arch
     from the checkpoint) with another DATA.PATCH_SIZE is refused naming the key."""
     root = tmp_path / "data"
     write_pairs(root, "train", 2, (24, 28), seed=3)
@@ -62,6 +65,11 @@ def test_unetr_fine_tuning_keeps_its_input_size(tmp_path, capsys):
             "--gpu", "cpu"]
     assert main([*args, "--name", "first"]) == 0
     best = tmp_path / "out" / "first" / "checkpoints" / "first_1-checkpoint-best.pth"
+    model = Model.from_checkpoint(best)
+    image = np.random.default_rng(0).random((40, 52), dtype=np.float32)
+    assert model.predict(image, tile_shape=(64, 64)).shape == (40, 52)
+    with pytest.raises(ValueError, match="fixed size"):
+        model.export(tmp_path / "package", image)
     sets = ["MODEL.LOAD_CHECKPOINT=True", f"PATHS.CHECKPOINT_FILE={best}",
             "DATA.PATCH_SIZE=(8, 8, 1)"]
     assert main([*args, "--name", "again", *(a for s in sets for a in ("--set", s))]) == 2
