@@ -18,8 +18,8 @@ ACTIVATIONS: dict[str, type[nn.Module]] = {
 class ChannelActivations(nn.Module):
     """``net`` followed by one activation per output channel (``linear`` leaves it as is).
 
-    The wrapped network's geometry (``ndim``, ``divisor``, ``receptive_field``, ``halo``) is
-    exposed unchanged, so tiling and export see the same network.
+    The wrapped network's geometry (``ndim``, ``divisor``, ``receptive_field``, ``halo``,
+    ``fixed_shape``) is exposed unchanged, so tiling and export see the same network.
     """
 
     def __init__(self, net: nn.Module, activations: Sequence[str]) -> None:
@@ -27,7 +27,7 @@ class ChannelActivations(nn.Module):
         self.net = net
         self.names = [a.lower() for a in activations]
         self.acts = nn.ModuleList(ACTIVATIONS[name]() for name in self.names)
-        for attr in ("ndim", "divisor", "receptive_field", "halo"):
+        for attr in ("ndim", "divisor", "receptive_field", "halo", "fixed_shape"):
             if hasattr(net, attr):
                 setattr(self, attr, getattr(net, attr))
 

@@ -254,6 +254,11 @@ def train_phase(cfg: Config, paths: RunPaths, device: torch.device, resume: bool
     if start is not None and "weights" in start.items:
         start.load_weights(model)
     patch = cfg.patch_shape
+    fixed = getattr(model, "fixed_shape", None)
+    if fixed is not None and tuple(fixed) != tuple(patch):
+        raise ConfigError(f"DATA.PATCH_SIZE: {patch} is not the input size {tuple(fixed)} of "
+                          f"the {architecture} network of the starting checkpoint; set it to "
+                          f"{tuple(fixed)}")
     if any(p % q for p, q in zip(patch, model.divisor, strict=True)):
         raise ConfigError(f"DATA.PATCH_SIZE: {patch} must be a multiple of {model.divisor} per "
                           f"axis for this model ({down_keys(architecture)} set the "
@@ -338,7 +343,8 @@ def test_phase(cfg: Config, paths: RunPaths, device: torch.device, pairs: list[P
                             f"{meta['in_channels']}")
     model = model_from_checkpoint(payload, test_checkpoint(cfg, paths)).to(device)
     tile, overlap = tile_settings(d.test.tile_shape, d.test.overlap, d.test.padding,
-                                  meta["patch_size"], cfg.test.full_img)
+                                  meta["patch_size"], cfg.test.full_img,
+                                  getattr(model, "fixed_shape", None))
     chunks = cfg.test.by_chunks
     by_chunks = BlockSettings(tuple(chunks.block_shape), chunks.z_start, chunks.z_end,
                               chunks.save_out_tif) if chunks.enable else None

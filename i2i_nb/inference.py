@@ -115,7 +115,7 @@ def cast_output(prediction: np.ndarray, dtype_name: str) -> np.ndarray:
 
 def tile_settings(
     tile_shape: Sequence[int], overlap: Sequence[float], padding: Sequence[int],
-    patch_shape: Sequence[int], full_image: bool,
+    patch_shape: Sequence[int], full_image: bool, fixed_shape: Sequence[int] | None = None,
 ) -> tuple[tuple[int, ...] | None, tuple[int, ...] | None]:
     """Tile shape and overlap in pixels from the ``DATA.TEST`` keys.
 
@@ -126,13 +126,17 @@ def tile_settings(
     in all at 128x1024², against 8x at twice the patch);
     ``OVERLAP`` below 1 is a fraction of the tile, otherwise pixels; BiaPy's
     ``PADDING`` (a halo cut from each side of a tile) means an overlap of twice that.
-    Neither given: the model's halo decides.
+    Neither given: the model's halo decides. A network with a fixed input size
+    (``fixed_shape``) is tiled at that size, whatever the tile shape or ``full_image``.
     """
-    if full_image:
+    if fixed_shape is not None:
+        tile = tuple(int(t) for t in fixed_shape)
+    elif full_image:
         return None, None
-    default = [2 * p for p in patch_shape] if len(patch_shape) == 2 else [
-        patch_shape[0], 4 * patch_shape[1], 4 * patch_shape[2]]
-    tile = tuple(int(t) for t in (tile_shape or default))
+    else:
+        default = [2 * p for p in patch_shape] if len(patch_shape) == 2 else [
+            patch_shape[0], 4 * patch_shape[1], 4 * patch_shape[2]]
+        tile = tuple(int(t) for t in (tile_shape or default))
     if overlap:
         pixels = (round(o * t) if o < 1 else int(o) for o, t in zip(overlap, tile, strict=True))
         return tile, tuple(pixels)
@@ -145,13 +149,25 @@ def predict_with_retry(
     model: nn.Module, image: np.ndarray, ndim: int, tta: bool, **settings: Any
 ) -> np.ndarray:
     """Predict (with TTA or not); when the device runs out of memory, halve the tile's
-    largest axis and try again, as CSBDeep does, until a tile of one divisor is left."""
+    largest axis and try again, as CSBDeep does, until a tile of one divisor is left (a
+    network with a fixed input size: halve the tiles per batch, down to one)."""
     mode = settings.pop("tta_mode", "mean")
     while True:
         try:
             return (predict_tta(model, image, ndim, mode=mode, **settings) if tta
                     else predict_image(model, image, **settings))
         except torch.OutOfMemoryError:
+            if getattr(model, "fixed_shape", None) is not None:
+                batch = settings.get("batch_size", 4)
+                if batch <= 1:
+                    raise
+                warnings.warn(f"out of memory on {settings['device']}: retrying with "
+                              f"{batch // 2} tile(s) per batch (TEST.TILES_PER_BATCH)",
+                              stacklevel=2)
+                settings = {**settings, "batch_size": batch // 2}
+                if torch.cuda.is_available():
+                    torch.cuda.empty_cache()
+                continue
             tile = list(settings["tile_shape"] or image.shape[:-1])
             axis = int(np.argmax(tile))
             divisor = model.divisor[axis]

@@ -158,7 +158,8 @@ class Model:
         had_channels = np.ndim(image) == self.ndim + 1
         raw = self.channel_last(image)
         if tile_shape is None:
-            tile, default_overlap = tile_settings((), (), (), self.meta["patch_size"], False)
+            tile, default_overlap = tile_settings((), (), (), self.meta["patch_size"], False,
+                                                  getattr(self.network, "fixed_shape", None))
             overlap = overlap if overlap is not None else default_overlap
         else:
             tile = tuple(int(t) for t in tile_shape)

@@ -14,7 +14,9 @@ Geometry per spatial axis (all in pixels, ``d`` = divisor):
   ``>= overlap / 2`` context interior ones get), then up to a multiple of ``d`` and at
   least one tile;
 - tile starts are multiples of ``d``, so every tile sees the same pooling grid as the whole
-  image: with enough context, tiled and whole-image outputs agree.
+  image: with enough context, tiled and whole-image outputs agree;
+- a network with a fixed input size (``fixed_shape``, e.g. UNETR) is always tiled at that
+  size, whatever tile (or one whole-image tile) is asked for.
 
 Models whose normalisation uses per-sample statistics (instance/group norm) or that pool
 globally (RCAN's channel attention) see per-tile statistics, so tiling changes their output
@@ -220,7 +222,8 @@ def predict_image(
         Normalised channel-last image ``(*spatial, C_in)`` (array or memmap), or a raw one
         with ``transform``.
     tile_shape : sequence of int or None
-        Tile size per spatial axis (rounded up to the divisor); ``None``: one tile.
+        Tile size per spatial axis (rounded up to the divisor); ``None``: one tile. A model
+        with a ``fixed_shape`` is tiled at that size instead.
     overlap : sequence of int or None
         Tile overlap per axis; default ``min(2 * model.halo, tile // 2)``.
     batch_size : int
@@ -255,6 +258,8 @@ def predict_image(
     if model.training:
         warnings.warn("predict_image: model is in training mode", stacklevel=2)
     device = torch.device(device)
+    if getattr(model, "fixed_shape", None) is not None:
+        tile_shape = tuple(model.fixed_shape)
     plan = plan_tiles(spatial, tile_shape, overlap, model.divisor, model.halo)
     axes = [_axis_tiles(*args) for args in zip(
         spatial, plan.tile, plan.overlap, plan.pad_before, plan.starts, strict=True)]

@@ -18,6 +18,7 @@ import torch
 
 from i2i_nb.checkpoint import load_checkpoint
 from i2i_nb.config import Config
+from i2i_nb.config.model import UNETR_VIT_MODELS
 from i2i_nb.config.stunet import stunet_kwargs
 from i2i_nb.data.pairs import Pair
 from i2i_nb.data.regions import region_split_chosen
@@ -36,7 +37,12 @@ MODEL_KEYS = {"feature_maps": "MODEL.FEATURE_MAPS", "z_down": "MODEL.Z_DOWN",
               "conv_layers": "MODEL.CONV_LAYERS", "heads":
               "PROBLEM.IMAGE_TO_IMAGE.CHANNELS_PER_HEAD_INFO",
               **{f"stunet_{name}": f"MODEL.STUNET.{name.upper()}" for name in (
-                  "variant", "depth", "dims", "pool_op_kernel_sizes", "conv_kernel_sizes")}}
+                  "variant", "depth", "dims", "pool_op_kernel_sizes", "conv_kernel_sizes")},
+              **{name: f"MODEL.{name.upper()}" for name in (
+                  "unetr_vit_model", "unetr_vit_hidd_mult", "unetr_vit_num_filters",
+                  "vit_token_size", "vit_embed_dim", "vit_num_layers", "vit_num_heads",
+                  "vit_mlp_ratio")},
+              "input_shape": "DATA.PATCH_SIZE"}
 
 
 @dataclass(frozen=True)
@@ -203,8 +209,11 @@ def model_spec(cfg: Config, in_channels: int, out_channels: int) -> ModelSpec:
     if heads and sum(heads) != out_channels:
         raise ConfigError(f"PROBLEM.IMAGE_TO_IMAGE.CHANNELS_PER_HEAD_INFO: {heads} adds up to "
                           f"{sum(heads)} channel(s); the targets have {out_channels}")
+    arch, vit_model = m.architecture.lower(), m.unetr_vit_model.lower()
+    token, embed, depth, n_heads, ratio = UNETR_VIT_MODELS.get(vit_model) or (
+        m.vit_token_size, m.vit_embed_dim, m.vit_num_layers, m.vit_num_heads, m.vit_mlp_ratio)
     return ModelSpec(
-        m.architecture.lower(), cfg.ndim, int(in_channels), int(out_channels),
+        arch, cfg.ndim, int(in_channels), int(out_channels),
         feature_maps=list(m.feature_maps), z_down=z_down or None, yx_down=list(m.yx_down),
         normalization=m.normalization.lower(),
         dropout=[float(d) for d in m.dropout_values] if len(m.dropout_values) > 1
@@ -215,6 +224,10 @@ def model_spec(cfg: Config, in_channels: int, out_channels: int) -> ModelSpec:
         divide_feature_maps=i2i.separated_decoders_divide_feature_maps,
         rcan_rg_block_num=m.rcan_rg_block_num, rcan_rcab_block_num=m.rcan_rcab_block_num,
         rcan_conv_filters=m.rcan_conv_filters, rcan_reduction_ratio=m.rcan_reduction_ratio,
+        unetr_vit_model=vit_model, unetr_vit_hidd_mult=m.unetr_vit_hidd_mult,
+        unetr_vit_num_filters=m.unetr_vit_num_filters, vit_token_size=token,
+        vit_embed_dim=embed, vit_num_layers=depth, vit_num_heads=n_heads, vit_mlp_ratio=ratio,
+        input_shape=list(cfg.patch_shape) if arch == "unetr" else [],
         **stunet_kwargs(m.stunet))
 
 
@@ -391,8 +404,10 @@ def check_run(cfg: Config, paths: RunPaths, resume: bool,
                               f"inside the data folder {folder}; choose a folder outside "
                               "the data")
     _check_settings(cfg, paths, resume, source is not None)
-    if cfg.train.enable and not cfg.model.load_checkpoint and source is None:  # else the
-        # network may be the checkpoint's or the package's, which train_phase checks
+    if cfg.train.enable and not cfg.model.load_checkpoint and source is None \
+            and cfg.model.architecture.lower() != "unetr":  # else the network may be the
+        # checkpoint's or the package's, which train_phase checks (unetr's patch against its
+        # token size: the config's validation, without building a transformer to ask)
         heads = cfg.problem.image_to_image.channels_per_head_info
         with torch.device("meta"):  # the geometry only: no memory for the weights
             divisor = build_model(model_spec(cfg, 1, sum(heads) or 1)).divisor

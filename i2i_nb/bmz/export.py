@@ -166,7 +166,16 @@ def export_package(model: Model, out: str | Path, image: np.ndarray,
         More metric rows for the README (``label`` and the metric names).
     validate : bool
         Run ``bioimageio.core``'s model test on the package before it is placed at ``out``.
+
+    Raises
+    ------
+    ValueError
+        The network has a fixed input size (UNETR): its package is not built.
     """
+    if getattr(model.network, "fixed_shape", None) is not None:
+        raise ValueError(f"the {model.meta.get('architecture')} network takes inputs of one "
+                         f"fixed size {tuple(model.network.fixed_shape)}; its BioImage Model "
+                         "Zoo package (fixed-size axes) is not built in i2i_nb")
     info = info or PackageInfo()
     out = Path(out)
     meta = model.meta

@@ -11,6 +11,7 @@ from i2i_nb.config.biapy_keys import BIAPY_DEFAULTS
 from i2i_nb.config.fields import all_keys
 from i2i_nb.config.notes import NOT_BUILT, REASONS, key_note
 from i2i_nb.config.root import Config
+from i2i_nb.config.validate import NOT_BUILT as UNBUILT_NETWORKS
 
 BEGIN, END = "<!-- biapy-keys:begin -->", "<!-- biapy-keys:end -->"
 # BiaPy values converted on the way in (check_configuration's conversions).
@@ -33,13 +34,23 @@ CONVERSIONS = {
     "DATA.NORMALIZATION.TARGET.TYPE": "'': the default here; with TARGET.ENABLE, the input's "
                                       "TYPE (as BiaPy)",
     "MODEL.NORMALIZATION": "'' read as 'in' (as BiaPy)",
-    "MODEL.ARCHITECTURE": "unetr, multiresunet, resunet++, unext_v1, unext_v2, hrnet and "
-                          "nafnet refused, naming what is not built",
     "MODEL.STUNET.VARIANT": "small, base, large or custom (as BiaPy)",
     "MODEL.STUNET.PRETRAINED": "True refused (OrgMIM's weights would be downloaded), unless "
                                "MODEL.LOAD_CHECKPOINT, when BiaPy skips the download too",
     **{f"MODEL.STUNET.{key}": "read only with VARIANT custom (as BiaPy)" for key in (
         "DEPTH", "DIMS", "POOL_OP_KERNEL_SIZES", "CONV_KERNEL_SIZES")},
+    "MODEL.ARCHITECTURE": (f"{', '.join(UNBUILT_NETWORKS)} refused, naming what is not "
+                           "built; " if UNBUILT_NETWORKS else "") + (
+        "unetr takes inputs of DATA.PATCH_SIZE only (tiled at that size; no TEST.FULL_IMG, "
+        "no zoo export)"),
+    "MODEL.UNETR_VIT_MODEL": "custom, or vit_base_patch16 / vit_large_patch16 built by their "
+                             "sizes (no weights); vit_huge_patch14 refused (token 14 is no power "
+                             "of two, as BiaPy), sam3_vit refused (needs downloaded weights)",
+    "MODEL.UNETR_VIT_HIDD_MULT": "-1 (or 0): skip connections every VIT_NUM_LAYERS // "
+                                 "log2(VIT_TOKEN_SIZE) blocks (as BiaPy)",
+    "MODEL.VIT_PRETRAINED_WEIGHTS": "must stay empty: refused (pretrained weights would be "
+                                    "downloaded)",
+    "MODEL.DROPOUT_VALUES": "one value for unetr (all 0: 0, as BiaPy)",
     "MODEL.YX_DOWN": "all 0: 2 at every down-sampling (as BiaPy)",
     "MODEL.ISOTROPY": "all True, of any length: every level (as BiaPy)",
     "MODEL.CONV_LAYERS": "one value, or one value repeated to another length: every level "

@@ -4,6 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+# BiaPy 3.7.1's named ViT backbones of unetr (``MODEL.UNETR_VIT_MODEL``): token size, embedding
+# size, blocks, heads and MLP ratio; "custom" takes them from the ``MODEL.VIT_*`` keys.
+UNETR_VIT_MODELS: dict[str, tuple[int, int, int, int, float]] = {
+    "vit_base_patch16": (16, 768, 12, 12, 4.0),
+    "vit_large_patch16": (16, 1024, 24, 16, 4.0),
+    "vit_huge_patch14": (14, 1280, 32, 16, 4.0),
+}
+
 
 @dataclass
 class BmzExportConfig:
@@ -77,6 +85,17 @@ class ModelConfig:
     BiaPy's fixed sizes; STU-Net reads ``MODEL.STUNET`` (its instance normalisation and
     leaky ReLU are fixed, as in BiaPy).
 
+    UNETR reads ``UNETR_VIT_MODEL`` (``custom``: the ViT from ``VIT_TOKEN_SIZE``,
+    ``VIT_EMBED_DIM``, ``VIT_NUM_LAYERS``, ``VIT_NUM_HEADS``, ``VIT_MLP_RATIO``; or a named
+    backbone of :data:`UNETR_VIT_MODELS` built by its sizes; ``sam3_vit`` is refused),
+    ``UNETR_VIT_HIDD_MULT`` (skip connections from the blocks ``m, 2m, ...``; -1 or 0: one
+    every ``VIT_NUM_LAYERS // log2(token size)`` blocks), ``UNETR_VIT_NUM_FILTERS`` (the
+    decoder's first-level filters, doubled per level), ``KERNEL_SIZE``, ``ACTIVATION``,
+    ``NORMALIZATION`` (the decoder's) and ``DROPOUT_VALUES`` (one value). Its input size is
+    fixed, the spatial ``DATA.PATCH_SIZE`` (a multiple of the token size per axis); images
+    are predicted tile by tile at that size. ``VIT_PRETRAINED_WEIGHTS`` must stay empty:
+    nothing is downloaded here.
+
     ``LOAD_CHECKPOINT`` starts from ``PATHS.CHECKPOINT_FILE`` (or, without it, this job's
     checkpoint chosen by ``LOAD_CHECKPOINT_EPOCH``: ``best_on_val`` or ``last_on_train``);
     ``ITEMS_TO_LOAD_FROM_CHECKPOINT`` says what is taken from it when training goes on
@@ -102,6 +121,15 @@ class ModelConfig:
     rcan_rcab_block_num: int = 20
     rcan_conv_filters: int = 16
     rcan_reduction_ratio: int = 16
+    unetr_vit_model: str = "custom"
+    unetr_vit_hidd_mult: int = -1
+    unetr_vit_num_filters: int = 16
+    vit_pretrained_weights: str = ""
+    vit_token_size: int = 16
+    vit_embed_dim: int = 768
+    vit_num_layers: int = 12
+    vit_num_heads: int = 12
+    vit_mlp_ratio: float = 4.0
     residual: bool = False
     load_checkpoint: bool = False
     load_checkpoint_epoch: str = "best_on_val"

@@ -48,8 +48,10 @@ REASONS: dict[str, str] = {
     "MODEL.MAE_": "configures BiaPy's masked-autoencoder pre-training (SELF_SUPERVISED)",
     "MODEL.TORCHVISION_MODEL_NAME": "torchvision models are for classification and "
                                     "segmentation in BiaPy (and need downloaded weights)",
-    "MODEL.VIT_PRETRAINED_WEIGHTS": "pretrained ViT weights would be downloaded; nothing is "
-                                    "downloaded here",
+    "MODEL.VIT_MODEL": "the backbone of BiaPy's vit and mae (classification, self-supervised "
+                       "pre-training); unetr's is MODEL.UNETR_VIT_MODEL",
+    "MODEL.VIT_NORM_EPS": "read by BiaPy's vit and mae only; BiaPy's unetr, as this one, uses "
+                          "torch's layer-norm eps 1e-5",
     "TRAIN.VERBOSE": "progress is always shown (tqdm)",
     "TEST.VERBOSE": "progress is always shown (tqdm)",
     "TEST.METRICS_IN_CPU": "metrics are always computed on the CPU in float64 blocks",
@@ -124,9 +126,6 @@ NOT_BUILT: dict[str, str] = {
     "MODEL.HRNET.": "configures MODEL.ARCHITECTURE hrnet, which i2i_nb does not build",
     "MODEL.NAFNET.": "configures MODEL.ARCHITECTURE nafnet (and its GAN discriminator), which "
                      "i2i_nb does not build",
-    "MODEL.UNETR_": "configures MODEL.ARCHITECTURE unetr, which i2i_nb does not build",
-    "MODEL.VIT_": "configures the vision transformer of unetr (or BiaPy's vit/mae), which "
-                  "i2i_nb does not build",
     "MODEL.CONVNEXT_": "configures MODEL.ARCHITECTURE unext_v1/unext_v2, which i2i_nb does "
                        "not build",
 }

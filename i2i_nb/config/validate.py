@@ -7,14 +7,14 @@ from i2i_nb.config.root import Config
 from i2i_nb.config.stunet import check_stunet
 from i2i_nb.config.test import DEFAULT_METRICS, METRICS, NEED_WEIGHTS
 from i2i_nb.config.train import loss_problem
+from i2i_nb.config.unetr_checks import check_unetr
 from i2i_nb.errors import ConfigError
 
 # BiaPy 3.7.1's image-to-image architectures built here (i2i_nb.models.ARCHITECTURES).
 ARCHITECTURES = ("unet", "resunet", "attention_unet", "seunet", "resunet_se", "rcan", "edsr",
-                 "wdsr", "dfcan", "stunet")
+                 "wdsr", "dfcan", "stunet", "unetr")
 # The other BiaPy image-to-image architectures, refused with the piece that is missing.
 NOT_BUILT: dict[str, str] = {
-    "unetr": "the UNETR vision-transformer U-Net is not built in i2i_nb",
     "multiresunet": "the MultiResUNet is not built in i2i_nb",
     "resunet++": "the ResUNet++ is not built in i2i_nb",
     "unext_v1": "the ConvNeXt U-Net (U-NeXt V1) is not built in i2i_nb",
@@ -180,9 +180,12 @@ def _check_model(cfg: Config) -> None:
            f"{model.feature_maps}), got {model.yx_down}")
     _check(all(v in (1, 2) for v in model.yx_down), "MODEL.YX_DOWN",
            "values must be 1 or 2 (or all 0: 2)")
-    _check(len(model.dropout_values) == levels, "MODEL.DROPOUT_VALUES",
-           f"needs one value per level of MODEL.FEATURE_MAPS ({levels}), "
-           f"got {model.dropout_values}")
+    if arch == "unetr":
+        check_unetr(cfg)
+    else:
+        _check(len(model.dropout_values) == levels, "MODEL.DROPOUT_VALUES",
+               f"needs one value per level of MODEL.FEATURE_MAPS ({levels}), "
+               f"got {model.dropout_values}")
     _check(all(0 <= d < 1 for d in model.dropout_values), "MODEL.DROPOUT_VALUES",
            "values must be in [0, 1)")
     _check_choice(model.normalization, MODEL_NORMALIZATIONS, "MODEL.NORMALIZATION")
@@ -289,6 +292,10 @@ def validate(cfg: Config, given: set[str] | None = None) -> None:
            "each entry needs a 'text' (and a 'doi' or 'url')")
     _check(len(export.dataset_info) <= 1, "MODEL.BMZ.EXPORT.DATASET_INFO",
            "must be a list with one entry: [{name, doi, image_modality}]")
+    _check(not model.vit_pretrained_weights, "MODEL.VIT_PRETRAINED_WEIGHTS",
+           "BiaPy loads pretrained weights (SAM 3's, from Hugging Face or a file) only into "
+           "its 'sam3_vit' backbone, which i2i_nb does not build, and nothing is downloaded "
+           "here; leave it empty to train from scratch")
     _check_model(cfg)
     _check_choice(model.load_checkpoint_epoch, ("best_on_val", "last_on_train"),
                   "MODEL.LOAD_CHECKPOINT_EPOCH")

@@ -9,7 +9,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from i2i_nb.models import sr, stunet, unet
+from i2i_nb.models import sr, stunet, unet, unetr
 from i2i_nb.models.blocks import ACTIVATIONS, NORMALIZATIONS
 from i2i_nb.models.spec import ModelSpec
 
@@ -17,6 +17,7 @@ _BUILDERS: dict[str, Callable[[ModelSpec], nn.Module]] = {
     **{name: unet.UNet for name in unet.FAMILY},
     "rcan": sr.RCAN, "edsr": sr.EDSR, "wdsr": sr.WDSR, "dfcan": sr.DFCAN,
     "stunet": stunet.STUNet.from_spec,
+    "unetr": unetr.UNETR,
 }
 ARCHITECTURES = tuple(_BUILDERS)
 # BiaPy image-to-image networks not built here, each with the piece that is missing.
@@ -51,6 +52,18 @@ def _check(spec: ModelSpec) -> None:
                          "channel(s)")
     if arch == "stunet":
         stunet.spec_layout(spec)  # raises ValueError naming the stunet_* field
+    if arch == "unetr":
+        token = unetr.vit_sizes(spec).token
+        if len(spec.input_shape) != spec.ndim or any(s < 1 or s % token
+                                                     for s in spec.input_shape):
+            raise ValueError(f"unetr needs input_shape (its fixed input size): {spec.ndim} "
+                             f"sizes, each a multiple of the token size {token}, got "
+                             f"{spec.input_shape}")
+        if spec.unetr_vit_num_filters < 1:
+            raise ValueError("unetr_vit_num_filters must be at least 1, got "
+                             f"{spec.unetr_vit_num_filters}")
+        if spec.kernel_size < 1 or spec.kernel_size % 2 == 0:
+            raise ValueError(f"kernel_size must be odd, got {spec.kernel_size}")
     levels = len(spec.feature_maps)
     if arch in unet.FAMILY:
         z_down = spec.z_down or [2] * (levels - 1)
@@ -121,8 +134,9 @@ def build_model(
     spec.normalization = spec.normalization.lower()
     spec.activation = spec.activation.lower()
     spec.upsample_layer = spec.upsample_layer.lower()
+    spec.unetr_vit_model = spec.unetr_vit_model.lower()
     for name in ("feature_maps", "z_down", "yx_down", "isotropy", "conv_layers", "heads",
-                 "stunet_depth", "stunet_dims"):
+                 "stunet_depth", "stunet_dims", "input_shape"):
         value = getattr(spec, name)
         if isinstance(value, tuple):
             setattr(spec, name, list(value))

@@ -19,6 +19,9 @@ class ModelSpec:
     DFCAN; 0: BiaPy's fixed sizes, which have no MODEL key). ``stunet_*`` are BiaPy's
     ``MODEL.STUNET`` keys (the four lists empty unless the variant is ``custom``; strides and
     kernels one list per stage, one size per spatial axis). ``legacy`` rebuilds the
+    DFCAN; 0: BiaPy's fixed sizes, which have no MODEL key). ``unetr_*`` and ``vit_*`` set
+    UNETR's vision transformer and decoder; ``input_shape`` is its fixed spatial input size
+    (the training patch; empty for the other networks). ``legacy`` rebuilds the
     layout of checkpoints written before ``SPEC_VERSION`` 2 (no normalisation and activation
     after the U-Net's up-sampling, ResUNet up-sampling that halves the channels, ReLU in RCAN
     with 3 groups of 4 blocks, reduction 8).
@@ -54,6 +57,15 @@ class ModelSpec:
     stunet_dims: list[int] = field(default_factory=list)
     stunet_pool_op_kernel_sizes: list[list[int]] = field(default_factory=list)
     stunet_conv_kernel_sizes: list[list[int]] = field(default_factory=list)
+    unetr_vit_model: str = "custom"
+    unetr_vit_hidd_mult: int = -1
+    unetr_vit_num_filters: int = 16
+    vit_token_size: int = 16
+    vit_embed_dim: int = 768
+    vit_num_layers: int = 12
+    vit_num_heads: int = 12
+    vit_mlp_ratio: float = 4.0
+    input_shape: list[int] = field(default_factory=list)
     legacy: bool = False
 
     @classmethod

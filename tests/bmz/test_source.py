@@ -104,5 +104,8 @@ def test_every_network_of_i2i_nb_is_rebuilt_from_the_file(architecture):
             kwargs.update(stunet_variant="custom", stunet_depth=[1, 2], stunet_dims=[4, 8],
                           stunet_pool_op_kernel_sizes=[[2] * ndim],
                           stunet_conv_kernel_sizes=[[3] * ndim] * 2)
+        if architecture == "unetr":  # a tiny ViT, for the fixed input size of the example
+            kwargs |= {"input_shape": [8] * ndim, "vit_token_size": 4, "vit_embed_dim": 8,
+                       "vit_num_layers": 2, "vit_num_heads": 2, "unetr_vit_num_filters": 2}
         model = build_model(**kwargs).eval()
         assert check_source(source, kwargs, model, torch.randn(1, 2, *[8] * ndim)) == 0.0

@@ -8,12 +8,16 @@ import pytest
 import tifffile
 import yaml
 
+from i2i_nb.checkpoint import load_checkpoint
 from i2i_nb.cli import main
 from tests.integration.conftest import write_pairs
 
 CONFIGS = Path(__file__).parents[1] / "biapy_configs"
-SMALL_UNETR = ["MODEL.VIT_TOKEN_SIZE=16", "MODEL.VIT_EMBED_DIM=32", "MODEL.VIT_NUM_LAYERS=2",
-               "MODEL.VIT_NUM_HEADS=2", "MODEL.UNETR_VIT_NUM_FILTERS=4"]
+# The LightMyCells configs' unetr, narrower for CI: their 32-pixel tokens, 12 blocks and skip
+# connections every 3 blocks, kernel 9, at a 64x64 patch (2x2 tokens) instead of 1024x1024,
+# 16-wide embedding of 2 heads instead of 768 of 12, 2 decoder filters instead of 32.
+SMALL_UNETR = ["DATA.PATCH_SIZE=(64, 64, 1)", "MODEL.VIT_EMBED_DIM=16",
+               "MODEL.VIT_NUM_HEADS=2", "MODEL.UNETR_VIT_NUM_FILTERS=2"]
 
 
 def _run(config: Path, result_dir: Path, name: str, sets: list[str]) -> int:
@@ -85,12 +89,17 @@ def test_lightmycells_configs_predict_with_a_checkpoint(tmp_path, organelle):
         f"/path/{organelle}/val_y": str(root / "val_y"),
         f"/path/checkpoints/lightmycells_{organelle}.pth": str(
             tmp_path / "out" / "train" / "checkpoints" / "train_1-checkpoint-best.pth")})
-    small = ["DATA.PATCH_SIZE=(32, 32, 1)", *SMALL_UNETR, "MODEL.ARCHITECTURE=unet",
-             "MODEL.FEATURE_MAPS=[8, 16]"]  # until unetr is built
     assert _run(config, tmp_path / "out", "train",
                 ["TRAIN.ENABLE=True", "MODEL.LOAD_CHECKPOINT=False", "TRAIN.EPOCHS=1",
-                 "TEST.ENABLE=False", *small]) == 0
-    assert _run(config, tmp_path / "out", "predict", small) == 0
+                 "TEST.ENABLE=False", *SMALL_UNETR]) == 0
+    assert _run(config, tmp_path / "out", "predict", SMALL_UNETR) == 0
+    meta = load_checkpoint(tmp_path / "out" / "train" / "checkpoints" /
+                           "train_1-checkpoint-best.pth")["meta"]
+    assert meta["architecture"] == "unetr"
+    given = yaml.safe_load(config.read_text())["MODEL"]
+    assert meta["model_kwargs"]["vit_token_size"] == given["VIT_TOKEN_SIZE"] == 32
+    assert meta["model_kwargs"]["kernel_size"] == given["UNETR_DEC_KERNEL_SIZE"]
+    assert meta["model_kwargs"]["activation"] == given["UNETR_DEC_ACTIVATION"]
     per_image = tmp_path / "out" / "predict" / "results" / "predict_1" / "per_image"
     written = sorted(p.relative_to(per_image).as_posix() for p in per_image.rglob("*.tif"))
     assert written == [f"sample{s}/raw-{k}.tif" for s in range(2) for k in range(2)]

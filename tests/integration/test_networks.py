@@ -1,18 +1,21 @@
 """Every network trains one epoch and predicts through the CLI on tiny data."""
 
+import numpy as np
 import pytest
 import yaml
 
 from i2i_nb.checkpoint import load_checkpoint
 from i2i_nb.cli import main
+from i2i_nb.model import Model
 from i2i_nb.models import ARCHITECTURES
 from tests.integration.conftest import write_pairs
 
 # Tiny sizes keep each run to seconds; the keys are BiaPy's.
 TINY = {"FEATURE_MAPS": [4, 8], "RCAN_RG_BLOCK_NUM": 1, "RCAN_RCAB_BLOCK_NUM": 2,
-        "RCAN_CONV_FILTERS": 8, "RCAN_REDUCTION_RATIO": 4}
-CASES = [(a, 2) for a in ARCHITECTURES] + [(a, 3) for a in ("unet", "resunet_se", "rcan",
-                                                              "stunet")]
+        "RCAN_CONV_FILTERS": 8, "RCAN_REDUCTION_RATIO": 4, "VIT_TOKEN_SIZE": 4,
+        "VIT_EMBED_DIM": 8, "VIT_NUM_LAYERS": 2, "VIT_NUM_HEADS": 2, "UNETR_VIT_NUM_FILTERS": 2}
+THREE_D = ("unet", "resunet_se", "rcan", "stunet", "unetr")
+CASES = [(a, 2) for a in ARCHITECTURES] + [(a, 3) for a in THREE_D]
 
 
 def tiny_stunet(ndim: int) -> dict:
@@ -47,3 +50,34 @@ def test_one_epoch_through_the_cli(arch, ndim, tmp_path):
     best = tmp_path / "out" / arch / "checkpoints" / f"{arch}_1-checkpoint-best.pth"
     ckpt = load_checkpoint(best)
     assert ckpt["meta"]["architecture"] == arch
+
+
+def test_unetr_checkpoint_keeps_its_input_size(tmp_path, capsys):
+    """A unetr checkpoint's network takes its own patch size: the front door predicts a
+    larger image by tiles of that size and refuses a zoo export; fine-tuning it (model_arch
+    from the checkpoint) with another DATA.PATCH_SIZE is refused naming the key."""
+    root = tmp_path / "data"
+    write_pairs(root, "train", 2, (24, 28), seed=3)
+    config = {
+        "PROBLEM": {"TYPE": "IMAGE_TO_IMAGE", "NDIM": "2D"},
+        "DATA": {"PATCH_SIZE": [16, 16, 1], "VAL": {"SPLIT_TRAIN": 0.5},
+                 "TRAIN": {"PATH": str(root / "train/x"), "GT_PATH": str(root / "train/y")}},
+        "MODEL": {"ARCHITECTURE": "unetr", **TINY},
+        "TRAIN": {"EPOCHS": 1, "BATCH_SIZE": 2, "PATCHES_PER_EPOCH": 2},
+        "TEST": {"ENABLE": False},
+    }
+    path = tmp_path / "config.yaml"
+    path.write_text(yaml.safe_dump(config))
+    args = ["--config", str(path), "--result_dir", str(tmp_path / "out"), "--run_id", "1",
+            "--gpu", "cpu"]
+    assert main([*args, "--name", "first"]) == 0
+    best = tmp_path / "out" / "first" / "checkpoints" / "first_1-checkpoint-best.pth"
+    model = Model.from_checkpoint(best)
+    image = np.random.default_rng(0).random((40, 52), dtype=np.float32)
+    assert model.predict(image, tile_shape=(64, 64)).shape == (40, 52)
+    with pytest.raises(ValueError, match="fixed size"):
+        model.export(tmp_path / "package", image)
+    sets = ["MODEL.LOAD_CHECKPOINT=True", f"PATHS.CHECKPOINT_FILE={best}",
+            "DATA.PATCH_SIZE=(8, 8, 1)"]
+    assert main([*args, "--name", "again", *(a for s in sets for a in ("--set", s))]) == 2
+    assert "DATA.PATCH_SIZE: (8, 8) is not the input size (16, 16)" in capsys.readouterr().err

@@ -43,7 +43,7 @@ def test_model_normalizations(norm):
 
 @pytest.mark.parametrize(("model", "ndim", "i2i", "key"), [
     ({"ARCHITECTURE": "nafnet"}, 2, None, "MODEL.ARCHITECTURE"),
-    ({"ARCHITECTURE": "unetr"}, 2, None, "MODEL.ARCHITECTURE"),
+    ({"ARCHITECTURE": "multiresunet"}, 2, None, "MODEL.ARCHITECTURE"),
     ({"ARCHITECTURE": "wdsr"}, 3, None, "MODEL.ARCHITECTURE"),
     ({"KERNEL_SIZE": 4}, 2, None, "MODEL.KERNEL_SIZE"),
     ({"UPSAMPLE_LAYER": "pixelshuffle"}, 2, None, "MODEL.UPSAMPLE_LAYER"),

@@ -1,5 +1,6 @@
 """Every network: geometry, shapes through the tiler, tiling, checkpoints, BiaPy's sizes."""
 
+import itertools
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +22,9 @@ CASES = [(a, n) for a in ARCHITECTURES for n in (2, 3) if not (a == "wdsr" and n
 # squeeze-and-excitation, channel and Fourier attention pool over the whole tile.
 # STU-Net's instance normalisation is per sample over the whole input, a global term too.
 GLOBAL = ("seunet", "resunet_se", "rcan", "dfcan", "stunet")
+# UNETR: a tiny ViT (4-pixel tokens) with a fixed input size, tiled at that size.
+TINY_UNETR = {"vit_token_size": 4, "vit_embed_dim": 8, "vit_num_layers": 2, "vit_num_heads": 2,
+              "unetr_vit_num_filters": 2}
 
 
 def tiny(arch: str, ndim: int, cin: int = 1, cout: int = 1, **kw) -> torch.nn.Module:
@@ -35,6 +39,8 @@ def tiny(arch: str, ndim: int, cin: int = 1, cout: int = 1, **kw) -> torch.nn.Mo
     kw.setdefault("sr_blocks", 2)
     kw.setdefault("rcan_rg_block_num", 2)
     kw.setdefault("rcan_rcab_block_num", 2)
+    if arch == "unetr":
+        kw = {**TINY_UNETR, "input_shape": [4, 8, 8] if ndim == 3 else [16, 16], **kw}
     return build_model(arch, ndim, cin, cout, **kw).eval()
 
 
@@ -50,11 +56,12 @@ def test_shape_through_the_tiler_for_sizes_off_the_divisor(arch, ndim):
     assert any(n % d for n, d in zip(shape, model.divisor, strict=True)) or arch in (
         "rcan", "edsr", "wdsr", "dfcan")
     image = np.random.default_rng(0).random((*shape, 2), dtype=np.float32)
-    assert predict_image(model, image, tile_shape=None).shape == (*shape, 3)
+    assert predict_image(model, image, tile_shape=None).shape == (*shape, 3)  # unetr: tiles
     assert all(0 < h <= r for h, r in zip(model.halo, model.receptive_field, strict=True))
 
 
-@pytest.mark.parametrize(("arch", "ndim"), CASES)
+# unetr has no whole-image prediction (a fixed input size): test_fixed_shape_tiles_...
+@pytest.mark.parametrize(("arch", "ndim"), [c for c in CASES if c[0] != "unetr"])
 def test_tiled_prediction_equals_whole_image(arch, ndim):
     """Tiles overlapping by 4 x halo: every tile that counts in the blend gives each pixel
     at least the halo's context, so tiled and whole-image predictions agree to 1e-4."""
@@ -86,6 +93,30 @@ def test_checkpoint_round_trip(arch, ndim, tmp_path: Path):
         assert torch.equal(loaded(x), model(x))
 
 
+@pytest.mark.parametrize("ndim", [2, 3])
+def test_fixed_shape_tiles_equal_a_forward_per_tile(ndim):
+    """A fixed-size network (unetr) predicts an image larger than its input tile by tile at
+    that size, whatever tile is asked for; without overlap the tiles partition the image and
+    each equals the network's own forward on it."""
+    model = tiny("unetr", ndim)
+    fixed = model.fixed_shape
+    shape = tuple(f * n for f, n in zip(fixed, (2, 3, 2) if ndim == 3 else (3, 2), strict=False))
+    image = np.random.default_rng(2).random((*shape, 1), dtype=np.float32)
+    for tile in (None, tuple(2 * f for f in fixed)):
+        tiled = predict_image(model, image, tile_shape=tile, overlap=(0,) * ndim)
+        for start in itertools.product(*(range(0, n, f) for n, f in zip(shape, fixed,
+                                                                         strict=True))):
+            box = tuple(slice(s, s + f) for s, f in zip(start, fixed, strict=True))
+            x = torch.from_numpy(np.moveaxis(image[box], -1, 0)[None].copy())
+            with torch.no_grad():
+                direct = np.moveaxis(model(x)[0].numpy(), 0, -1)
+            assert float(np.abs(tiled[box] - direct).max()) <= 1e-4
+    blended = predict_image(model, image[:-3], tile_shape=None)  # default overlap, off-grid
+    assert blended.shape == (shape[0] - 3, *shape[1:], 1) and np.isfinite(blended).all()
+    with pytest.raises(ValueError, match="fixed input size"):
+        model(torch.zeros(1, 1, *(2 * f for f in fixed)))
+
+
 def test_legacy_checkpoints_load_and_predict_the_same():
     saved = torch.load(Path(__file__).parent / "data" / "legacy_models.pt", weights_only=True)
     assert len(saved) == 8  # unet, resunet, attention_unet, rcan; 2D and 3D
@@ -107,14 +138,19 @@ BIAPY_PARAMETERS = {
     ("edsr", 3): 3765825, ("dfcan", 3): 5434945,
     # STU-Net: BiaPy's default MODEL.STUNET (VARIANT base); it reads no other MODEL key
     ("stunet", 2): 20445571, ("stunet", 3): 58158019,
+    # unetr: BiaPy's defaults (custom ViT: 16-pixel tokens, 768 wide, 12 blocks of 12 heads,
+    # MLP ratio 4; 16 decoder filters), patch 128x128 / 64x64x64 (the count does not depend
+    # on it: BiaPy's position embedding is not trained)
+    ("unetr", 2): 87242945, ("unetr", 3): 93018593,
 }
 
 
 @pytest.mark.parametrize(("arch", "ndim"), list(BIAPY_PARAMETERS))
 def test_parameter_count_equals_biapy(arch, ndim):
+    shape = {"input_shape": [128, 128] if ndim == 2 else [64] * 3} if arch == "unetr" else {}
     with torch.device("meta"):  # sizes only, no memory for the weights
         model = build_model(arch, ndim, 1, 1, feature_maps=[32, 64, 128, 256],
-                            normalization="bn")
+                            normalization="bn", **shape)
     assert count_parameters(model) == BIAPY_PARAMETERS[arch, ndim]
 
 
