@@ -16,7 +16,10 @@ class ModelSpec:
     head); ``separated_decoders`` gives each head its own decoder and ``divide_feature_maps``
     divides the decoders' feature maps by the number of heads. ``sr_filters`` and
     ``sr_blocks`` set EDSR's, WDSR's and DFCAN's width and number of blocks (per group for
-    DFCAN; 0: BiaPy's fixed sizes, which have no MODEL key). ``legacy`` rebuilds the
+    DFCAN; 0: BiaPy's fixed sizes, which have no MODEL key). ``nafnet_*`` are
+    ``MODEL.NAFNET.*`` (the discriminator's too, built beside the network for training);
+    ``nafnet_output_sigmoid``: BiaPy's sigmoid on a GAN generator's output when
+    ``OUTPUT_CHANNEL_ACT`` gives none. ``legacy`` rebuilds the
     layout of checkpoints written before ``SPEC_VERSION`` 2 (no normalisation and activation
     after the U-Net's up-sampling, ResUNet up-sampling that halves the channels, ReLU in RCAN
     with 3 groups of 4 blocks, reduction 8).
@@ -47,6 +50,15 @@ class ModelSpec:
     rcan_reduction_ratio: int = 16
     sr_filters: int = 0
     sr_blocks: int = 0
+    nafnet_middle_blk_num: int = 12
+    nafnet_enc_blk_nums: list[int] = field(default_factory=lambda: [2, 2, 4, 8])
+    nafnet_dec_blk_nums: list[int] = field(default_factory=lambda: [2, 2, 2, 2])
+    nafnet_dw_expand: int = 2
+    nafnet_ffn_expand: int = 2
+    nafnet_architecture_d: str = "patchgan"
+    nafnet_patchgan_base_filters: int = 64
+    nafnet_generator_backbone: str = "nafnet"
+    nafnet_output_sigmoid: bool = True
     legacy: bool = False
 
     @classmethod
