@@ -211,7 +211,23 @@ def model_spec(cfg: Config, in_channels: int, out_channels: int) -> ModelSpec:
         heads=heads, separated_decoders=i2i.separated_decoders_per_head,
         divide_feature_maps=i2i.separated_decoders_divide_feature_maps,
         rcan_rg_block_num=m.rcan_rg_block_num, rcan_rcab_block_num=m.rcan_rcab_block_num,
-        rcan_conv_filters=m.rcan_conv_filters, rcan_reduction_ratio=m.rcan_reduction_ratio)
+        rcan_conv_filters=m.rcan_conv_filters, rcan_reduction_ratio=m.rcan_reduction_ratio,
+        **nafnet_fields(cfg))
+
+
+def nafnet_fields(cfg: Config) -> dict[str, Any]:
+    """The ``nafnet_*`` fields of :class:`ModelSpec` from ``MODEL.NAFNET`` (the output
+    sigmoid: BiaPy's on a GAN generator when ``OUTPUT_CHANNEL_ACT`` gives no activation)."""
+    naf = cfg.model.nafnet
+    acts = [a.lower() for a in cfg.problem.image_to_image.output_channel_act]
+    return {"nafnet_middle_blk_num": naf.middle_blk_num,
+            "nafnet_enc_blk_nums": list(naf.enc_blk_nums),
+            "nafnet_dec_blk_nums": list(naf.dec_blk_nums),
+            "nafnet_dw_expand": naf.dw_expand, "nafnet_ffn_expand": naf.ffn_expand,
+            "nafnet_architecture_d": naf.architecture_d.lower(),
+            "nafnet_patchgan_base_filters": naf.patchgan.base_filters,
+            "nafnet_generator_backbone": naf.generator_backbone.lower(),
+            "nafnet_output_sigmoid": all(a in ("linear", "none") for a in acts)}
 
 
 def _check_settings(cfg: Config, paths: RunPaths, resume: bool, source: bool) -> None:

@@ -15,12 +15,15 @@ from i2i_nb.config.root import Config
 BEGIN, END = "<!-- biapy-keys:begin -->", "<!-- biapy-keys:end -->"
 # BiaPy values converted on the way in (check_configuration's conversions).
 CONVERSIONS = {
-    "TRAIN.OPTIMIZER": "BiaPy 3.7's one-element list read as its element",
-    "TRAIN.LR": "one-element list read as its element",
-    "TRAIN.OPT_BETAS": "`[[b1, b2]]` read as `[b1, b2]`",
+    "TRAIN.OPTIMIZER": "BiaPy 3.7's one-element list read as its element; two (nafnet only, "
+                       "as BiaPy): the second is the discriminator's (TRAIN.DISCRIMINATOR)",
+    "TRAIN.LR": "one-element list read as its element; two: the second is the "
+                "discriminator's",
+    "TRAIN.OPT_BETAS": "`[[b1, b2]]` read as `[b1, b2]`; a second pair: the discriminator's",
     "TRAIN.PATIENCE": "-1: never stop early",
-    "TRAIN.LR_SCHEDULER.MIN_LR": "list read as its element; -1: this project's default "
-                                 "(refused for warmupcosine/reduceonplateau, as BiaPy)",
+    "TRAIN.LR_SCHEDULER.MIN_LR": "list read as its element (a second: the discriminator's); "
+                                 "-1: this project's default (refused for "
+                                 "warmupcosine/reduceonplateau, as BiaPy)",
     "TRAIN.LR_SCHEDULER.WARMUP_COSINE_DECAY_EPOCHS": "-1: not set (refused with warmupcosine "
                                                      "unless COSINE_DECAY_FRACTION, as BiaPy)",
     "TRAIN.LR_SCHEDULER.REDUCEONPLATEAU_PATIENCE": "-1: not set (refused with "
@@ -33,15 +36,18 @@ CONVERSIONS = {
     "DATA.NORMALIZATION.TARGET.TYPE": "'': the default here; with TARGET.ENABLE, the input's "
                                       "TYPE (as BiaPy)",
     "MODEL.NORMALIZATION": "'' read as 'in' (as BiaPy)",
-    "MODEL.ARCHITECTURE": "unetr, multiresunet, resunet++, unext_v1, unext_v2, hrnet, stunet "
-                          "and nafnet refused, naming what is not built",
+    "MODEL.ARCHITECTURE": "unetr, multiresunet, resunet++, unext_v1, unext_v2, hrnet and "
+                          "stunet refused, naming what is not built; nafnet trains as BiaPy's "
+                          "GAN (discriminator, BCE/HINGE term, two optimizers)",
+    "MODEL.NAFNET.GENERATOR_BACKBONE": "nafnet; stunet refused (the STU-Net is not built)",
     "MODEL.YX_DOWN": "all 0: 2 at every down-sampling (as BiaPy)",
     "MODEL.ISOTROPY": "all True, of any length: every level (as BiaPy)",
     "MODEL.CONV_LAYERS": "one value, or one value repeated to another length: every level "
                          "(as BiaPy)",
     "MODEL.Z_DOWN": "all 0: automatic; its length sets FEATURE_MAPS' levels when those are "
                     "left out",
-    "LOSS.TYPE": "[] : MAE (BiaPy's image-to-image default); VGG, LPIPS, BCE, HINGE refused",
+    "LOSS.TYPE": "[] : MAE (BiaPy's image-to-image default); VGG, LPIPS refused; BCE, HINGE: "
+                 "the adversarial term, nafnet only",
     "TEST.REDUCE_MEMORY": "True: TEST.ON_DISK always",
     "SYSTEM.NUM_WORKERS": "-1: automatic",
     "TRAIN.METRICS": "[] : psnr; also si_psnr, nrmse; logged as val_<metric>",

@@ -123,8 +123,6 @@ NOT_BUILT: dict[str, str] = {
     "MODEL.FREEZE_LAYERS_MATCHING": "freezing layers for fine-tuning is not built in i2i_nb",
     "MODEL.HRNET.": "configures MODEL.ARCHITECTURE hrnet, which i2i_nb does not build",
     "MODEL.STUNET.": "configures MODEL.ARCHITECTURE stunet, which i2i_nb does not build",
-    "MODEL.NAFNET.": "configures MODEL.ARCHITECTURE nafnet (and its GAN discriminator), which "
-                     "i2i_nb does not build",
     "MODEL.UNETR_": "configures MODEL.ARCHITECTURE unetr, which i2i_nb does not build",
     "MODEL.VIT_": "configures the vision transformer of unetr (or BiaPy's vit/mae), which "
                   "i2i_nb does not build",
