@@ -82,7 +82,9 @@ class ModelConfig:
     blocks at input and output), ``CONV_LAYERS`` (convolutions per level; empty or one
     value: the same at every level) and ``YX_DOWN`` (1 or 2 per down-sampling; empty or
     all 0: 2). RCAN reads the ``RCAN_*`` keys (BiaPy's defaults); EDSR, WDSR and DFCAN have
-    BiaPy's fixed sizes; NAFNet reads ``NAFNET`` and the shape keys above.
+    BiaPy's fixed sizes; NAFNet reads ``NAFNET`` and the shape keys above (not
+    ``NORMALIZATION``, ``ACTIVATION``, ``UPSAMPLE_LAYER``, ``CONV_LAYERS``: its blocks have
+    layer norm, gates and pixel shuffles) and always adds its input, as BiaPy's.
 
     ``LOAD_CHECKPOINT`` starts from ``PATHS.CHECKPOINT_FILE`` (or, without it, this job's
     checkpoint chosen by ``LOAD_CHECKPOINT_EPOCH``: ``best_on_val`` or ``last_on_train``);
