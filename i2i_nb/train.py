@@ -1,7 +1,8 @@
 """The fit loop: optimiser, schedule, AMP, validation, early stopping, checkpoints, logs.
 
 Each epoch writes the last checkpoint (model, optimiser, scheduler, epoch, history,
-RNG state) and, when validation improved, the best one; both are written
+RNG state; a GAN's discriminator and its optimiser too, see :mod:`i2i_nb.gan`) and, when
+validation improved, the best one; both are written
 atomically, so an interrupted run leaves readable files and ``resume`` continues
 from the last epoch that finished.
 """
@@ -442,8 +443,7 @@ def fit(
                 score = -val_psnr
             bad_epochs = 0 if score < best else bad_epochs + 1
             state = {"model": model.state_dict(), **step.networks_state(), "meta": meta,
-                     "epoch": epoch,
-                     "val_loss": val_loss, "history": history}
+                     "epoch": epoch, "val_loss": val_loss, "history": history}
             improved, best = score < best, min(best, score)
             if world.is_main:
                 if improved:

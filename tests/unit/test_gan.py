@@ -7,6 +7,7 @@ import torch
 
 from i2i_nb.config import LossConfig, TrainConfig
 from i2i_nb.config.train import DiscriminatorTrainConfig, GanLossConfig, LRSchedulerConfig
+from i2i_nb.finetune import StartingPoint
 from i2i_nb.gan import GanLoss, GanStepper, build_gan_loss, fake_image
 from i2i_nb.losses import build_loss
 from i2i_nb.models import build_model, count_parameters
@@ -120,3 +121,11 @@ def test_validation_loss_leaves_the_discriminator_in_training_mode():
     with torch.inference_mode():
         value = loss(torch.rand(2, 1, 32, 32), torch.rand(2, 1, 32, 32))
     assert torch.isfinite(value) and discriminator.training
+
+
+def test_starting_checkpoint_gives_the_discriminator_and_its_optimiser(tmp_path):
+    payload = {"meta": {}, "model": {}, "discriminator": {"w": torch.ones(1)},
+               "optimizer_d": {"state": {}, "param_groups": []}}
+    state = StartingPoint(tmp_path, payload, frozenset({"weights", "optimizer"})).initial_state()
+    assert set(state) == {"discriminator", "optimizer_d"}
+    assert StartingPoint(tmp_path, payload, frozenset({"norm"})).initial_state() == {}
