@@ -72,6 +72,12 @@ def check_gan(cfg: Config) -> None:
         _check(getattr(naf, key.lower()) >= 1, f"MODEL.NAFNET.{key}", "must be at least 1")
     _check(naf.patchgan.base_filters >= 1, "MODEL.NAFNET.PATCHGAN.BASE_FILTERS",
            "must be at least 1")
+    acts = [a.lower() for a in cfg.problem.image_to_image.output_channel_act]
+    target = cfg.data.normalization.target.type.lower()
+    _check(not all(a in ("linear", "none") for a in acts)
+           or target not in ("zero_mean_unit_variance", "none"), "DATA.NORMALIZATION.TARGET.TYPE",
+           f"nafnet's output ends in BiaPy's sigmoid, in (0, 1), which {target!r} targets leave "
+           "(negative or raw values); use percentile (the default), scale_range or div")
     _check(min(cfg.patch_shape) >= PATCHGAN_MIN_SIZE, "DATA.PATCH_SIZE",
            f"the PatchGAN discriminator halves the patch four times and needs at least "
            f"{PATCHGAN_MIN_SIZE} pixels along every axis, got {cfg.patch_shape}")

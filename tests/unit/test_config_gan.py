@@ -73,6 +73,8 @@ def test_output_activation_replaces_the_sigmoid():
     ({"MODEL": {**GAN["MODEL"], "NAFNET": {"ENC_BLK_NUMS": [1, 1]}}},
      "MODEL.NAFNET.ENC_BLK_NUMS", "each of the 4 levels"),
     ({"DATA": {"PATCH_SIZE": [16, 16, 1]}}, "DATA.PATCH_SIZE", "at least 32"),
+    ({"DATA": {"PATCH_SIZE": [64, 64, 1], "NORMALIZATION": {"TARGET": {
+        "TYPE": "zero_mean_unit_variance"}}}}, "DATA.NORMALIZATION.TARGET.TYPE", "sigmoid"),
 ])
 def test_gan_refusals_name_the_key(sections, key, words):
     with pytest.raises(ConfigError, match=key.replace(".", r"\.")) as err:
