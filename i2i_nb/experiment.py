@@ -44,6 +44,7 @@ from i2i_nb.data.statistics import input_spec, target_scaler
 from i2i_nb.distributed import SINGLE, World, barrier, gather
 from i2i_nb.errors import ConfigError, DataError
 from i2i_nb.finetune import StartingPoint, starting_point
+from i2i_nb.gan import training_loss
 from i2i_nb.guard import check_best
 from i2i_nb.inference import (
     input_transform,
@@ -53,7 +54,6 @@ from i2i_nb.inference import (
     tile_settings,
     write_metrics,
 )
-from i2i_nb.losses import build_loss
 from i2i_nb.model_plot import plot_model
 from i2i_nb.models import ModelSpec, build_model
 from i2i_nb.preflight import (  # noqa: F401 - RunPaths, resolve_device, auto_z_down re-exported
@@ -304,8 +304,8 @@ def train_phase(cfg: Config, paths: RunPaths, device: torch.device, resume: bool
     workers = cpus if cfg.system.num_workers < 0 else min(cfg.system.num_workers, cpus)
     data = TrainData(train_set, val_set, workers, cfg.system.pin_mem)
     try:
-        history = fit(model, data, cfg.train, build_loss(cfg.loss, cfg.ndim), outputs, meta,
-                      device, resume, on_epoch, stop_requested, world,
+        history = fit(model, data, cfg.train, training_loss(cfg.loss, cfg.ndim, net_spec),
+                      outputs, meta, device, resume, on_epoch, stop_requested, world,
                       start.initial_state() if start is not None else None)
     except BaseException:
         with contextlib.suppress(OSError, ConfigError):  # the first error is the one to tell

@@ -47,8 +47,13 @@ class StartingPoint:
             ) from err
 
     def initial_state(self) -> dict[str, Any]:
-        """What the fit loop continues: the optimiser state and/or the next epoch."""
+        """What the fit loop continues: the optimiser state and/or the next epoch (and a
+        GAN's discriminator weights and optimiser, when the checkpoint has them)."""
         state: dict[str, Any] = {}
+        if "weights" in self.items and "discriminator" in self.payload:
+            state["discriminator"] = self.payload["discriminator"]
+        if "optimizer" in self.items and "optimizer_d" in self.payload:
+            state["optimizer_d"] = self.payload["optimizer_d"]
         if "optimizer" in self.items:
             if "optimizer" not in self.payload:
                 print(f"note: {self.path} holds no optimiser state (only a run's last "

@@ -16,8 +16,13 @@ each; a weight of 0 drops its term). Each term means what it means in BiaPy:
 
 SSIM, FFT and RFFT bound the gradient they send back to the prediction (norm 0.1), as
 BiaPy does, since they divide by quantities that can vanish. ``VGG`` and ``LPIPS`` need
-pretrained networks that would be downloaded, and ``BCE`` / ``HINGE`` are the adversarial
-terms of BiaPy's GAN training: they are refused with that reason.
+pretrained networks that would be downloaded: they are refused with that reason.
+
+``BCE`` and ``HINGE`` are the adversarial terms of BiaPy's GAN training (``nafnet``; see
+:mod:`i2i_nb.gan`), on the discriminator's patch logits: the generator's is
+``BCE(D(fake), 1)`` or ``mean(softplus(-D(fake)))``, scaled by the term's weight; the
+discriminator's is ``(BCE(D(real), 0.9) + BCE(D(fake), 0)) / 2`` (one-sided label
+smoothing) or ``(mean(relu(1 - D(real))) + mean(relu(1 + D(fake)))) / 2``.
 """
 
 from __future__ import annotations
@@ -30,7 +35,7 @@ import torch.nn.functional as F
 from pytorch_msssim import ssim
 from torch import nn
 
-from i2i_nb.config.train import ALIASES, LossConfig, loss_problem
+from i2i_nb.config.train import ADVERSARIAL, ALIASES, LossConfig, loss_problem
 
 
 class _ClipGradient(torch.autograd.Function):
@@ -203,3 +208,52 @@ def build_loss(spec: str | LossConfig, ndim: int) -> nn.Module:
     if len(terms) == 1 and math.isclose(terms[0][0], 1.0):
         return build_single_loss(terms[0][1], ndim)
     return WeightedLoss([build_single_loss(n, ndim) for _, n in terms], [w for w, _ in terms])
+
+
+def split_adversarial(spec: LossConfig) -> tuple[LossConfig | None, str, float]:
+    """A GAN's ``LOSS``: the reconstruction part (None when no term has a weight), the
+    adversarial term's name (``bce`` or ``hinge``) and its weight."""
+    weights = spec.weights or [1.0] * len(spec.type)
+    kind, weight, names, kept = "", 0.0, [], []
+    for name, w in zip(spec.type, weights, strict=True):
+        if name.lower() in ADVERSARIAL:
+            kind, weight = name.lower(), float(w)
+        elif w != 0:
+            names.append(name)
+            kept.append(float(w))
+    if kind not in ADVERSARIAL:
+        raise ValueError(f"LOSS.TYPE {spec.type} has no adversarial term (BCE or HINGE)")
+    return (LossConfig(names, kept) if names else None), kind, weight
+
+
+def adversarial_generator_loss(kind: str, d_fake: torch.Tensor) -> torch.Tensor:
+    """The generator's adversarial loss on the discriminator's logits for its output."""
+    if kind == "hinge":
+        return F.softplus(-d_fake).mean()
+    return F.binary_cross_entropy_with_logits(d_fake, torch.ones_like(d_fake))
+
+
+def adversarial_discriminator_loss(kind: str, d_real: torch.Tensor, d_fake: torch.Tensor
+                                   ) -> torch.Tensor:
+    """The discriminator's loss on its logits for targets (real) and predictions (fake)."""
+    if kind == "hinge":
+        return 0.5 * (F.relu(1.0 - d_real).mean() + F.relu(1.0 + d_fake).mean())
+    real = F.binary_cross_entropy_with_logits(d_real, torch.full_like(d_real, 0.9))
+    fake = F.binary_cross_entropy_with_logits(d_fake, torch.zeros_like(d_fake))
+    return (real + fake) / 2.0
+
+
+def r1_penalty(d_real: torch.Tensor, real: torch.Tensor, gamma: float) -> torch.Tensor:
+    """BiaPy's R1 penalty ``gamma / 2 * mean_n |d sum(D(real)) / d real_n|^2`` (``real``
+    must require gradients)."""
+    grads = torch.autograd.grad(d_real.sum(), real, create_graph=True)[0]
+    return 0.5 * gamma * grads.reshape(grads.shape[0], -1).pow(2).sum(1).mean()
+
+
+def adaptive_weight(reconstruction: torch.Tensor, adversarial: torch.Tensor,
+                    last_layer: torch.Tensor) -> torch.Tensor:
+    """VQGAN's adaptive adversarial weight: the norm of the reconstruction loss's gradient
+    at ``last_layer`` over the adversarial loss's, clamped to [0, 1e4] (detached)."""
+    rec = torch.autograd.grad(reconstruction, last_layer, retain_graph=True)[0]
+    adv = torch.autograd.grad(adversarial, last_layer, retain_graph=True)[0]
+    return torch.clamp(rec.norm() / (adv.norm() + 1e-4), 0.0, 1e4).detach()

@@ -228,7 +228,7 @@ def model_spec(cfg: Config, in_channels: int, out_channels: int) -> ModelSpec:
         unetr_vit_num_filters=m.unetr_vit_num_filters, vit_token_size=token,
         vit_embed_dim=embed, vit_num_layers=depth, vit_num_heads=n_heads, vit_mlp_ratio=ratio,
         input_shape=list(cfg.patch_shape) if arch == "unetr" else [],
-        **stunet_kwargs(m.stunet))
+        **stunet_kwargs(m.stunet), **nafnet_fields(cfg))
 
 
 def down_keys(architecture: str) -> str:
@@ -236,6 +236,21 @@ def down_keys(architecture: str) -> str:
     if architecture.lower() == "stunet":
         return "MODEL.STUNET.VARIANT / MODEL.STUNET.POOL_OP_KERNEL_SIZES"
     return "MODEL.FEATURE_MAPS / MODEL.Z_DOWN"
+
+
+def nafnet_fields(cfg: Config) -> dict[str, Any]:
+    """The ``nafnet_*`` fields of :class:`ModelSpec` from ``MODEL.NAFNET`` (the output
+    sigmoid: BiaPy's on a GAN generator when ``OUTPUT_CHANNEL_ACT`` gives no activation)."""
+    naf = cfg.model.nafnet
+    acts = [a.lower() for a in cfg.problem.image_to_image.output_channel_act]
+    return {"nafnet_middle_blk_num": naf.middle_blk_num,
+            "nafnet_enc_blk_nums": list(naf.enc_blk_nums),
+            "nafnet_dec_blk_nums": list(naf.dec_blk_nums),
+            "nafnet_dw_expand": naf.dw_expand, "nafnet_ffn_expand": naf.ffn_expand,
+            "nafnet_architecture_d": naf.architecture_d.lower(),
+            "nafnet_patchgan_base_filters": naf.patchgan.base_filters,
+            "nafnet_generator_backbone": naf.generator_backbone.lower(),
+            "nafnet_output_sigmoid": all(a in ("linear", "none") for a in acts)}
 
 
 def _check_settings(cfg: Config, paths: RunPaths, resume: bool, source: bool) -> None:

@@ -1,7 +1,8 @@
 """The fit loop: optimiser, schedule, AMP, validation, early stopping, checkpoints, logs.
 
 Each epoch writes the last checkpoint (model, optimiser, scheduler, epoch, history,
-RNG state) and, when validation improved, the best one; both are written
+RNG state; a GAN's discriminator and its optimiser too, see :mod:`i2i_nb.gan`) and, when
+validation improved, the best one; both are written
 atomically, so an interrupted run leaves readable files and ``resume`` continues
 from the last epoch that finished.
 """
@@ -275,6 +276,44 @@ class Stepper:
                 self.scheduler.step()
         return loss.detach()
 
+    def schedule_epoch(self, val_loss: float) -> None:
+        """The schedule's step at the end of an epoch (plateau rules)."""
+        step_epoch_schedule(self.scheduler, self.step_mode, val_loss)
+
+    def epoch_record(self) -> dict[str, float]:
+        """Extra columns of the epoch's record (none here; a GAN's discriminator loss)."""
+        return {}
+
+    def networks_state(self) -> dict[str, Any]:
+        """Extra networks' weights for every checkpoint (none here; a GAN's discriminator)."""
+        return {}
+
+    def training_state(self) -> dict[str, Any]:
+        """Extra optimiser state for the last checkpoint (none here)."""
+        return {}
+
+    def load_state(self, state: dict[str, Any]) -> None:
+        """Restore what :meth:`networks_state` and :meth:`training_state` saved."""
+
+
+def step_epoch_schedule(scheduler: Any, mode: str, val_loss: float) -> None:
+    """Step ``scheduler`` at an epoch's end when its ``mode`` says so (plateau rules)."""
+    if mode == "epoch":
+        scheduler.step(val_loss)
+    elif mode == "step+epoch":
+        scheduler.epoch_step(val_loss)
+
+
+def make_stepper(model: nn.Module, cfg: TrainConfig, loss_fn: nn.Module, steps_per_epoch: int,
+                 device: torch.device, net: nn.Module, world: World = SINGLE) -> Stepper:
+    """The step of ``loss_fn``: a GAN's (:class:`i2i_nb.gan.GanStepper`, when the loss holds
+    a discriminator) or the plain one."""
+    if getattr(loss_fn, "discriminator", None) is None:
+        return Stepper(model, cfg, loss_fn, steps_per_epoch, device, net)
+    from i2i_nb.gan import GanStepper  # noqa: PLC0415 - gan.py builds on this module
+
+    return GanStepper(model, cfg, loss_fn, steps_per_epoch, device, net, world)
+
 
 def write_log(history: list[dict[str, float]], path: Path) -> None:
     """Rewrite the per-epoch CSV from the history (so a resumed run stays consistent),
@@ -342,7 +381,7 @@ def fit(
         net = DistributedDataParallel(model, device_ids=ids, broadcast_buffers=False)
     if cfg.compile:
         net = torch.compile(net)
-    step = Stepper(model, cfg, loss_fn, len(loader), device, net)
+    step = make_stepper(model, cfg, loss_fn, len(loader), device, net, world)
     optimizer, scheduler, scaler = step.optimizer, step.scheduler, step.scaler
 
     history: list[dict[str, float]] = []
@@ -354,6 +393,7 @@ def fit(
         if scheduler is not None:
             scheduler.load_state_dict(state["scheduler"])
         scaler.load_state_dict(state["scaler"])
+        step.load_state(state)
         torch.set_rng_state(state["rng"])
         history, best, bad_epochs = list(state["history"]), state["best"], state["bad_epochs"]
         start = state["epoch"] + 1
@@ -362,6 +402,7 @@ def fit(
     elif initial:
         if "optimizer" in initial:
             optimizer.load_state_dict(initial["optimizer"])
+        step.load_state(initial)
         start = min(int(initial.get("epoch", 0)), cfg.epochs)
 
     writer = None  # TensorBoard's: opened after the first epoch, off the first step's path
@@ -388,12 +429,10 @@ def fit(
                                             world, cfg.metrics)
             scores = {m: values.get(m, math.nan) for m in cfg.metrics}
             val_psnr = values.get("psnr", math.nan)
-            if step.step_mode == "epoch":
-                scheduler.step(val_loss)
-            elif step.step_mode == "step+epoch":
-                scheduler.epoch_step(val_loss)
+            step.schedule_epoch(val_loss)
+            extra = step.epoch_record()
             record = {
-                "epoch": epoch + 1, "loss": train_loss, "val_loss": val_loss,
+                "epoch": epoch + 1, "loss": train_loss, **extra, "val_loss": val_loss,
                 **{f"val_{m}": v for m, v in scores.items()},
                 "lr": optimizer.param_groups[0]["lr"],
                 "seconds": time.perf_counter() - began,
@@ -403,8 +442,8 @@ def fit(
             if cfg.checkpoint_monitor.lower() == "val_psnr" and math.isfinite(val_psnr):
                 score = -val_psnr
             bad_epochs = 0 if score < best else bad_epochs + 1
-            state = {"model": model.state_dict(), "meta": meta, "epoch": epoch,
-                     "val_loss": val_loss, "history": history}
+            state = {"model": model.state_dict(), **step.networks_state(), "meta": meta,
+                     "epoch": epoch, "val_loss": val_loss, "history": history}
             improved, best = score < best, min(best, score)
             if world.is_main:
                 if improved:
@@ -415,7 +454,7 @@ def fit(
                     **state, "optimizer": optimizer.state_dict(),
                     "scheduler": scheduler.state_dict() if scheduler is not None else {},
                     "scaler": scaler.state_dict(), "rng": torch.get_rng_state(),
-                    "best": best, "bad_epochs": bad_epochs,
+                    "best": best, "bad_epochs": bad_epochs, **step.training_state(),
                 })
                 write_log(history, outputs.log_csv)
                 if writer is None and outputs.tensorboard is not None:
@@ -423,7 +462,7 @@ def fit(
 
                     writer = SummaryWriter(str(outputs.tensorboard))
                 if writer is not None:
-                    for key in log_fields(cfg.metrics)[1:]:
+                    for key in (*log_fields(cfg.metrics)[1:], *extra):
                         writer.add_scalar(key, record[key], epoch + 1)
                     writer.add_image(TAG, triplets(model, data.val or data.train, device),
                                      epoch + 1)

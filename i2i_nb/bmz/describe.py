@@ -26,6 +26,8 @@ NETWORK_CITATIONS = {
              "doi": "10.1007/978-3-319-24574-4_28"},
     "rcan": {"text": "Zhang et al., Image super-resolution using very deep residual channel "
              "attention networks (ECCV 2018)", "doi": "10.1007/978-3-030-01234-2_18"},
+    "nafnet": {"text": "Chen et al., Simple baselines for image restoration (ECCV 2022)",
+               "doi": "10.1007/978-3-031-20071-7_2"},
 }
 
 
@@ -148,7 +150,7 @@ def describe(meta: dict[str, Any], model: torch.nn.Module, files: Files, info: P
 
 def default_citations(meta: dict[str, Any]) -> list[dict[str, str]]:
     """BiaPy's paper and the network's (the U-Net's for the U-Net family)."""
-    family = "rcan" if meta["architecture"] == "rcan" else "unet"
+    family = meta["architecture"] if meta["architecture"] in NETWORK_CITATIONS else "unet"
     return [BIAPY_CITATION, NETWORK_CITATIONS[family]]
 
 

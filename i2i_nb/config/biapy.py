@@ -3,7 +3,8 @@
 :func:`translate` takes the flattened keys of a YAML file and returns the values this
 project's typed config takes, with BiaPy 3.7.1's conversions applied as its
 ``check_configuration`` applies them: old key names renamed (one note line each),
-list forms (``TRAIN.OPTIMIZER: [ADAMW]``) and ``-1`` sentinels ("not set") converted,
+list forms (``TRAIN.OPTIMIZER: [ADAMW]``; a second entry, the GAN discriminator's, read
+into ``TRAIN.DISCRIMINATOR``) and ``-1`` sentinels ("not set") converted,
 ``custom`` normalisation as ``zero_mean_unit_variance``. A BiaPy key that has no meaning
 for this workflow gives one warning saying why, and only when it is set to something
 other than BiaPy's default (configs that BiaPy writes hold every key). A value BiaPy
@@ -93,14 +94,24 @@ def _unset(value: Any) -> bool:
     return not isinstance(value, bool) and isinstance(value, int | float) and value == -1
 
 
-def _single(key: str, value: Any, what: str) -> Any:
-    """BiaPy 3.7's one-element list (``[ADAMW]``, ``[1.E-4]``) as its element."""
-    if isinstance(value, list | tuple):
-        if len(value) != 1:
-            raise ConfigError(f"{key}: BiaPy allows several {what} only for a GAN discriminator "
-                              f"(MODEL.NAFNET.ARCHITECTURE_D); give one, got {list(value)}")
-        return value[0]
-    return value
+def _split(key: str, value: Any, what: str) -> tuple[Any, Any]:
+    """BiaPy 3.7's list of one or two entries (the generator's, the GAN discriminator's) as
+    ``(first, second or None)``; a plain value is the first."""
+    if not isinstance(value, list | tuple):
+        return value, None
+    if len(value) not in (1, 2):
+        raise ConfigError(f"{key}: BiaPy takes one entry, or two with a GAN discriminator "
+                          f"(MODEL.NAFNET.ARCHITECTURE_D: the generator's and the "
+                          f"discriminator's); got {len(value)} {what}: {list(value)}")
+    return value[0], (value[1] if len(value) == 2 else None)
+
+
+def _split_into(flat: dict[str, Any], key: str, second_key: str, what: str) -> None:
+    """Replace a one- or two-entry list by its first entry, the second under ``second_key``."""
+    first, second = _split(key, flat[key], what)
+    flat[key] = first
+    if second is not None:
+        flat[second_key] = second
 
 
 def _old_keys(flat: dict[str, Any], out: Translation) -> dict[str, Any]:
@@ -154,20 +165,21 @@ def _old_keys(flat: dict[str, Any], out: Translation) -> dict[str, Any]:
 def _values(flat: dict[str, Any], cfg: Any, out: Translation) -> dict[str, Any]:
     """List forms and -1 sentinels as BiaPy's check_configuration converts them."""
     flat = dict(flat)
-    train = "TRAIN."
-    if train + "OPTIMIZER" in flat:
-        flat[train + "OPTIMIZER"] = _single(train + "OPTIMIZER", flat[train + "OPTIMIZER"],
-                                            "optimizers")
-    if train + "LR" in flat:
-        flat[train + "LR"] = _single(train + "LR", flat[train + "LR"], "learning rates")
+    train, disc = "TRAIN.", "TRAIN.DISCRIMINATOR."
+    for name, what in (("OPTIMIZER", "optimizers"), ("LR", "learning rates")):
+        if train + name in flat:
+            _split_into(flat, train + name, disc + name, what)
     betas = flat.get(train + "OPT_BETAS")
     if isinstance(betas, list | tuple) and betas and isinstance(betas[0], list | tuple):
-        flat[train + "OPT_BETAS"] = _single(train + "OPT_BETAS", betas, "beta pairs")
+        _split_into(flat, train + "OPT_BETAS", disc + "OPT_BETAS", "beta pairs")
     sched = train + "LR_SCHEDULER."
     name = str(flat.get(sched + "NAME", cfg.train.lr_scheduler.name)).lower()
     named = sched + "NAME" in flat and flat.get(train + "ENABLE", True) is not False
     if sched + "MIN_LR" in flat:
-        min_lr = _single(sched + "MIN_LR", flat[sched + "MIN_LR"], "minimum learning rates")
+        min_lr, min_lr_d = _split(sched + "MIN_LR", flat[sched + "MIN_LR"],
+                                  "minimum learning rates")
+        if min_lr_d is not None and not _unset(min_lr_d):
+            flat[disc + "MIN_LR"] = min_lr_d
         if _unset(min_lr):
             if named and name in _NEEDS_MIN_LR:
                 raise ConfigError(f"{sched}MIN_LR: needs to be set when {sched}NAME is "

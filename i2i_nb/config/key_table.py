@@ -16,12 +16,15 @@ from i2i_nb.config.validate import NOT_BUILT as UNBUILT_NETWORKS
 BEGIN, END = "<!-- biapy-keys:begin -->", "<!-- biapy-keys:end -->"
 # BiaPy values converted on the way in (check_configuration's conversions).
 CONVERSIONS = {
-    "TRAIN.OPTIMIZER": "BiaPy 3.7's one-element list read as its element",
-    "TRAIN.LR": "one-element list read as its element",
-    "TRAIN.OPT_BETAS": "`[[b1, b2]]` read as `[b1, b2]`",
+    "TRAIN.OPTIMIZER": "BiaPy 3.7's one-element list read as its element; two (nafnet only, "
+                       "as BiaPy): the second is the discriminator's (TRAIN.DISCRIMINATOR)",
+    "TRAIN.LR": "one-element list read as its element; two: the second is the "
+                "discriminator's",
+    "TRAIN.OPT_BETAS": "`[[b1, b2]]` read as `[b1, b2]`; a second pair: the discriminator's",
     "TRAIN.PATIENCE": "-1: never stop early",
-    "TRAIN.LR_SCHEDULER.MIN_LR": "list read as its element; -1: this project's default "
-                                 "(refused for warmupcosine/reduceonplateau, as BiaPy)",
+    "TRAIN.LR_SCHEDULER.MIN_LR": "list read as its element (a second: the discriminator's); "
+                                 "-1: this project's default (refused for "
+                                 "warmupcosine/reduceonplateau, as BiaPy)",
     "TRAIN.LR_SCHEDULER.WARMUP_COSINE_DECAY_EPOCHS": "-1: not set (refused with warmupcosine "
                                                      "unless COSINE_DECAY_FRACTION, as BiaPy)",
     "TRAIN.LR_SCHEDULER.REDUCEONPLATEAU_PATIENCE": "-1: not set (refused with "
@@ -42,7 +45,8 @@ CONVERSIONS = {
     "MODEL.ARCHITECTURE": (f"{', '.join(UNBUILT_NETWORKS)} refused, naming what is not "
                            "built; " if UNBUILT_NETWORKS else "") + (
         "unetr takes inputs of DATA.PATCH_SIZE only (tiled at that size; no TEST.FULL_IMG, "
-        "no zoo export)"),
+        "no zoo export); nafnet trains as BiaPy's GAN (discriminator, BCE/HINGE term, two "
+        "optimizers)"),
     "MODEL.UNETR_VIT_MODEL": "custom, or vit_base_patch16 / vit_large_patch16 built by their "
                              "sizes (no weights); vit_huge_patch14 refused (token 14 is no power "
                              "of two, as BiaPy), sam3_vit refused (needs downloaded weights)",
@@ -51,13 +55,15 @@ CONVERSIONS = {
     "MODEL.VIT_PRETRAINED_WEIGHTS": "must stay empty: refused (pretrained weights would be "
                                     "downloaded)",
     "MODEL.DROPOUT_VALUES": "one value for unetr (all 0: 0, as BiaPy)",
+    "MODEL.NAFNET.GENERATOR_BACKBONE": "nafnet; stunet refused (the STU-Net is not built)",
     "MODEL.YX_DOWN": "all 0: 2 at every down-sampling (as BiaPy)",
     "MODEL.ISOTROPY": "all True, of any length: every level (as BiaPy)",
     "MODEL.CONV_LAYERS": "one value, or one value repeated to another length: every level "
                          "(as BiaPy)",
     "MODEL.Z_DOWN": "all 0: automatic; its length sets FEATURE_MAPS' levels when those are "
                     "left out",
-    "LOSS.TYPE": "[] : MAE (BiaPy's image-to-image default); VGG, LPIPS, BCE, HINGE refused",
+    "LOSS.TYPE": "[] : MAE (BiaPy's image-to-image default); VGG, LPIPS refused; BCE, HINGE: "
+                 "the adversarial term, nafnet only",
     "TEST.REDUCE_MEMORY": "True: TEST.ON_DISK always",
     "SYSTEM.NUM_WORKERS": "-1: automatic",
     "TRAIN.METRICS": "[] : psnr; also si_psnr, nrmse; logged as val_<metric>",

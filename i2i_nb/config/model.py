@@ -66,6 +66,36 @@ class StunetConfig:
 
 
 @dataclass
+class PatchganConfig:
+    """``MODEL.NAFNET.PATCHGAN``: the PatchGAN discriminator's width."""
+
+    base_filters: int = 64
+
+
+@dataclass
+class NafnetConfig:
+    """``MODEL.NAFNET`` (BiaPy's defaults): NAFNet, always trained as a GAN generator.
+
+    ``MIDDLE_BLK_NUM`` NAF blocks at the bottom; ``ENC_BLK_NUMS`` / ``DEC_BLK_NUMS`` blocks
+    per encoder / decoder level (the first ``len(FEATURE_MAPS) - 1`` entries are used, as
+    in BiaPy); ``DW_EXPAND`` widens the depthwise-convolution part of a block,
+    ``FFN_EXPAND`` its feed-forward part. ``ARCHITECTURE_D`` is the discriminator
+    (``patchgan``; BiaPy requires one), trained beside the generator with the second
+    ``TRAIN.OPTIMIZER``/``TRAIN.LR``. ``GENERATOR_BACKBONE``: ``nafnet`` (BiaPy's
+    ``stunet`` backbone is refused until the STU-Net is built here).
+    """
+
+    middle_blk_num: int = 12
+    enc_blk_nums: list[int] = field(default_factory=lambda: [2, 2, 4, 8])
+    dec_blk_nums: list[int] = field(default_factory=lambda: [2, 2, 2, 2])
+    dw_expand: int = 2
+    ffn_expand: int = 2
+    architecture_d: str = "patchgan"
+    patchgan: PatchganConfig = field(default_factory=PatchganConfig)
+    generator_backbone: str = "nafnet"
+
+
+@dataclass
 class ModelConfig:
     """``MODEL``; an empty (or all-zero, as BiaPy) ``Z_DOWN`` pools z only while the patch is
     deep enough.
@@ -95,6 +125,10 @@ class ModelConfig:
     fixed, the spatial ``DATA.PATCH_SIZE`` (a multiple of the token size per axis); images
     are predicted tile by tile at that size. ``VIT_PRETRAINED_WEIGHTS`` must stay empty:
     nothing is downloaded here.
+
+    NAFNet reads ``NAFNET`` and the shape keys above (not
+    ``NORMALIZATION``, ``ACTIVATION``, ``UPSAMPLE_LAYER``, ``CONV_LAYERS``: its blocks have
+    layer norm, gates and pixel shuffles) and always adds its input, as BiaPy's.
 
     ``LOAD_CHECKPOINT`` starts from ``PATHS.CHECKPOINT_FILE`` (or, without it, this job's
     checkpoint chosen by ``LOAD_CHECKPOINT_EPOCH``: ``best_on_val`` or ``last_on_train``);
@@ -131,6 +165,7 @@ class ModelConfig:
     vit_num_heads: int = 12
     vit_mlp_ratio: float = 4.0
     residual: bool = False
+    nafnet: NafnetConfig = field(default_factory=NafnetConfig)
     load_checkpoint: bool = False
     load_checkpoint_epoch: str = "best_on_val"
     items_to_load_from_checkpoint: list[str] = field(

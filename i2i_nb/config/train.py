@@ -6,13 +6,14 @@ from dataclasses import dataclass, field
 
 LOSSES = ("mae", "mse", "charbonnier", "pcc", "ssim", "laplacian", "fft", "rfft")
 ALIASES = {"l1": "mae"}
+OPTIMIZERS = ("adamw", "adam", "sgd")
+ADVERSARIAL = ("bce", "hinge")  # the adversarial terms of BiaPy's GAN training (nafnet)
 REFUSED = {
     "vgg": "needs ImageNet-pretrained VGG16 weights, which nothing here may download",
     "lpips": "needs pretrained LPIPS (AlexNet) weights, which nothing here may download",
-    "bce": "is the adversarial term of BiaPy's GAN training (MODEL.ARCHITECTURE nafnet with "
-           "MODEL.NAFNET.ARCHITECTURE_D), not a loss on its own",
-    "hinge": "is the adversarial term of BiaPy's GAN training (MODEL.ARCHITECTURE nafnet with "
-             "MODEL.NAFNET.ARCHITECTURE_D), not a loss on its own",
+    **{name: "is the adversarial term of BiaPy's GAN training: it needs MODEL.ARCHITECTURE "
+              "nafnet (with MODEL.NAFNET.ARCHITECTURE_D), not a loss on its own"
+       for name in ADVERSARIAL},
 }
 
 
@@ -47,12 +48,44 @@ class LRSchedulerConfig:
 
 
 @dataclass
+class GanLossConfig:
+    """``LOSS.GAN``: the adversarial term's knobs (used with ``BCE`` or ``HINGE``).
+
+    ``R1_GAMMA`` > 0 adds BiaPy's R1 penalty ``R1_GAMMA / 2 * |d D(real) / d real|^2`` to the
+    discriminator's loss; ``ADAPTIVE_GAN_WEIGHT`` scales the adversarial weight by the ratio
+    of the reconstruction and adversarial gradients' norms at the generator's last layer
+    (VQGAN's adaptive weight, clamped to [0, 1e4]) in training steps.
+    """
+
+    r1_gamma: float = 0.0
+    adaptive_gan_weight: bool = False
+
+
+@dataclass
 class LossConfig:
     """``LOSS``: ``TYPE`` is one loss or a list of them, mixed with ``WEIGHTS`` (one per loss;
-    empty: equal weights)."""
+    empty: equal weights). With ``MODEL.ARCHITECTURE`` nafnet one entry is the adversarial
+    term, ``BCE`` or ``HINGE`` (its weight scales the generator's adversarial loss), the
+    others the reconstruction loss."""
 
     type: list[str] = field(default_factory=lambda: ["MAE"])
     weights: list[float] = field(default_factory=list)
+    gan: GanLossConfig = field(default_factory=GanLossConfig)
+
+
+@dataclass
+class DiscriminatorTrainConfig:
+    """``TRAIN.DISCRIMINATOR``: the GAN discriminator's optimiser, BiaPy's second entry of
+    ``TRAIN.OPTIMIZER``, ``TRAIN.LR``, ``TRAIN.OPT_BETAS`` and ``TRAIN.LR_SCHEDULER.MIN_LR``
+    (a BiaPy file's two-element lists are read into it). ``OPTIMIZER`` ``''``: none (only
+    nafnet has a discriminator); ``OPT_BETAS`` empty and ``MIN_LR`` -1: the generator's (one
+    value for both, as BiaPy). The schedule is ``TRAIN.LR_SCHEDULER``'s.
+    """
+
+    optimizer: str = ""
+    lr: float = 0.0
+    opt_betas: list[float] = field(default_factory=list)
+    min_lr: float = -1.0
 
 
 @dataclass
@@ -90,3 +123,4 @@ class TrainConfig:
     compile: bool = False
     metrics: list[str] = field(default_factory=lambda: ["psnr"])
     lr_scheduler: LRSchedulerConfig = field(default_factory=LRSchedulerConfig)
+    discriminator: DiscriminatorTrainConfig = field(default_factory=DiscriminatorTrainConfig)

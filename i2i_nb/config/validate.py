@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from i2i_nb.config.augmentor import probability_keys
+from i2i_nb.config.gan import check_gan
 from i2i_nb.config.root import Config
 from i2i_nb.config.stunet import check_stunet
 from i2i_nb.config.test import DEFAULT_METRICS, METRICS, NEED_WEIGHTS
-from i2i_nb.config.train import loss_problem
+from i2i_nb.config.train import ADVERSARIAL, OPTIMIZERS, loss_problem
 from i2i_nb.config.unetr_checks import check_unetr
 from i2i_nb.errors import ConfigError
 
 # BiaPy 3.7.1's image-to-image architectures built here (i2i_nb.models.ARCHITECTURES).
 ARCHITECTURES = ("unet", "resunet", "attention_unet", "seunet", "resunet_se", "rcan", "edsr",
-                 "wdsr", "dfcan", "stunet", "unetr")
+                 "wdsr", "dfcan", "stunet", "unetr", "nafnet")
 # The other BiaPy image-to-image architectures, refused with the piece that is missing.
 NOT_BUILT: dict[str, str] = {
     "multiresunet": "the MultiResUNet is not built in i2i_nb",
@@ -20,9 +21,8 @@ NOT_BUILT: dict[str, str] = {
     "unext_v1": "the ConvNeXt U-Net (U-NeXt V1) is not built in i2i_nb",
     "unext_v2": "the ConvNeXt-V2 U-Net (U-NeXt V2) is not built in i2i_nb",
     "hrnet": "the high-resolution network (HRNet) is not built in i2i_nb",
-    "nafnet": "the NAFNet generator and its GAN training (MODEL.NAFNET.ARCHITECTURE_D "
-              "discriminator, adversarial BCE/HINGE loss) are not built in i2i_nb",
 }
+
 # Networks whose decoders can be split per head (PROBLEM.IMAGE_TO_IMAGE.SEPARATED_DECODERS_*).
 U_NET_FAMILY = ("unet", "resunet", "resunet++", "seunet", "resunet_se", "attention_unet",
                 "unext_v1", "unext_v2")
@@ -31,7 +31,6 @@ ACTIVATIONS = ("relu", "tanh", "leaky_relu", "elu", "gelu", "silu", "sigmoid", "
 INPUT_NORMALIZATIONS = ("percentile", "zero_mean_unit_variance", "scale_range", "div", "none")
 TARGET_NORMALIZATIONS = ("percentile", "zero_mean_unit_variance", "div", "scale_range", "none")
 MEASURES = ("dataset", "image", "patch")
-OPTIMIZERS = ("adamw", "adam", "sgd")
 SCHEDULERS = ("warmupcosine", "onecycle", "reduceonplateau", "warmupreduceonplateau", "none",
               "")
 MODEL_NORMALIZATIONS = ("bn", "sync_bn", "in", "gn", "ln", "none")
@@ -304,8 +303,9 @@ def validate(cfg: Config, given: set[str] | None = None) -> None:
            "MODEL.ITEMS_TO_LOAD_FROM_CHECKPOINT", f"items must be in {list(items)} (as BiaPy "
            f"requires), got {model.items_to_load_from_checkpoint}")
     _check(len(cfg.loss.type) >= 1, "LOSS.TYPE", "needs at least one loss")
+    gan = model.architecture.lower() == "nafnet"
     for name in cfg.loss.type:
-        problem = loss_problem(name)
+        problem = None if gan and name.lower() in ADVERSARIAL else loss_problem(name)
         _check(problem is None, "LOSS.TYPE", str(problem))
     _check(not cfg.loss.weights or len(cfg.loss.weights) == len(cfg.loss.type), "LOSS.WEIGHTS",
            f"needs one weight per LOSS.TYPE ({len(cfg.loss.type)}), got {cfg.loss.weights}")
@@ -327,6 +327,7 @@ def validate(cfg: Config, given: set[str] | None = None) -> None:
     _check(fraction <= 1, "TRAIN.LR_SCHEDULER.COSINE_DECAY_FRACTION", "must be in (0, 1]")
     _check(train.patches_per_epoch >= 0, "TRAIN.PATCHES_PER_EPOCH", "must not be negative")
     _check_choice(train.optimizer, OPTIMIZERS, "TRAIN.OPTIMIZER")
+    check_gan(cfg)
     _check_choice(train.lr_scheduler.name, SCHEDULERS, "TRAIN.LR_SCHEDULER.NAME")
     _check(cfg.test.tiles_per_batch >= 1, "TEST.TILES_PER_BATCH", "must be at least 1")
     _check_choice(cfg.test.output_dtype, OUTPUT_DTYPES, "TEST.OUTPUT_DTYPE")

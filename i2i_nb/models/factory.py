@@ -9,7 +9,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from i2i_nb.models import sr, stunet, unet, unetr
+from i2i_nb.models import nafnet, sr, stunet, unet, unetr
 from i2i_nb.models.blocks import ACTIVATIONS, NORMALIZATIONS
 from i2i_nb.models.spec import ModelSpec
 
@@ -18,7 +18,10 @@ _BUILDERS: dict[str, Callable[[ModelSpec], nn.Module]] = {
     "rcan": sr.RCAN, "edsr": sr.EDSR, "wdsr": sr.WDSR, "dfcan": sr.DFCAN,
     "stunet": stunet.STUNet.from_spec,
     "unetr": unetr.UNETR,
+    "nafnet": nafnet.NAFNet,
 }
+# MODEL.NAFNET.GENERATOR_BACKBONE values built here ('stunet' needs the STU-Net).
+GENERATOR_BACKBONES = ("nafnet",)
 ARCHITECTURES = tuple(_BUILDERS)
 # BiaPy image-to-image networks not built here, each with the piece that is missing.
 NOT_BUILT: dict[str, str] = {}
@@ -81,6 +84,34 @@ def _check(spec: ModelSpec) -> None:
                 raise ValueError(f"{name} needs {levels} values (one per level), got {values}")
         if spec.kernel_size < 1 or spec.kernel_size % 2 == 0:
             raise ValueError(f"kernel_size must be odd, got {spec.kernel_size}")
+    if arch == "nafnet":
+        _check_nafnet(spec)
+
+
+def _check_nafnet(spec: ModelSpec) -> None:
+    depth = len(spec.feature_maps) - 1
+    if spec.nafnet_generator_backbone not in GENERATOR_BACKBONES:
+        raise ValueError(f"generator backbone {spec.nafnet_generator_backbone!r} is not built "
+                         f"(valid: {', '.join(GENERATOR_BACKBONES)})")
+    for name in ("nafnet_enc_blk_nums", "nafnet_dec_blk_nums"):
+        values = getattr(spec, name)
+        if len(values) < depth or any(n < 0 for n in values):
+            raise ValueError(f"{name} needs {depth} block counts >= 0 (one per down-sampling), "
+                             f"got {values}")
+    if spec.nafnet_middle_blk_num < 0 or min(spec.nafnet_dw_expand, spec.nafnet_ffn_expand) < 1:
+        raise ValueError("nafnet_middle_blk_num must be >= 0 and the expansions >= 1")
+    for name in ("z_down", "yx_down"):
+        values = getattr(spec, name) or [2] * depth
+        if len(values) != depth or any(v < 1 for v in values):
+            raise ValueError(f"{name} must be {depth} factors >= 1, got {values}")
+    drops = spec.dropout if isinstance(spec.dropout, list) else [spec.dropout]
+    if isinstance(spec.dropout, list) and len(drops) != depth + 1:
+        raise ValueError(f"dropout needs {depth + 1} values, got {len(drops)}")
+    if spec.isotropy and len(spec.isotropy) != depth + 1:
+        raise ValueError(f"isotropy needs {depth + 1} values (one per level), got "
+                         f"{spec.isotropy}")
+    if spec.kernel_size < 1 or spec.kernel_size % 2 == 0:
+        raise ValueError(f"kernel_size must be odd, got {spec.kernel_size}")
 
 
 def build_model(
@@ -136,7 +167,8 @@ def build_model(
     spec.upsample_layer = spec.upsample_layer.lower()
     spec.unetr_vit_model = spec.unetr_vit_model.lower()
     for name in ("feature_maps", "z_down", "yx_down", "isotropy", "conv_layers", "heads",
-                 "stunet_depth", "stunet_dims", "input_shape"):
+                 "stunet_depth", "stunet_dims", "input_shape", "nafnet_enc_blk_nums",
+                 "nafnet_dec_blk_nums"):
         value = getattr(spec, name)
         if isinstance(value, tuple):
             setattr(spec, name, list(value))

@@ -18,10 +18,12 @@ class ModelSpec:
     ``sr_blocks`` set EDSR's, WDSR's and DFCAN's width and number of blocks (per group for
     DFCAN; 0: BiaPy's fixed sizes, which have no MODEL key). ``stunet_*`` are BiaPy's
     ``MODEL.STUNET`` keys (the four lists empty unless the variant is ``custom``; strides and
-    kernels one list per stage, one size per spatial axis). ``legacy`` rebuilds the
-    DFCAN; 0: BiaPy's fixed sizes, which have no MODEL key). ``unetr_*`` and ``vit_*`` set
+    kernels one list per stage, one size per spatial axis). ``unetr_*`` and ``vit_*`` set
     UNETR's vision transformer and decoder; ``input_shape`` is its fixed spatial input size
-    (the training patch; empty for the other networks). ``legacy`` rebuilds the
+    (the training patch; empty for the other networks). ``nafnet_*`` are
+    ``MODEL.NAFNET.*`` (the discriminator's too, built beside the network for training);
+    ``nafnet_output_sigmoid``: BiaPy's sigmoid on a GAN generator's output when
+    ``OUTPUT_CHANNEL_ACT`` gives none. ``legacy`` rebuilds the
     layout of checkpoints written before ``SPEC_VERSION`` 2 (no normalisation and activation
     after the U-Net's up-sampling, ResUNet up-sampling that halves the channels, ReLU in RCAN
     with 3 groups of 4 blocks, reduction 8).
@@ -66,6 +68,15 @@ class ModelSpec:
     vit_num_heads: int = 12
     vit_mlp_ratio: float = 4.0
     input_shape: list[int] = field(default_factory=list)
+    nafnet_middle_blk_num: int = 12
+    nafnet_enc_blk_nums: list[int] = field(default_factory=lambda: [2, 2, 4, 8])
+    nafnet_dec_blk_nums: list[int] = field(default_factory=lambda: [2, 2, 2, 2])
+    nafnet_dw_expand: int = 2
+    nafnet_ffn_expand: int = 2
+    nafnet_architecture_d: str = "patchgan"
+    nafnet_patchgan_base_filters: int = 64
+    nafnet_generator_backbone: str = "nafnet"
+    nafnet_output_sigmoid: bool = True
     legacy: bool = False
 
     @classmethod

@@ -49,7 +49,8 @@ SECTIONS: dict[str, list[tuple[str, str]]] = {
 }
 CHOICES: dict[str, tuple[str, ...]] = {
     "DATA.NORMALIZATION.TYPE": INPUT_NORMALIZATIONS, "DATA.NORMALIZATION.MEASURE_BY": MEASURES,
-    "MODEL.ARCHITECTURE": ARCHITECTURES, "LOSS.TYPE": LOSSES,
+    # nafnet trains as a GAN: its keys (BCE/HINGE, two optimizers) come from a YAML config
+    "MODEL.ARCHITECTURE": tuple(a for a in ARCHITECTURES if a != "nafnet"), "LOSS.TYPE": LOSSES,
     "TRAIN.OPTIMIZER": OPTIMIZERS, "TRAIN.LR_SCHEDULER.NAME": tuple(c for c in SCHEDULERS if c),
     "TEST.OUTPUT_DTYPE": OUTPUT_DTYPES,
 }

@@ -14,8 +14,15 @@ from tests.integration.conftest import write_pairs
 TINY = {"FEATURE_MAPS": [4, 8], "RCAN_RG_BLOCK_NUM": 1, "RCAN_RCAB_BLOCK_NUM": 2,
         "RCAN_CONV_FILTERS": 8, "RCAN_REDUCTION_RATIO": 4, "VIT_TOKEN_SIZE": 4,
         "VIT_EMBED_DIM": 8, "VIT_NUM_LAYERS": 2, "VIT_NUM_HEADS": 2, "UNETR_VIT_NUM_FILTERS": 2}
-THREE_D = ("unet", "resunet_se", "rcan", "stunet", "unetr")
+THREE_D = ("unet", "resunet_se", "rcan", "stunet", "unetr", "nafnet")
 CASES = [(a, 2) for a in ARCHITECTURES] + [(a, 3) for a in THREE_D]
+# nafnet trains as BiaPy's GAN (a BiaPy 3.7.1 config): a discriminator, an adversarial term
+# and two optimizers and learning rates; the PatchGAN needs 32-pixel patches.
+GAN = {"MODEL": {"NAFNET": {"MIDDLE_BLK_NUM": 1, "ENC_BLK_NUMS": [1], "DEC_BLK_NUMS": [1],
+                            "ARCHITECTURE_D": "patchgan", "PATCHGAN": {"BASE_FILTERS": 4}}},
+       "LOSS": {"TYPE": ["MAE", "BCE"], "WEIGHTS": [1.0, 0.1]},
+       "TRAIN": {"OPTIMIZER": ["ADAMW", "ADAM"], "LR": [1.0e-4, 2.0e-4]}}
+
 
 
 def tiny_stunet(ndim: int) -> dict:
@@ -25,31 +32,58 @@ def tiny_stunet(ndim: int) -> dict:
                        "CONV_KERNEL_SIZES": [[3] * ndim] * 2}}
 
 
-@pytest.mark.parametrize(("arch", "ndim"), CASES)
-def test_one_epoch_through_the_cli(arch, ndim, tmp_path):
+def run_cli(arch: str, ndim: int, tmp_path, epochs: int = 1, resume: bool = False) -> int:
     root = tmp_path / "data"
-    shape = (24, 28) if ndim == 2 else (6, 20, 20)
-    write_pairs(root, "train", 2, shape, seed=3)
-    write_pairs(root, "test", 1, shape, seed=4)
+    gan = arch == "nafnet"
+    side = 32 if gan else 16
+    shape = (side + 8, side + 12) if ndim == 2 else (side + 2 if gan else 6, side + 4, side + 4)
+    if not resume:
+        write_pairs(root, "train", 2, shape, seed=3)
+        write_pairs(root, "test", 1, shape, seed=4)
     config = {
         "PROBLEM": {"TYPE": "IMAGE_TO_IMAGE", "NDIM": f"{ndim}D"},
-        "DATA": {"PATCH_SIZE": [16, 16, 1] if ndim == 2 else [4, 16, 16, 1],
+        "DATA": {"PATCH_SIZE": [side, side, 1] if ndim == 2 else [side if gan else 4, side,
+                                                                   side, 1],
                  "TRAIN": {"PATH": str(root / "train/x"), "GT_PATH": str(root / "train/y")},
                  "TEST": {"PATH": str(root / "test/x"), "GT_PATH": str(root / "test/y")},
                  "VAL": {"SPLIT_TRAIN": 0.5}},
-        "MODEL": {"ARCHITECTURE": arch, **TINY, **(tiny_stunet(ndim) if arch == "stunet" else {})},
-        "TRAIN": {"EPOCHS": 1, "BATCH_SIZE": 2, "PATCHES_PER_EPOCH": 2},
+        "MODEL": {"ARCHITECTURE": arch, **TINY, **(GAN["MODEL"] if gan else {}),
+                  **(tiny_stunet(ndim) if arch == "stunet" else {})},
+        "TRAIN": {"EPOCHS": epochs, "BATCH_SIZE": 2, "PATCHES_PER_EPOCH": 2,
+                  **(GAN["TRAIN"] if gan else {})},
+        **({"LOSS": GAN["LOSS"]} if gan else {}),
     }
     path = tmp_path / "config.yaml"
     path.write_text(yaml.safe_dump(config))
     args = ["--config", str(path), "--result_dir", str(tmp_path / "out"), "--name", arch,
             "--run_id", "1", "--gpu", "cpu"]
-    assert main(args) == 0
+    return main(args + (["--resume"] if resume else []))
+
+
+@pytest.mark.parametrize(("arch", "ndim"), CASES)
+def test_one_epoch_through_the_cli(arch, ndim, tmp_path):
+    assert run_cli(arch, ndim, tmp_path) == 0
     run_dir = tmp_path / "out" / arch / "results" / f"{arch}_1"
     assert (run_dir / "per_image" / "img-000.tif").is_file()
     best = tmp_path / "out" / arch / "checkpoints" / f"{arch}_1-checkpoint-best.pth"
     ckpt = load_checkpoint(best)
     assert ckpt["meta"]["architecture"] == arch
+
+
+def test_gan_checkpoints_hold_both_networks_and_resume(tmp_path):
+    assert run_cli("nafnet", 2, tmp_path) == 0
+    checkpoints = tmp_path / "out" / "nafnet" / "checkpoints"
+    best = load_checkpoint(checkpoints / "nafnet_1-checkpoint-best.pth")
+    last = load_checkpoint(checkpoints / "nafnet_1-checkpoint-last.pth")
+    assert "discriminator" in best and {"optimizer", "optimizer_d", "scheduler_d"} <= set(last)
+    assert last["optimizer_d"]["param_groups"][0]["initial_lr"] == 2e-4
+    assert not any(k.startswith("discriminator") for k in best["model"])  # the generator only
+    assert "loss_discriminator" in last["history"][0]
+    assert run_cli("nafnet", 2, tmp_path, epochs=2, resume=True) == 0
+    resumed = load_checkpoint(checkpoints / "nafnet_1-checkpoint-last.pth")
+    assert [r["epoch"] for r in resumed["history"]] == [1, 2]
+    assert resumed["optimizer_d"]["state"] and resumed["discriminator"].keys() == \
+        last["discriminator"].keys()
 
 
 def test_unetr_checkpoint_keeps_its_input_size(tmp_path, capsys):

@@ -42,7 +42,6 @@ def test_model_normalizations(norm):
 
 
 @pytest.mark.parametrize(("model", "ndim", "i2i", "key"), [
-    ({"ARCHITECTURE": "nafnet"}, 2, None, "MODEL.ARCHITECTURE"),
     ({"ARCHITECTURE": "multiresunet"}, 2, None, "MODEL.ARCHITECTURE"),
     ({"ARCHITECTURE": "wdsr"}, 3, None, "MODEL.ARCHITECTURE"),
     ({"KERNEL_SIZE": 4}, 2, None, "MODEL.KERNEL_SIZE"),
@@ -64,8 +63,8 @@ def test_refusals_name_the_key(model, ndim, i2i, key):
 
 
 def test_refused_network_says_what_is_missing():
-    with pytest.raises(ConfigError, match="discriminator"):
-        cfg({"ARCHITECTURE": "nafnet"})
+    with pytest.raises(ConfigError, match=r"ResUNet\+\+ is not built"):
+        cfg({"ARCHITECTURE": "resunet++"})
 
 
 def test_heads_must_match_the_targets():

@@ -19,9 +19,10 @@ CASES = [(a, n) for a in ARCHITECTURES for n in (2, 3) if not (a == "wdsr" and n
 # see their own global statistics, so only a one-tile prediction equals the whole image.
 # Measured with an overlap of 4 x halo (2D, the sizes below): 2e-7 to 5e-7 without a global
 # term; 4e-6 (rcan), 7e-6 (seunet), 2e-5 (resunet_se) and 1e-2 (dfcan) with one, as
-# squeeze-and-excitation, channel and Fourier attention pool over the whole tile.
+# squeeze-and-excitation, channel and Fourier attention pool over the whole tile (NAFNet's
+# simplified channel attention too).
 # STU-Net's instance normalisation is per sample over the whole input, a global term too.
-GLOBAL = ("seunet", "resunet_se", "rcan", "dfcan", "stunet")
+GLOBAL = ("seunet", "resunet_se", "rcan", "dfcan", "stunet", "nafnet")
 # UNETR: a tiny ViT (4-pixel tokens) with a fixed input size, tiled at that size.
 TINY_UNETR = {"vit_token_size": 4, "vit_embed_dim": 8, "vit_num_layers": 2, "vit_num_heads": 2,
               "unetr_vit_num_filters": 2}
@@ -41,7 +42,16 @@ def tiny(arch: str, ndim: int, cin: int = 1, cout: int = 1, **kw) -> torch.nn.Mo
     kw.setdefault("rcan_rcab_block_num", 2)
     if arch == "unetr":
         kw = {**TINY_UNETR, "input_shape": [4, 8, 8] if ndim == 3 else [16, 16], **kw}
-    return build_model(arch, ndim, cin, cout, **kw).eval()
+    if arch == "nafnet":  # one NAF block per place; conv_layers is not NAFNet's
+        kw.pop("conv_layers", None)
+        for name in ("middle_blk_num", "enc_blk_nums", "dec_blk_nums"):
+            kw.setdefault(f"nafnet_{name}", 1 if name == "middle_blk_num" else [1, 1])
+    model = build_model(arch, ndim, cin, cout, **kw).eval()
+    with torch.no_grad():  # NAF blocks start as the identity (beta = gamma = 0): make them act
+        for name, p in model.named_parameters():
+            if name.endswith(("beta", "gamma")):
+                p.normal_(0, 0.5)
+    return model
 
 
 def test_architectures_agree_with_the_config():
@@ -205,10 +215,11 @@ def test_heads_and_separated_decoders(arch):
         tiny(arch, 2, 1, 3, heads=[1, 1])
 
 
-# WDSR's weight-normalised convolutions have no all-zero weights (their direction is undefined)
+# WDSR's weight-normalised convolutions have no all-zero weights (their direction is undefined);
+# NAFNet always adds its input (BiaPy's), here without the GAN output's sigmoid.
 @pytest.mark.parametrize("arch", [a for a in ARCHITECTURES if a != "wdsr"])
 def test_residual_adds_input(arch):
-    model = tiny(arch, 2, 2, 2, residual=True)
+    model = tiny(arch, 2, 2, 2, residual=True, nafnet_output_sigmoid=False)
     with torch.no_grad():
         for p in model.parameters():
             p.zero_()
