@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +25,7 @@ from i2i_nb.data.split import validation_split
 from i2i_nb.errors import ConfigError, DataError
 from i2i_nb.files import name_max
 from i2i_nb.models import ModelSpec, build_model
+from i2i_nb.models.spec import HRNetSpec
 
 SSIM_MIN_EXTENT = 3  # i2i_nb.metrics.ssim refuses smaller images
 # checkpoint metadata -> the config key that sets it
@@ -211,7 +212,8 @@ def model_spec(cfg: Config, in_channels: int, out_channels: int) -> ModelSpec:
         heads=heads, separated_decoders=i2i.separated_decoders_per_head,
         divide_feature_maps=i2i.separated_decoders_divide_feature_maps,
         rcan_rg_block_num=m.rcan_rg_block_num, rcan_rcab_block_num=m.rcan_rcab_block_num,
-        rcan_conv_filters=m.rcan_conv_filters, rcan_reduction_ratio=m.rcan_reduction_ratio)
+        rcan_conv_filters=m.rcan_conv_filters, rcan_reduction_ratio=m.rcan_reduction_ratio,
+        hrnet=HRNetSpec(**asdict(m.hrnet)) if m.architecture.lower() == "hrnet" else HRNetSpec())
 
 
 def _check_settings(cfg: Config, paths: RunPaths, resume: bool, source: bool) -> None:

@@ -33,8 +33,17 @@ CONVERSIONS = {
     "DATA.NORMALIZATION.TARGET.TYPE": "'': the default here; with TARGET.ENABLE, the input's "
                                       "TYPE (as BiaPy)",
     "MODEL.NORMALIZATION": "'' read as 'in' (as BiaPy)",
-    "MODEL.ARCHITECTURE": "unetr, multiresunet, resunet++, unext_v1, unext_v2, hrnet, stunet "
-                          "and nafnet refused, naming what is not built",
+    "MODEL.ARCHITECTURE": "unetr, multiresunet, resunet++, unext_v1, unext_v2, stunet and "
+                          "nafnet refused, naming what is not built; old hrnet<W> names: hrnet "
+                          "with MODEL.HRNET.VARIANT W<W>",
+    "MODEL.HRNET.Z_DOWN": "all 0: 1 at every stage (BiaPy's value for W18-W64, which it "
+                          "imposes on them; read for every variant here)",
+    "MODEL.HRNET.YX_DOWN": "all 0: 2 at every stage (BiaPy's value for W18-W64, which it "
+                           "imposes on them; read for every variant here)",
+    "MODEL.HRNET.BLOCK_TYPE": "BiaPy resets it to BASIC for W18-W64 (read for every variant "
+                              "here); BOTTLENECK, CONVNEXT_V1/V2 fail in BiaPy 3.7.1, built here",
+    "MODEL.HRNET.HEAD_TYPE": "ASPP, PSP, OCR followed by a 1x1 convolution to the output "
+                             "channels (BiaPy outputs their 256 features)",
     "MODEL.YX_DOWN": "all 0: 2 at every down-sampling (as BiaPy)",
     "MODEL.ISOTROPY": "all True, of any length: every level (as BiaPy)",
     "MODEL.CONV_LAYERS": "one value, or one value repeated to another length: every level "

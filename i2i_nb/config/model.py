@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from i2i_nb.config.hrnet import HRNetConfig
+
 
 @dataclass
 class BmzExportConfig:
@@ -52,7 +54,8 @@ class ModelConfig:
     blocks at input and output), ``CONV_LAYERS`` (convolutions per level; empty or one
     value: the same at every level) and ``YX_DOWN`` (1 or 2 per down-sampling; empty or
     all 0: 2). RCAN reads the ``RCAN_*`` keys (BiaPy's defaults); EDSR, WDSR and DFCAN have
-    BiaPy's fixed sizes.
+    BiaPy's fixed sizes; HRNet reads ``HRNET`` (:class:`HRNetConfig`), ``NORMALIZATION`` and
+    ``ACTIVATION`` (in its transitions and fusions; its blocks use ReLU, as BiaPy's).
 
     ``LOAD_CHECKPOINT`` starts from ``PATHS.CHECKPOINT_FILE`` (or, without it, this job's
     checkpoint chosen by ``LOAD_CHECKPOINT_EPOCH``: ``best_on_val`` or ``last_on_train``);
@@ -79,6 +82,7 @@ class ModelConfig:
     rcan_rcab_block_num: int = 20
     rcan_conv_filters: int = 16
     rcan_reduction_ratio: int = 16
+    hrnet: HRNetConfig = field(default_factory=HRNetConfig)
     residual: bool = False
     load_checkpoint: bool = False
     load_checkpoint_epoch: str = "best_on_val"

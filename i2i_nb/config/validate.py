@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from i2i_nb.config.augmentor import probability_keys
+from i2i_nb.config.hrnet import validate_hrnet
 from i2i_nb.config.root import Config
 from i2i_nb.config.test import DEFAULT_METRICS, METRICS, NEED_WEIGHTS
 from i2i_nb.config.train import loss_problem
@@ -10,7 +11,7 @@ from i2i_nb.errors import ConfigError
 
 # BiaPy 3.7.1's image-to-image architectures built here (i2i_nb.models.ARCHITECTURES).
 ARCHITECTURES = ("unet", "resunet", "attention_unet", "seunet", "resunet_se", "rcan", "edsr",
-                 "wdsr", "dfcan")
+                 "wdsr", "dfcan", "hrnet")
 # The other BiaPy image-to-image architectures, refused with the piece that is missing.
 NOT_BUILT: dict[str, str] = {
     "unetr": "the UNETR vision-transformer U-Net is not built in i2i_nb",
@@ -18,7 +19,6 @@ NOT_BUILT: dict[str, str] = {
     "resunet++": "the ResUNet++ is not built in i2i_nb",
     "unext_v1": "the ConvNeXt U-Net (U-NeXt V1) is not built in i2i_nb",
     "unext_v2": "the ConvNeXt-V2 U-Net (U-NeXt V2) is not built in i2i_nb",
-    "hrnet": "the high-resolution network (HRNet) is not built in i2i_nb",
     "stunet": "the STU-Net is not built in i2i_nb",
     "nafnet": "the NAFNet generator and its GAN training (MODEL.NAFNET.ARCHITECTURE_D "
               "discriminator, adversarial BCE/HINGE loss) are not built in i2i_nb",
@@ -156,7 +156,6 @@ def _per_level(values: list, levels: int, key: str) -> list:
 def _check_model(cfg: Config) -> None:
     model, i2i = cfg.model, cfg.problem.image_to_image
     arch = model.architecture.lower()
-    arch = "hrnet" if "hrnet" in arch else arch  # BiaPy's hrnet, hrnet_w48, ... names
     if arch in NOT_BUILT:
         raise ConfigError(f"MODEL.ARCHITECTURE: {arch!r} is a BiaPy image-to-image network "
                           f"that i2i_nb refuses: {NOT_BUILT[arch]}; choose one of "
@@ -164,6 +163,8 @@ def _check_model(cfg: Config) -> None:
     _check_choice(model.architecture, ARCHITECTURES, "MODEL.ARCHITECTURE")
     _check(not (arch == "wdsr" and cfg.ndim == 3), "MODEL.ARCHITECTURE",
            "'wdsr' is not available for 3D (as in BiaPy)")
+    if arch == "hrnet":
+        validate_hrnet(model.hrnet, cfg.ndim)
     _check(len(model.feature_maps) >= 1 and all(f > 0 for f in model.feature_maps),
            "MODEL.FEATURE_MAPS", f"need positive filter counts, got {model.feature_maps}")
     levels = len(model.feature_maps)

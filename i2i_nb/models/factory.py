@@ -8,13 +8,14 @@ from typing import Any
 import torch
 from torch import nn
 
-from i2i_nb.models import sr, unet
+from i2i_nb.models import hrnet, sr, unet
 from i2i_nb.models.blocks import ACTIVATIONS, NORMALIZATIONS
 from i2i_nb.models.spec import ModelSpec
 
 _BUILDERS: dict[str, type[nn.Module]] = {
     **{name: unet.UNet for name in unet.FAMILY},
     "rcan": sr.RCAN, "edsr": sr.EDSR, "wdsr": sr.WDSR, "dfcan": sr.DFCAN,
+    "hrnet": hrnet.HRNet,
 }
 ARCHITECTURES = tuple(_BUILDERS)
 # BiaPy image-to-image networks not built here, each with the piece that is missing.
@@ -47,6 +48,8 @@ def _check(spec: ModelSpec) -> None:
     if spec.heads and sum(spec.heads) != spec.out_channels:
         raise ValueError(f"heads {spec.heads} must add up to the {spec.out_channels} output "
                          "channel(s)")
+    if arch == "hrnet":
+        hrnet.check(spec.hrnet, spec.ndim)
     levels = len(spec.feature_maps)
     if arch in unet.FAMILY:
         z_down = spec.z_down or [2] * (levels - 1)

@@ -9,6 +9,30 @@ SPEC_VERSION = 2  # checkpoints without it were written by the first, pre-BiaPy-
 
 
 @dataclass
+class HRNetSpec:
+    """BiaPy's ``MODEL.HRNET`` keys in lower case (see :mod:`i2i_nb.models.hrnet`).
+
+    ``variant``: ``W18``, ``W32``, ``W48``, ``W64`` (3 stages of 1, 4, 3 modules with 2, 3, 4
+    branches of 4 blocks, ``W * 2**b`` channels in branch ``b``) or ``custom`` (the
+    ``num_*`` lists, one entry per stage). ``z_down``, ``yx_down``: the down-sampling of
+    each stage (the first one also twice in the stem); empty: 1 in z, 2 in y and x.
+    """
+
+    variant: str = "W48"
+    z_down: list[int] = field(default_factory=list)
+    yx_down: list[int] = field(default_factory=list)
+    block_type: str = "BASIC"
+    head_type: str = "FCN"
+    num_stages: int = 3
+    num_modules: list[int] = field(default_factory=lambda: [1, 4, 3])
+    num_branches: list[int] = field(default_factory=lambda: [2, 3, 4])
+    num_blocks: list[list[int]] = field(default_factory=lambda: [[4, 4], [4, 4, 4],
+                                                                 [4, 4, 4, 4]])
+    num_channels: list[list[int]] = field(default_factory=lambda: [[18, 36], [18, 36, 72],
+                                                                   [18, 36, 72, 144]])
+
+
+@dataclass
 class ModelSpec:
     """Everything that decides a network's layers (BiaPy's ``MODEL.*`` names in lower case).
 
@@ -16,10 +40,11 @@ class ModelSpec:
     head); ``separated_decoders`` gives each head its own decoder and ``divide_feature_maps``
     divides the decoders' feature maps by the number of heads. ``sr_filters`` and
     ``sr_blocks`` set EDSR's, WDSR's and DFCAN's width and number of blocks (per group for
-    DFCAN; 0: BiaPy's fixed sizes, which have no MODEL key). ``legacy`` rebuilds the
-    layout of checkpoints written before ``SPEC_VERSION`` 2 (no normalisation and activation
-    after the U-Net's up-sampling, ResUNet up-sampling that halves the channels, ReLU in RCAN
-    with 3 groups of 4 blocks, reduction 8).
+    DFCAN; 0: BiaPy's fixed sizes, which have no MODEL key). ``hrnet``: HRNet's keys
+    (a plain dict, as checkpoints store it, is read into :class:`HRNetSpec`). ``legacy``
+    rebuilds the layout of checkpoints written before ``SPEC_VERSION`` 2 (no normalisation and
+    activation after the U-Net's up-sampling, ResUNet up-sampling that halves the channels,
+    ReLU in RCAN with 3 groups of 4 blocks, reduction 8).
     """
 
     architecture: str
@@ -47,7 +72,12 @@ class ModelSpec:
     rcan_reduction_ratio: int = 16
     sr_filters: int = 0
     sr_blocks: int = 0
+    hrnet: HRNetSpec = field(default_factory=HRNetSpec)
     legacy: bool = False
+
+    def __post_init__(self) -> None:
+        if isinstance(self.hrnet, dict):
+            self.hrnet = HRNetSpec(**self.hrnet)
 
     @classmethod
     def from_meta(cls, architecture: str, ndim: int, in_channels: int, out_channels: int,
