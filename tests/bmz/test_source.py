@@ -100,5 +100,13 @@ def test_every_network_of_i2i_nb_is_rebuilt_from_the_file(architecture):
     for ndim in (2,) if architecture == "wdsr" else (2, 3):  # wdsr is 2D only, as in BiaPy
         kwargs = {"architecture": architecture, "ndim": ndim, "in_channels": 2,
                   "out_channels": 1, "feature_maps": [4, 8], "normalization": "in"}
+        size = 8
+        if architecture == "hrnet":  # a tiny custom one (W48 has 65M parameters)
+            kwargs["hrnet"] = {"variant": "custom", "num_stages": 1, "num_modules": [1],
+                               "num_branches": [2], "num_blocks": [[1, 1]],
+                               "num_channels": [[4, 8]], "block_type": "CONVNEXT_V2",
+                               "head_type": "ASPP"}
+            size = 16
         model = build_model(**kwargs).eval()
-        assert check_source(source, kwargs, model, torch.randn(1, 2, *[8] * ndim)) == 0.0
+        example = torch.randn(1, 2, *[size] * ndim)
+        assert check_source(source, kwargs, model, example) == 0.0

@@ -11,7 +11,12 @@ from tests.integration.conftest import write_pairs
 # Tiny sizes keep each run to seconds; the keys are BiaPy's.
 TINY = {"FEATURE_MAPS": [4, 8], "RCAN_RG_BLOCK_NUM": 1, "RCAN_RCAB_BLOCK_NUM": 2,
         "RCAN_CONV_FILTERS": 8, "RCAN_REDUCTION_RATIO": 4}
-CASES = [(a, 2) for a in ARCHITECTURES] + [(a, 3) for a in ("unet", "resunet_se", "rcan")]
+# A tiny custom HRNet: 2 stages of 1 module, 3 branches (the third at the second's scale).
+TINY_HRNET = {"VARIANT": "custom", "NUM_STAGES": 2, "NUM_MODULES": [1, 1],
+              "NUM_BRANCHES": [2, 3], "NUM_BLOCKS": [[1, 1], [1, 1, 1]],
+              "NUM_CHANNELS": [[4, 8], [4, 8, 16]], "Z_DOWN": [1, 1], "YX_DOWN": [2, 1]}
+CASES = [(a, 2) for a in ARCHITECTURES] + [(a, 3) for a in ("unet", "resunet_se", "rcan",
+                                                            "hrnet")]
 
 
 @pytest.mark.parametrize(("arch", "ndim"), CASES)
@@ -26,7 +31,7 @@ def test_one_epoch_through_the_cli(arch, ndim, tmp_path):
                  "TRAIN": {"PATH": str(root / "train/x"), "GT_PATH": str(root / "train/y")},
                  "TEST": {"PATH": str(root / "test/x"), "GT_PATH": str(root / "test/y")},
                  "VAL": {"SPLIT_TRAIN": 0.5}},
-        "MODEL": {"ARCHITECTURE": arch, **TINY},
+        "MODEL": {"ARCHITECTURE": arch, **TINY, "HRNET": TINY_HRNET},
         "TRAIN": {"EPOCHS": 1, "BATCH_SIZE": 2, "PATCHES_PER_EPOCH": 2},
     }
     path = tmp_path / "config.yaml"
