@@ -116,9 +116,14 @@ def check(h: HRNetSpec, ndim: int) -> None:
 
 
 def _upsample(fine: Strides, coarse: Strides) -> tuple[Strides, Strides]:
-    """Linear interpolation from ``coarse`` to ``fine`` spacing as a kernel on the fine grid
-    (by ``r``: the farthest source is ``r - 1/2`` fine pixels away)."""
-    return tuple(2 * (c // f) if c > f else 1 for f, c in zip(fine, coarse, strict=True)), fine
+    """Linear interpolation from ``coarse`` to ``fine`` spacing as a kernel on the fine grid.
+
+    By ``r``, its sources lie within ``r - 1/2`` fine pixels of their grid positions, and
+    that grid (``align_corners=False``) sits ``(r - 1) / 2`` pixels off the strided
+    convolutions' (coarse pixel ``m`` at fine ``r * m``): reach under ``(3r - 1) / 2``,
+    a box of ``3r - 1``."""
+    return tuple(3 * (c // f) - 1 if c > f else 1 for f, c in zip(fine, coarse,
+                                                                   strict=True)), fine
 
 
 def _extent(path: Path, a: int) -> tuple[int, int]:

@@ -54,7 +54,7 @@ def test_shape_through_the_tiler_for_sizes_off_the_divisor(arch, ndim):
     assert all(0 < h <= r for h, r in zip(model.halo, model.receptive_field, strict=True))
 
 
-# HRNet: its fixed stem stage (four 64-wide bottlenecks at 1/4 resolution) and its halo (76
+# HRNet: its fixed stem stage (four 64-wide bottlenecks at 1/4 resolution) and its halo (53
 # pixels for TINY_HRNET) make tiles every few pixels cost minutes; it has its own test below.
 @pytest.mark.parametrize(("arch", "ndim"), [c for c in CASES if c[0] != "hrnet"])
 def test_tiled_prediction_equals_whole_image(arch, ndim):
@@ -192,6 +192,22 @@ def test_receptive_field_is_exact():
             changed = (model(x2) - model(x)).abs().amax(dim=(0, 1, 3)) > 1e-12
         reach = max(reach, int((torch.nonzero(changed).flatten() - row).abs().max()))
     assert reach == model.receptive_field[0] == 23
+
+
+def test_hrnet_receptive_field_is_exact():
+    """Through the strided branches, the interpolations (whose grid sits (r - 1) / 2 pixels
+    off the strided convolutions') and the fusions."""
+    model = tiny("hrnet", 2).double()
+    x = torch.randn(1, 1, 8, 256, dtype=torch.float64)
+    reach = 0
+    with torch.no_grad():
+        y = model(x)
+        for col in range(128, 128 + model.divisor[1]):
+            x2 = x.clone()
+            x2[0, 0, :, col] += 10.0
+            changed = (model(x2) - y).abs().amax(dim=(0, 1, 2)) > 1e-12
+            reach = max(reach, int((torch.nonzero(changed).flatten() - col).abs().max()))
+    assert reach == model.receptive_field[1] == 76
 
 
 def test_anisotropic_3d_and_unet_keys():
