@@ -5,6 +5,8 @@ code path (``ndim`` is a value), one file per family and one factory.
 - :mod:`~i2i_nb.models.blocks`: shared convolution, normalisation and attention blocks;
 - :mod:`~i2i_nb.models.unet`: unet, resunet, attention_unet, seunet, resunet_se;
 - :mod:`~i2i_nb.models.sr`: rcan, edsr, wdsr, dfcan;
+- :mod:`~i2i_nb.models.hrnet`: hrnet (its blocks and heads in
+  :mod:`~i2i_nb.models.hrnet_parts`);
 - :mod:`~i2i_nb.models.factory`: :func:`build_model` from a :class:`ModelSpec`.
 """
 
