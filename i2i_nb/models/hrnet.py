@@ -80,7 +80,7 @@ def layout(h: HRNetSpec, ndim: int) -> list[Stage]:
 
 def check(h: HRNetSpec, ndim: int) -> None:
     """Raise ValueError naming the ``hrnet`` field that does not fit."""
-    if h.variant not in VARIANTS and h.variant.upper() not in VARIANTS:
+    if h.variant.upper() not in {v.upper() for v in VARIANTS}:
         raise ValueError(f"hrnet variant must be one of {', '.join(VARIANTS)}, got {h.variant!r}")
     if h.block_type.upper() not in BLOCKS:
         raise ValueError(f"hrnet block_type must be one of {', '.join(BLOCKS)}, got "
