@@ -99,6 +99,8 @@ class ModelSpec:
         values = asdict(self)
         for name in ("architecture", "ndim", "in_channels", "out_channels"):
             values.pop(name)
+        if self.architecture != "hrnet":
+            values.pop("hrnet")  # only HRNet reads it
         values["version"] = SPEC_VERSION
         return values
 
