@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +27,7 @@ from i2i_nb.data.split import validation_split
 from i2i_nb.errors import ConfigError, DataError
 from i2i_nb.files import name_max
 from i2i_nb.models import ModelSpec, build_model
+from i2i_nb.models.spec import HRNetSpec
 
 SSIM_MIN_EXTENT = 3  # i2i_nb.metrics.ssim refuses smaller images
 # checkpoint metadata -> the config key that sets it
@@ -228,6 +229,7 @@ def model_spec(cfg: Config, in_channels: int, out_channels: int) -> ModelSpec:
         unetr_vit_num_filters=m.unetr_vit_num_filters, vit_token_size=token,
         vit_embed_dim=embed, vit_num_layers=depth, vit_num_heads=n_heads, vit_mlp_ratio=ratio,
         input_shape=list(cfg.patch_shape) if arch == "unetr" else [],
+        hrnet=HRNetSpec(**asdict(m.hrnet)) if arch == "hrnet" else HRNetSpec(),
         **stunet_kwargs(m.stunet), **nafnet_fields(cfg))
 
 

@@ -7,14 +7,16 @@ committed without outputs. Defaults of the parameters cell come from
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 from string import Template
 
 import nbformat
 
-from i2i_nb.config import ARCHITECTURES, INPUT_NORMALIZATIONS
+from i2i_nb.config import INPUT_NORMALIZATIONS
 from i2i_nb.demo import demo_config
 from i2i_nb.notebook.environment import BRANCH, REPOSITORY, colab_url
+from i2i_nb.notebook.form import CHOICES
 
 FOLDER = Path(__file__).resolve().parent
 KINDS = {2: "2D images", 3: "3D stacks (z, y, x)"}
@@ -82,7 +84,8 @@ test_y = ""  # test targets; empty: <data_dir>/test/y
 
 # Network and training
 patch_size = $patch_size  # $patch_axes
-architecture = "$architecture"  # $architectures
+$architectures
+architecture = "$architecture"
 epochs = $epochs
 batch_size = $batch_size
 learning_rate = $learning_rate
@@ -281,7 +284,9 @@ def values(ndim: int) -> dict[str, object]:
         "notebook": f"notebooks/{notebook_name(ndim)}",
         "colab": colab_url(f"notebooks/{notebook_name(ndim)}"),
         "patch_size": tuple(cfg.patch_shape), "patch_axes": "(z, y, x)" if ndim == 3 else "(y, x)",
-        "architecture": cfg.model.architecture, "architectures": ", ".join(ARCHITECTURES),
+        "architecture": cfg.model.architecture, "architectures": textwrap.fill(
+            f"architecture: {', '.join(CHOICES['MODEL.ARCHITECTURE'])}", 96, initial_indent="# ",
+            subsequent_indent="#   "),
         "epochs": cfg.train.epochs, "batch_size": cfg.train.batch_size,
         "learning_rate": cfg.train.lr, "normalization": cfg.data.normalization.type,
         "normalizations": ", ".join(INPUT_NORMALIZATIONS),

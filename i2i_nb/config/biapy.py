@@ -21,6 +21,7 @@ from typing import Any
 from i2i_nb.config.augmentor import probability_keys
 from i2i_nb.config.biapy_keys import BIAPY_DEFAULTS, BIAPY_PATH_KEYS
 from i2i_nb.config.fields import all_keys, is_section
+from i2i_nb.config.hrnet import old_hrnet_keys
 from i2i_nb.config.notes import key_note
 from i2i_nb.errors import ConfigError
 
@@ -159,7 +160,7 @@ def _old_keys(flat: dict[str, Any], out: Translation) -> dict[str, Any]:
         if norm + old in flat:
             flat.setdefault(norm + "ZERO_MEAN_UNIT_VAR." + new, flat.pop(norm + old))
             out.notes.append(f"{norm}{old} is an old key: read as {norm}ZERO_MEAN_UNIT_VAR.{new}")
-    return flat
+    return old_hrnet_keys(flat, out.notes)
 
 
 def _values(flat: dict[str, Any], cfg: Any, out: Translation) -> dict[str, Any]:

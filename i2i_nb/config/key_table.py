@@ -46,7 +46,7 @@ CONVERSIONS = {
                            "built; " if UNBUILT_NETWORKS else "") + (
         "unetr takes inputs of DATA.PATCH_SIZE only (tiled at that size; no TEST.FULL_IMG, "
         "no zoo export); nafnet trains as BiaPy's GAN (discriminator, BCE/HINGE term, two "
-        "optimizers)"),
+        "optimizers); old hrnet<W> names: hrnet with MODEL.HRNET.VARIANT W<W>"),
     "MODEL.UNETR_VIT_MODEL": "custom, or vit_base_patch16 / vit_large_patch16 built by their "
                              "sizes (no weights); vit_huge_patch14 refused (token 14 is no power "
                              "of two, as BiaPy), sam3_vit refused (needs downloaded weights)",
@@ -56,6 +56,14 @@ CONVERSIONS = {
                                     "downloaded)",
     "MODEL.DROPOUT_VALUES": "one value for unetr (all 0: 0, as BiaPy)",
     "MODEL.NAFNET.GENERATOR_BACKBONE": "nafnet; stunet refused (the STU-Net is not built)",
+    "MODEL.HRNET.Z_DOWN": "all 0: 1 at every stage (BiaPy's value for W18-W64, which it "
+                          "imposes on them; read for every variant here)",
+    "MODEL.HRNET.YX_DOWN": "all 0: 2 at every stage (BiaPy's value for W18-W64, which it "
+                           "imposes on them; read for every variant here)",
+    "MODEL.HRNET.BLOCK_TYPE": "BiaPy resets it to BASIC for W18-W64 (read for every variant "
+                              "here); BOTTLENECK, CONVNEXT_V1/V2 fail in BiaPy 3.7.1, built here",
+    "MODEL.HRNET.HEAD_TYPE": "ASPP, PSP, OCR followed by a 1x1 convolution to the output "
+                             "channels (BiaPy outputs their 256 features)",
     "MODEL.YX_DOWN": "all 0: 2 at every down-sampling (as BiaPy)",
     "MODEL.ISOTROPY": "all True, of any length: every level (as BiaPy)",
     "MODEL.CONV_LAYERS": "one value, or one value repeated to another length: every level "

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from i2i_nb.config.hrnet import HRNetConfig
+
 # BiaPy 3.7.1's named ViT backbones of unetr (``MODEL.UNETR_VIT_MODEL``): token size, embedding
 # size, blocks, heads and MLP ratio; "custom" takes them from the ``MODEL.VIT_*`` keys.
 UNETR_VIT_MODELS: dict[str, tuple[int, int, int, int, float]] = {
@@ -130,6 +132,9 @@ class ModelConfig:
     ``NORMALIZATION``, ``ACTIVATION``, ``UPSAMPLE_LAYER``, ``CONV_LAYERS``: its blocks have
     layer norm, gates and pixel shuffles) and always adds its input, as BiaPy's.
 
+    HRNet reads ``HRNET`` (:class:`HRNetConfig`), ``NORMALIZATION`` and
+    ``ACTIVATION`` (in its transitions and fusions; its blocks use ReLU, as BiaPy's).
+
     ``LOAD_CHECKPOINT`` starts from ``PATHS.CHECKPOINT_FILE`` (or, without it, this job's
     checkpoint chosen by ``LOAD_CHECKPOINT_EPOCH``: ``best_on_val`` or ``last_on_train``);
     ``ITEMS_TO_LOAD_FROM_CHECKPOINT`` says what is taken from it when training goes on
@@ -164,6 +169,7 @@ class ModelConfig:
     vit_num_layers: int = 12
     vit_num_heads: int = 12
     vit_mlp_ratio: float = 4.0
+    hrnet: HRNetConfig = field(default_factory=HRNetConfig)
     residual: bool = False
     nafnet: NafnetConfig = field(default_factory=NafnetConfig)
     load_checkpoint: bool = False

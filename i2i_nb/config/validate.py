@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from i2i_nb.config.augmentor import probability_keys
 from i2i_nb.config.gan import check_gan
+from i2i_nb.config.hrnet import validate_hrnet
 from i2i_nb.config.root import Config
 from i2i_nb.config.stunet import check_stunet
 from i2i_nb.config.test import DEFAULT_METRICS, METRICS, NEED_WEIGHTS
@@ -13,14 +14,13 @@ from i2i_nb.errors import ConfigError
 
 # BiaPy 3.7.1's image-to-image architectures built here (i2i_nb.models.ARCHITECTURES).
 ARCHITECTURES = ("unet", "resunet", "attention_unet", "seunet", "resunet_se", "rcan", "edsr",
-                 "wdsr", "dfcan", "stunet", "unetr", "nafnet")
+                 "wdsr", "dfcan", "stunet", "unetr", "nafnet", "hrnet")
 # The other BiaPy image-to-image architectures, refused with the piece that is missing.
 NOT_BUILT: dict[str, str] = {
     "multiresunet": "the MultiResUNet is not built in i2i_nb",
     "resunet++": "the ResUNet++ is not built in i2i_nb",
     "unext_v1": "the ConvNeXt U-Net (U-NeXt V1) is not built in i2i_nb",
     "unext_v2": "the ConvNeXt-V2 U-Net (U-NeXt V2) is not built in i2i_nb",
-    "hrnet": "the high-resolution network (HRNet) is not built in i2i_nb",
 }
 
 # Networks whose decoders can be split per head (PROBLEM.IMAGE_TO_IMAGE.SEPARATED_DECODERS_*).
@@ -155,7 +155,6 @@ def _per_level(values: list, levels: int, key: str) -> list:
 def _check_model(cfg: Config) -> None:
     model, i2i = cfg.model, cfg.problem.image_to_image
     arch = model.architecture.lower()
-    arch = "hrnet" if "hrnet" in arch else arch  # BiaPy's hrnet, hrnet_w48, ... names
     if arch in NOT_BUILT:
         raise ConfigError(f"MODEL.ARCHITECTURE: {arch!r} is a BiaPy image-to-image network "
                           f"that i2i_nb refuses: {NOT_BUILT[arch]}; choose one of "
@@ -163,6 +162,8 @@ def _check_model(cfg: Config) -> None:
     _check_choice(model.architecture, ARCHITECTURES, "MODEL.ARCHITECTURE")
     _check(not (arch == "wdsr" and cfg.ndim == 3), "MODEL.ARCHITECTURE",
            "'wdsr' is not available for 3D (as in BiaPy)")
+    if arch == "hrnet":
+        validate_hrnet(model.hrnet, cfg.ndim)
     _check(len(model.feature_maps) >= 1 and all(f > 0 for f in model.feature_maps),
            "MODEL.FEATURE_MAPS", f"need positive filter counts, got {model.feature_maps}")
     levels = len(model.feature_maps)

@@ -7,6 +7,8 @@ code path (``ndim`` is a value), one file per family and one factory.
 - :mod:`~i2i_nb.models.sr`: rcan, edsr, wdsr, dfcan;
 - :mod:`~i2i_nb.models.stunet`: stunet (STU-Net);
 - :mod:`~i2i_nb.models.unetr`: unetr (a vision transformer encoder, a fixed input size);
+- :mod:`~i2i_nb.models.hrnet`: hrnet (its blocks and heads in
+  :mod:`~i2i_nb.models.hrnet_parts`);
 - :mod:`~i2i_nb.models.factory`: :func:`build_model` from a :class:`ModelSpec`.
 """
 

@@ -9,7 +9,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from i2i_nb.models import nafnet, sr, stunet, unet, unetr
+from i2i_nb.models import hrnet, nafnet, sr, stunet, unet, unetr
 from i2i_nb.models.blocks import ACTIVATIONS, NORMALIZATIONS
 from i2i_nb.models.spec import ModelSpec
 
@@ -19,6 +19,7 @@ _BUILDERS: dict[str, Callable[[ModelSpec], nn.Module]] = {
     "stunet": stunet.STUNet.from_spec,
     "unetr": unetr.UNETR,
     "nafnet": nafnet.NAFNet,
+    "hrnet": hrnet.HRNet,
 }
 # MODEL.NAFNET.GENERATOR_BACKBONE values built here ('stunet' needs the STU-Net).
 GENERATOR_BACKBONES = ("nafnet",)
@@ -67,6 +68,8 @@ def _check(spec: ModelSpec) -> None:
                              f"{spec.unetr_vit_num_filters}")
         if spec.kernel_size < 1 or spec.kernel_size % 2 == 0:
             raise ValueError(f"kernel_size must be odd, got {spec.kernel_size}")
+    if arch == "hrnet":
+        hrnet.check(spec.hrnet, spec.ndim)
     levels = len(spec.feature_maps)
     if arch in unet.FAMILY:
         z_down = spec.z_down or [2] * (levels - 1)

@@ -9,6 +9,30 @@ SPEC_VERSION = 2  # checkpoints without it were written by the first, pre-BiaPy-
 
 
 @dataclass
+class HRNetSpec:
+    """BiaPy's ``MODEL.HRNET`` keys in lower case (see :mod:`i2i_nb.models.hrnet`).
+
+    ``variant``: ``W18``, ``W32``, ``W48``, ``W64`` (3 stages of 1, 4, 3 modules with 2, 3, 4
+    branches of 4 blocks, ``W * 2**b`` channels in branch ``b``) or ``custom`` (the
+    ``num_*`` lists, one entry per stage). ``z_down``, ``yx_down``: the down-sampling of
+    each stage (the first one also twice in the stem); empty: 1 in z, 2 in y and x.
+    """
+
+    variant: str = "W48"
+    z_down: list[int] = field(default_factory=list)
+    yx_down: list[int] = field(default_factory=list)
+    block_type: str = "BASIC"
+    head_type: str = "FCN"
+    num_stages: int = 3
+    num_modules: list[int] = field(default_factory=lambda: [1, 4, 3])
+    num_branches: list[int] = field(default_factory=lambda: [2, 3, 4])
+    num_blocks: list[list[int]] = field(default_factory=lambda: [[4, 4], [4, 4, 4],
+                                                                 [4, 4, 4, 4]])
+    num_channels: list[list[int]] = field(default_factory=lambda: [[18, 36], [18, 36, 72],
+                                                                   [18, 36, 72, 144]])
+
+
+@dataclass
 class ModelSpec:
     """Everything that decides a network's layers (BiaPy's ``MODEL.*`` names in lower case).
 
@@ -26,7 +50,8 @@ class ModelSpec:
     ``OUTPUT_CHANNEL_ACT`` gives none. ``legacy`` rebuilds the
     layout of checkpoints written before ``SPEC_VERSION`` 2 (no normalisation and activation
     after the U-Net's up-sampling, ResUNet up-sampling that halves the channels, ReLU in RCAN
-    with 3 groups of 4 blocks, reduction 8).
+    with 3 groups of 4 blocks, reduction 8). ``hrnet``: HRNet's keys (a plain dict, as
+    checkpoints store it, is read into :class:`HRNetSpec`).
     """
 
     architecture: str
@@ -77,7 +102,12 @@ class ModelSpec:
     nafnet_patchgan_base_filters: int = 64
     nafnet_generator_backbone: str = "nafnet"
     nafnet_output_sigmoid: bool = True
+    hrnet: HRNetSpec = field(default_factory=HRNetSpec)
     legacy: bool = False
+
+    def __post_init__(self) -> None:
+        if isinstance(self.hrnet, dict):
+            self.hrnet = HRNetSpec(**self.hrnet)
 
     @classmethod
     def from_meta(cls, architecture: str, ndim: int, in_channels: int, out_channels: int,
@@ -99,6 +129,8 @@ class ModelSpec:
         values = asdict(self)
         for name in ("architecture", "ndim", "in_channels", "out_channels"):
             values.pop(name)
+        if self.architecture != "hrnet":
+            values.pop("hrnet")  # only HRNet reads it
         values["version"] = SPEC_VERSION
         return values
 

@@ -104,8 +104,16 @@ def test_every_network_of_i2i_nb_is_rebuilt_from_the_file(architecture):
             kwargs.update(stunet_variant="custom", stunet_depth=[1, 2], stunet_dims=[4, 8],
                           stunet_pool_op_kernel_sizes=[[2] * ndim],
                           stunet_conv_kernel_sizes=[[3] * ndim] * 2)
+        size = 8
         if architecture == "unetr":  # a tiny ViT, for the fixed input size of the example
             kwargs |= {"input_shape": [8] * ndim, "vit_token_size": 4, "vit_embed_dim": 8,
                        "vit_num_layers": 2, "vit_num_heads": 2, "unetr_vit_num_filters": 2}
+        if architecture == "hrnet":  # a tiny custom one (W48 has 65M parameters)
+            kwargs["hrnet"] = {"variant": "custom", "num_stages": 1, "num_modules": [1],
+                               "num_branches": [2], "num_blocks": [[1, 1]],
+                               "num_channels": [[4, 8]], "block_type": "CONVNEXT_V2",
+                               "head_type": "ASPP"}
+            size = 16
         model = build_model(**kwargs).eval()
-        assert check_source(source, kwargs, model, torch.randn(1, 2, *[8] * ndim)) == 0.0
+        example = torch.randn(1, 2, *[size] * ndim)
+        assert check_source(source, kwargs, model, example) == 0.0

@@ -26,6 +26,10 @@ GLOBAL = ("seunet", "resunet_se", "rcan", "dfcan", "stunet", "nafnet")
 # UNETR: a tiny ViT (4-pixel tokens) with a fixed input size, tiled at that size.
 TINY_UNETR = {"vit_token_size": 4, "vit_embed_dim": 8, "vit_num_layers": 2, "vit_num_heads": 2,
               "unetr_vit_num_filters": 2}
+# A tiny custom HRNet: 2 stages, 3 branches (the third at the second's resolution: YX_DOWN 1).
+TINY_HRNET = {"variant": "custom", "num_stages": 2, "num_modules": [1, 1],
+              "num_branches": [2, 3], "num_blocks": [[1, 1], [1, 1, 1]],
+              "num_channels": [[4, 8], [4, 8, 16]], "z_down": [1, 1], "yx_down": [2, 1]}
 
 
 def tiny(arch: str, ndim: int, cin: int = 1, cout: int = 1, **kw) -> torch.nn.Module:
@@ -42,6 +46,8 @@ def tiny(arch: str, ndim: int, cin: int = 1, cout: int = 1, **kw) -> torch.nn.Mo
     kw.setdefault("rcan_rcab_block_num", 2)
     if arch == "unetr":
         kw = {**TINY_UNETR, "input_shape": [4, 8, 8] if ndim == 3 else [16, 16], **kw}
+    if arch == "hrnet":
+        kw.setdefault("hrnet", TINY_HRNET)
     if arch == "nafnet":  # one NAF block per place; conv_layers is not NAFNet's
         kw.pop("conv_layers", None)
         for name in ("middle_blk_num", "enc_blk_nums", "dec_blk_nums"):
@@ -71,7 +77,9 @@ def test_shape_through_the_tiler_for_sizes_off_the_divisor(arch, ndim):
 
 
 # unetr has no whole-image prediction (a fixed input size): test_fixed_shape_tiles_...
-@pytest.mark.parametrize(("arch", "ndim"), [c for c in CASES if c[0] != "unetr"])
+# HRNet: its fixed stem stage (four 64-wide bottlenecks at 1/4 resolution) and its halo (53
+# pixels for TINY_HRNET) make tiles every few pixels cost minutes; it has its own test below.
+@pytest.mark.parametrize(("arch", "ndim"), [c for c in CASES if c[0] not in ("unetr", "hrnet")])
 def test_tiled_prediction_equals_whole_image(arch, ndim):
     """Tiles overlapping by 4 x halo: every tile that counts in the blend gives each pixel
     at least the halo's context, so tiled and whole-image predictions agree to 1e-4."""
@@ -88,6 +96,25 @@ def test_tiled_prediction_equals_whole_image(arch, ndim):
         tile = tuple(-(-(n + o) // d) * d for n, o, d in zip(shape, overlap, model.divisor,
                                                               strict=True))
     tiled = predict_image(model, image, tile_shape=tile, overlap=overlap)
+    assert float(np.abs(tiled - whole).max()) <= 1e-4
+
+
+@pytest.mark.parametrize(("ndim", "block", "head"), [
+    (2, "BASIC", "FCN"), (3, "BASIC", "FCN"), (2, "BOTTLENECK", "ASPP"),
+    (2, "CONVNEXT_V1", "FCN")])
+def test_hrnet_tiled_prediction_equals_whole_image(ndim, block, head):
+    """Tiles along x overlapping by 4 x halo, every 2 x overlap, the other axes one tile
+    (no overlap): tiled and whole-image predictions agree to 1e-4 through the strided
+    branches and their fusions. (PSP and OCR pool the whole input, as GRN does.)"""
+    hr = dict(TINY_HRNET, yx_down=[2, 2], block_type=block, head_type=head)
+    model = tiny("hrnet", ndim, hrnet=hr)
+    o, d = 4 * model.halo[-1], model.divisor[-1]
+    t = -(-2 * o // d) * d
+    shape = (*model.divisor[:-1], t + t // 2 + 3)
+    overlap = (0,) * (ndim - 1) + (o,)
+    image = np.random.default_rng(1).random((*shape, 1), dtype=np.float32)
+    whole = predict_image(model, image, tile_shape=None, overlap=overlap)
+    tiled = predict_image(model, image, tile_shape=(*shape[:-1], t), overlap=overlap)
     assert float(np.abs(tiled - whole).max()) <= 1e-4
 
 
@@ -164,6 +191,51 @@ def test_parameter_count_equals_biapy(arch, ndim):
     assert count_parameters(model) == BIAPY_PARAMETERS[arch, ndim]
 
 
+# BiaPy 3.7.1's HighResolutionNet built with 1 -> 1 channel, NORMALIZATION bn, its variants
+# as BiaPy's check_configuration sets them (Z_DOWN 1, YX_DOWN 2, BASIC blocks), FCN head.
+# ASPP, PSP, OCR: BiaPy's count + 257 (the 1x1 convolution from its 256 features to 1 output).
+BIAPY_HRNET_PARAMETERS = {
+    ("W48", "FCN", 2): 65324689, ("W48", "FCN", 3): 194299153, ("W18", "FCN", 2): 9561379,
+    ("W64", "FCN", 3): 344402817, ("W48", "ASPP", 2): 70499776 + 257,
+    ("W48", "PSP", 3): 195484736 + 257, ("W48", "OCR", 2): 67313857 + 257,
+}
+
+
+@pytest.mark.parametrize(("variant", "head", "ndim"), list(BIAPY_HRNET_PARAMETERS))
+def test_hrnet_parameter_count_equals_biapy(variant, head, ndim):
+    with torch.device("meta"):  # no memory for the weights
+        model = build_model("hrnet", ndim, 1, 1, normalization="bn",
+                            hrnet={"variant": variant, "head_type": head})
+    assert count_parameters(model) == BIAPY_HRNET_PARAMETERS[variant, head, ndim]
+    assert model.divisor == ((1, 32, 32) if ndim == 3 else (32, 32))
+
+
+@pytest.mark.parametrize("block", ["BASIC", "BOTTLENECK", "CONVNEXT_V1", "CONVNEXT_V2"])
+@pytest.mark.parametrize("head", ["FCN", "ASPP", "PSP", "OCR"])
+def test_hrnet_blocks_and_heads(block, head):
+    model = tiny("hrnet", 2, 1, 3, hrnet=dict(TINY_HRNET, block_type=block, head_type=head),
+                 heads=[1, 2], normalization="bn")
+    with torch.no_grad():
+        assert model(torch.randn(2, 1, 16, 24)).shape == (2, 3, 16, 24)
+    assert [h.out_channels for h in model.heads] == [1, 2]
+    widths = [m.out_channels for m in model.stages[-1][-1].branches[-1].modules()
+              if isinstance(m, torch.nn.Conv2d)]
+    assert widths[-1] == 16 * (4 if block == "BOTTLENECK" else 1)
+
+
+def test_hrnet_invalid_arguments():
+    with pytest.raises(ValueError, match="num_blocks"):
+        tiny("hrnet", 2, hrnet=dict(TINY_HRNET, num_blocks=[[1, 1], [1, 1]]))
+    with pytest.raises(ValueError, match="num_modules"):
+        tiny("hrnet", 2, hrnet=dict(TINY_HRNET, num_modules=[1]))
+    with pytest.raises(ValueError, match="z_down"):
+        tiny("hrnet", 3, hrnet=dict(TINY_HRNET, z_down=[1, 3]))
+    with pytest.raises(ValueError, match="2D only"):
+        tiny("hrnet", 3, hrnet=dict(TINY_HRNET, head_type="OCR"))
+    with pytest.raises(ValueError, match="variant"):
+        tiny("hrnet", 2, hrnet={"variant": "W40"})
+
+
 def test_receptive_field_is_exact():
     torch.manual_seed(0)
     model = build_model("unet", 2, 1, 1, feature_maps=SMALL).double().eval()
@@ -176,6 +248,22 @@ def test_receptive_field_is_exact():
             changed = (model(x2) - model(x)).abs().amax(dim=(0, 1, 3)) > 1e-12
         reach = max(reach, int((torch.nonzero(changed).flatten() - row).abs().max()))
     assert reach == model.receptive_field[0] == 23
+
+
+def test_hrnet_receptive_field_is_exact():
+    """Through the strided branches, the interpolations (whose grid sits (r - 1) / 2 pixels
+    off the strided convolutions') and the fusions."""
+    model = tiny("hrnet", 2).double()
+    x = torch.randn(1, 1, 8, 256, dtype=torch.float64)
+    reach = 0
+    with torch.no_grad():
+        y = model(x)
+        for col in range(128, 128 + model.divisor[1]):
+            x2 = x.clone()
+            x2[0, 0, :, col] += 10.0
+            changed = (model(x2) - y).abs().amax(dim=(0, 1, 2)) > 1e-12
+            reach = max(reach, int((torch.nonzero(changed).flatten() - col).abs().max()))
+    assert reach == model.receptive_field[1] == 76
 
 
 def test_anisotropic_3d_and_unet_keys():
