@@ -128,8 +128,6 @@ NOT_BUILT: dict[str, str] = {
     "MODEL.UNETR_": "configures MODEL.ARCHITECTURE unetr, which i2i_nb does not build",
     "MODEL.VIT_": "configures the vision transformer of unetr (or BiaPy's vit/mae), which "
                   "i2i_nb does not build",
-    "MODEL.CONVNEXT_": "configures MODEL.ARCHITECTURE unext_v1/unext_v2, which i2i_nb does "
-                       "not build",
 }
 
 

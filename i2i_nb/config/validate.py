@@ -10,14 +10,12 @@ from i2i_nb.errors import ConfigError
 
 # BiaPy 3.7.1's image-to-image architectures built here (i2i_nb.models.ARCHITECTURES).
 ARCHITECTURES = ("unet", "resunet", "attention_unet", "seunet", "resunet_se", "rcan", "edsr",
-                 "wdsr", "dfcan")
+                 "wdsr", "dfcan", "unext_v1", "unext_v2")
 # The other BiaPy image-to-image architectures, refused with the piece that is missing.
 NOT_BUILT: dict[str, str] = {
     "unetr": "the UNETR vision-transformer U-Net is not built in i2i_nb",
     "multiresunet": "the MultiResUNet is not built in i2i_nb",
     "resunet++": "the ResUNet++ is not built in i2i_nb",
-    "unext_v1": "the ConvNeXt U-Net (U-NeXt V1) is not built in i2i_nb",
-    "unext_v2": "the ConvNeXt-V2 U-Net (U-NeXt V2) is not built in i2i_nb",
     "hrnet": "the high-resolution network (HRNet) is not built in i2i_nb",
     "stunet": "the STU-Net is not built in i2i_nb",
     "nafnet": "the NAFNet generator and its GAN training (MODEL.NAFNET.ARCHITECTURE_D "
@@ -153,6 +151,25 @@ def _per_level(values: list, levels: int, key: str) -> list:
                       f"got {values}")
 
 
+def _check_unext(cfg: Config, arch: str) -> None:
+    """The ConvNeXt U-Nets' keys, and the U-Net keys that ask for what they do not have."""
+    model = cfg.model
+    _check(0 <= model.convnext_sd_prob <= 1, "MODEL.CONVNEXT_SD_PROB",
+           f"must be in [0, 1], got {model.convnext_sd_prob}")
+    _check(model.convnext_layer_scale >= 0, "MODEL.CONVNEXT_LAYER_SCALE",
+           f"must not be negative (0: no layer scale), got {model.convnext_layer_scale}")
+    _check(model.convnext_stem_k_size >= 1, "MODEL.CONVNEXT_STEM_K_SIZE",
+           f"must be at least 1, got {model.convnext_stem_k_size}")
+    _check(not any(model.dropout_values), "MODEL.DROPOUT_VALUES",
+           f"{arch} has no dropout (as in BiaPy; ConvNeXt regularises with stochastic depth, "
+           f"MODEL.CONVNEXT_SD_PROB); set it to 0, got {model.dropout_values}")
+    _check(not model.larger_io, "MODEL.LARGER_IO",
+           f"{arch} has no larger input/output convolutions (as in BiaPy); set it to False")
+    _check(model.kernel_size == 3, "MODEL.KERNEL_SIZE",
+           f"{arch} uses ConvNeXt's fixed 7x7 depthwise kernels (as in BiaPy); leave it at 3, "
+           f"got {model.kernel_size}")
+
+
 def _check_model(cfg: Config) -> None:
     model, i2i = cfg.model, cfg.problem.image_to_image
     arch = model.architecture.lower()
@@ -195,6 +212,8 @@ def _check_model(cfg: Config) -> None:
     model.conv_layers = _per_level(list(model.conv_layers), levels, "MODEL.CONV_LAYERS")
     _check(all(n >= 1 for n in model.conv_layers), "MODEL.CONV_LAYERS",
            f"values must be at least 1, got {model.conv_layers}")
+    if arch in ("unext_v1", "unext_v2"):
+        _check_unext(cfg, arch)
     for key in ("RCAN_RG_BLOCK_NUM", "RCAN_RCAB_BLOCK_NUM", "RCAN_CONV_FILTERS",
                 "RCAN_REDUCTION_RATIO"):
         _check(getattr(model, key.lower()) >= 1, f"MODEL.{key}", "must be at least 1")

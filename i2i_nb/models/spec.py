@@ -16,7 +16,8 @@ class ModelSpec:
     head); ``separated_decoders`` gives each head its own decoder and ``divide_feature_maps``
     divides the decoders' feature maps by the number of heads. ``sr_filters`` and
     ``sr_blocks`` set EDSR's, WDSR's and DFCAN's width and number of blocks (per group for
-    DFCAN; 0: BiaPy's fixed sizes, which have no MODEL key). ``legacy`` rebuilds the
+    DFCAN; 0: BiaPy's fixed sizes, which have no MODEL key). ``convnext_*`` configure the
+    U-NeXt (``conv_layers``: its ConvNeXt blocks per level). ``legacy`` rebuilds the
     layout of checkpoints written before ``SPEC_VERSION`` 2 (no normalisation and activation
     after the U-Net's up-sampling, ResUNet up-sampling that halves the channels, ReLU in RCAN
     with 3 groups of 4 blocks, reduction 8).
@@ -47,6 +48,9 @@ class ModelSpec:
     rcan_reduction_ratio: int = 16
     sr_filters: int = 0
     sr_blocks: int = 0
+    convnext_sd_prob: float = 0.1
+    convnext_layer_scale: float = 1e-6
+    convnext_stem_k_size: int = 2
     legacy: bool = False
 
     @classmethod

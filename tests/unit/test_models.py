@@ -18,8 +18,9 @@ CASES = [(a, n) for a in ARCHITECTURES for n in (2, 3) if not (a == "wdsr" and n
 # see their own global statistics, so only a one-tile prediction equals the whole image.
 # Measured with an overlap of 4 x halo (2D, the sizes below): 2e-7 to 5e-7 without a global
 # term; 4e-6 (rcan), 7e-6 (seunet), 2e-5 (resunet_se) and 1e-2 (dfcan) with one, as
-# squeeze-and-excitation, channel and Fourier attention pool over the whole tile.
-GLOBAL = ("seunet", "resunet_se", "rcan", "dfcan")
+# squeeze-and-excitation, channel and Fourier attention pool over the whole tile. U-NeXt V2's
+# global response normalisation pools too (it starts as the identity, so fresh models agree).
+GLOBAL = ("seunet", "resunet_se", "rcan", "dfcan", "unext_v2")
 
 
 def tiny(arch: str, ndim: int, cin: int = 1, cout: int = 1, **kw) -> torch.nn.Module:
@@ -29,6 +30,12 @@ def tiny(arch: str, ndim: int, cin: int = 1, cout: int = 1, **kw) -> torch.nn.Mo
     kw.setdefault("sr_blocks", 2)
     kw.setdefault("rcan_rg_block_num", 2)
     kw.setdefault("rcan_rcab_block_num", 2)
+    if arch in ("unext_v1", "unext_v2"):  # 7x7 kernels: one block per level and no stem
+        levels = len(kw["feature_maps"])  # pooling keep the halo, so the tiling test, small
+        kw.setdefault("conv_layers", [1] * levels)
+        kw.setdefault("convnext_stem_k_size", 1)
+        if ndim == 3:
+            kw.setdefault("z_down", [1] * (levels - 1))
     return build_model(arch, ndim, cin, cout, **kw).eval()
 
 
@@ -48,7 +55,10 @@ def test_shape_through_the_tiler_for_sizes_off_the_divisor(arch, ndim):
     assert all(0 < h <= r for h, r in zip(model.halo, model.receptive_field, strict=True))
 
 
-@pytest.mark.parametrize(("arch", "ndim"), CASES)
+# U-NeXt in 3D: its 7x7x7 kernels make this test's 4-px tile steps take minutes; it is tiled
+# along x only in tests/unit/test_unext.py.
+@pytest.mark.parametrize(("arch", "ndim"), [c for c in CASES if c not in (("unext_v1", 3),
+                                                                          ("unext_v2", 3))])
 def test_tiled_prediction_equals_whole_image(arch, ndim):
     """Tiles overlapping by 4 x halo: every tile that counts in the blend gives each pixel
     at least the halo's context, so tiled and whole-image predictions agree to 1e-4."""
@@ -91,7 +101,8 @@ def test_legacy_checkpoints_load_and_predict_the_same():
 
 # BiaPy 3.7.1's own parameter counts, from its model classes built with 1 -> 1 channel,
 # FEATURE_MAPS [32, 64, 128, 256], NORMALIZATION bn, BiaPy's defaults for the rest
-# (RCAN_*: 16 filters, 10 groups of 20 blocks, reduction 16; EDSR, WDSR, DFCAN fixed).
+# (RCAN_*: 16 filters, 10 groups of 20 blocks, reduction 16; EDSR, WDSR, DFCAN fixed;
+# U-NeXt: CONV_LAYERS 2 per level, CONVNEXT_LAYER_SCALE 1e-6, CONVNEXT_STEM_K_SIZE 2).
 BIAPY_PARAMETERS = {
     ("unet", 2): 1928289, ("resunet", 2): 2402273, ("attention_unet", 2): 1950362,
     ("seunet", 2): 1955425, ("resunet_se", 2): 3286593, ("rcan", 2): 963625,
@@ -99,6 +110,8 @@ BIAPY_PARAMETERS = {
     ("unet", 3): 5602977, ("resunet", 3): 6636065, ("attention_unet", 3): 5625050,
     ("seunet", 3): 5630113, ("resunet_se", 3): 9474177, ("rcan", 3): 2858089,
     ("edsr", 3): 3765825, ("dfcan", 3): 5434945,
+    ("unext_v1", 2): 2212129, ("unext_v2", 2): 2221985,
+    ("unext_v1", 3): 2974369, ("unext_v2", 3): 2984225,
 }
 
 
