@@ -43,7 +43,10 @@ MODEL_KEYS = {"feature_maps": "MODEL.FEATURE_MAPS", "z_down": "MODEL.Z_DOWN",
                   "unetr_vit_model", "unetr_vit_hidd_mult", "unetr_vit_num_filters",
                   "vit_token_size", "vit_embed_dim", "vit_num_layers", "vit_num_heads",
                   "vit_mlp_ratio")},
-              "input_shape": "DATA.PATCH_SIZE"}
+              "input_shape": "DATA.PATCH_SIZE",
+              "convnext_sd_prob": "MODEL.CONVNEXT_SD_PROB",
+              "convnext_layer_scale": "MODEL.CONVNEXT_LAYER_SCALE",
+              "convnext_stem_k_size": "MODEL.CONVNEXT_STEM_K_SIZE"}
 
 
 @dataclass(frozen=True)
@@ -201,11 +204,20 @@ def auto_z_down(patch_z: int, levels: int) -> list[int]:
     return z_down
 
 
+def _auto_z_down(cfg: Config, levels: int) -> list[int]:
+    """``auto_z_down`` after the U-NeXt's stem, which pools z by ``CONVNEXT_STEM_K_SIZE``
+    (by ``Z_DOWN[0]`` when that is 1: then the first level pools z twice)."""
+    patch_z, k = cfg.patch_shape[0], cfg.model.convnext_stem_k_size
+    if cfg.model.architecture.lower() not in ("unext_v1", "unext_v2"):
+        return auto_z_down(patch_z, levels)
+    return auto_z_down(patch_z, levels + 1)[1:] if k == 1 else auto_z_down(patch_z // k, levels)
+
+
 def model_spec(cfg: Config, in_channels: int, out_channels: int) -> ModelSpec:
     """The network ``cfg.model`` (and ``PROBLEM.IMAGE_TO_IMAGE``'s heads) asks for."""
     m, i2i = cfg.model, cfg.problem.image_to_image
     levels = len(m.feature_maps) - 1
-    z_down = list(m.z_down) or (auto_z_down(cfg.patch_shape[0], levels) if cfg.ndim == 3 else [])
+    z_down = list(m.z_down) or (_auto_z_down(cfg, levels) if cfg.ndim == 3 else [])
     heads = list(i2i.channels_per_head_info)
     if heads and sum(heads) != out_channels:
         raise ConfigError(f"PROBLEM.IMAGE_TO_IMAGE.CHANNELS_PER_HEAD_INFO: {heads} adds up to "
@@ -230,6 +242,8 @@ def model_spec(cfg: Config, in_channels: int, out_channels: int) -> ModelSpec:
         vit_embed_dim=embed, vit_num_layers=depth, vit_num_heads=n_heads, vit_mlp_ratio=ratio,
         input_shape=list(cfg.patch_shape) if arch == "unetr" else [],
         hrnet=HRNetSpec(**asdict(m.hrnet)) if arch == "hrnet" else HRNetSpec(),
+        convnext_sd_prob=m.convnext_sd_prob, convnext_layer_scale=m.convnext_layer_scale,
+        convnext_stem_k_size=m.convnext_stem_k_size,
         **stunet_kwargs(m.stunet), **nafnet_fields(cfg))
 
 

@@ -135,6 +135,17 @@ class ModelConfig:
     HRNet reads ``HRNET`` (:class:`HRNetConfig`), ``NORMALIZATION`` and
     ``ACTIVATION`` (in its transitions and fusions; its blocks use ReLU, as BiaPy's).
 
+    ``unext_v1`` / ``unext_v2`` (ConvNeXt U-Nets) read ``FEATURE_MAPS``, ``Z_DOWN``,
+    ``YX_DOWN``, ``UPSAMPLE_LAYER``, ``ISOTROPY`` (False: ``(1, 7, 7)`` depthwise kernels at
+    that level in 3D), ``CONV_LAYERS`` (ConvNeXt blocks per level; BiaPy's old name
+    ``CONVNEXT_LAYERS``), ``CONVNEXT_SD_PROB`` (stochastic depth rate of the deepest block,
+    in [0, 1]; the rate rises linearly to it, training only), ``CONVNEXT_LAYER_SCALE``
+    (``unext_v1``'s initial layer scale; 0: none) and ``CONVNEXT_STEM_K_SIZE`` (kernel and
+    stride of the patchify stem). As in BiaPy they have ConvNeXt's own layer norm, GELU
+    and 7x7 kernels, so ``NORMALIZATION`` and ``ACTIVATION`` do not apply to them;
+    ``DROPOUT_VALUES`` other than 0, ``LARGER_IO`` and a ``KERNEL_SIZE`` other than 3 have no
+    effect on them either (a warning says so; BiaPy accepts and ignores them too).
+
     ``LOAD_CHECKPOINT`` starts from ``PATHS.CHECKPOINT_FILE`` (or, without it, this job's
     checkpoint chosen by ``LOAD_CHECKPOINT_EPOCH``: ``best_on_val`` or ``last_on_train``);
     ``ITEMS_TO_LOAD_FROM_CHECKPOINT`` says what is taken from it when training goes on
@@ -170,6 +181,9 @@ class ModelConfig:
     vit_num_heads: int = 12
     vit_mlp_ratio: float = 4.0
     hrnet: HRNetConfig = field(default_factory=HRNetConfig)
+    convnext_sd_prob: float = 0.1
+    convnext_layer_scale: float = 1e-6
+    convnext_stem_k_size: int = 2
     residual: bool = False
     nafnet: NafnetConfig = field(default_factory=NafnetConfig)
     load_checkpoint: bool = False

@@ -123,8 +123,6 @@ NOT_BUILT: dict[str, str] = {
     "MODEL.OUT_CHECKPOINT_FORMAT": "checkpoints are written as .pth (weights-only loadable)",
     "MODEL.SKIP_UNMATCHED_LAYERS": "a checkpoint must match the network it is loaded into",
     "MODEL.FREEZE_LAYERS_MATCHING": "freezing layers for fine-tuning is not built in i2i_nb",
-    "MODEL.CONVNEXT_": "configures MODEL.ARCHITECTURE unext_v1/unext_v2, which i2i_nb does "
-                       "not build",
 }
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 from i2i_nb.config.augmentor import probability_keys
 from i2i_nb.config.gan import check_gan
 from i2i_nb.config.hrnet import validate_hrnet
@@ -14,13 +16,12 @@ from i2i_nb.errors import ConfigError
 
 # BiaPy 3.7.1's image-to-image architectures built here (i2i_nb.models.ARCHITECTURES).
 ARCHITECTURES = ("unet", "resunet", "attention_unet", "seunet", "resunet_se", "rcan", "edsr",
-                 "wdsr", "dfcan", "stunet", "unetr", "nafnet", "hrnet")
+                 "wdsr", "dfcan", "stunet", "unetr", "nafnet", "hrnet", "unext_v1",
+                 "unext_v2")
 # The other BiaPy image-to-image architectures, refused with the piece that is missing.
 NOT_BUILT: dict[str, str] = {
     "multiresunet": "the MultiResUNet is not built in i2i_nb",
     "resunet++": "the ResUNet++ is not built in i2i_nb",
-    "unext_v1": "the ConvNeXt U-Net (U-NeXt V1) is not built in i2i_nb",
-    "unext_v2": "the ConvNeXt-V2 U-Net (U-NeXt V2) is not built in i2i_nb",
 }
 
 # Networks whose decoders can be split per head (PROBLEM.IMAGE_TO_IMAGE.SEPARATED_DECODERS_*).
@@ -152,6 +153,29 @@ def _per_level(values: list, levels: int, key: str) -> list:
                       f"got {values}")
 
 
+def _check_unext(cfg: Config, arch: str) -> None:
+    """The ConvNeXt U-Nets' keys, and the U-Net keys that ask for what they do not have."""
+    model = cfg.model
+    _check(0 <= model.convnext_sd_prob <= 1, "MODEL.CONVNEXT_SD_PROB",
+           f"must be in [0, 1], got {model.convnext_sd_prob}")
+    _check(model.convnext_layer_scale >= 0, "MODEL.CONVNEXT_LAYER_SCALE",
+           f"must not be negative (0: no layer scale), got {model.convnext_layer_scale}")
+    _check(model.convnext_stem_k_size >= 1, "MODEL.CONVNEXT_STEM_K_SIZE",
+           f"must be at least 1, got {model.convnext_stem_k_size}")
+    # BiaPy accepts these with unext and builds the network without them: a warning, as
+    # every key that has no effect here gets
+    unused = {"MODEL.DROPOUT_VALUES": (any(model.dropout_values), "no dropout (ConvNeXt "
+                                       "regularises with stochastic depth, "
+                                       "MODEL.CONVNEXT_SD_PROB)"),
+              "MODEL.LARGER_IO": (model.larger_io, "no larger input/output convolutions"),
+              "MODEL.KERNEL_SIZE": (model.kernel_size != 3, "ConvNeXt's fixed 7x7 depthwise "
+                                    "kernels")}
+    for key, (set_here, what) in unused.items():
+        if set_here:
+            warnings.warn(f"{key} has no effect with MODEL.ARCHITECTURE {arch}: it has {what}, "
+                          "as in BiaPy", stacklevel=3)
+
+
 def _check_model(cfg: Config) -> None:
     model, i2i = cfg.model, cfg.problem.image_to_image
     arch = model.architecture.lower()
@@ -198,6 +222,8 @@ def _check_model(cfg: Config) -> None:
     model.conv_layers = _per_level(list(model.conv_layers), levels, "MODEL.CONV_LAYERS")
     _check(all(n >= 1 for n in model.conv_layers), "MODEL.CONV_LAYERS",
            f"values must be at least 1, got {model.conv_layers}")
+    if arch in ("unext_v1", "unext_v2"):
+        _check_unext(cfg, arch)
     for key in ("RCAN_RG_BLOCK_NUM", "RCAN_RCAB_BLOCK_NUM", "RCAN_CONV_FILTERS",
                 "RCAN_REDUCTION_RATIO"):
         _check(getattr(model, key.lower()) >= 1, f"MODEL.{key}", "must be at least 1")

@@ -9,12 +9,13 @@ from typing import Any
 import torch
 from torch import nn
 
-from i2i_nb.models import hrnet, nafnet, sr, stunet, unet, unetr
+from i2i_nb.models import hrnet, nafnet, sr, stunet, unet, unetr, unext
 from i2i_nb.models.blocks import ACTIVATIONS, NORMALIZATIONS
 from i2i_nb.models.spec import ModelSpec
 
 _BUILDERS: dict[str, Callable[[ModelSpec], nn.Module]] = {
     **{name: unet.UNet for name in unet.FAMILY},
+    **{name: unext.UNeXt for name in unext.FAMILY},
     "rcan": sr.RCAN, "edsr": sr.EDSR, "wdsr": sr.WDSR, "dfcan": sr.DFCAN,
     "stunet": stunet.STUNet.from_spec,
     "unetr": unetr.UNETR,
@@ -71,7 +72,13 @@ def _check(spec: ModelSpec) -> None:
     if arch == "hrnet":
         hrnet.check(spec.hrnet, spec.ndim)
     levels = len(spec.feature_maps)
-    if arch in unet.FAMILY:
+    if arch in unext.FAMILY:
+        if spec.convnext_stem_k_size < 1:
+            raise ValueError(f"convnext_stem_k_size must be at least 1, got "
+                             f"{spec.convnext_stem_k_size}")
+        if not 0 <= spec.convnext_sd_prob <= 1:
+            raise ValueError(f"convnext_sd_prob must be in [0, 1], got {spec.convnext_sd_prob}")
+    if arch in unet.FAMILY or arch in unext.FAMILY:
         z_down = spec.z_down or [2] * (levels - 1)
         if len(z_down) != levels - 1 or any(z not in (1, 2) for z in z_down):
             raise ValueError(f"z_down must be {levels - 1} values in {{1, 2}}, got {z_down}")

@@ -47,7 +47,8 @@ class ModelSpec:
     (the training patch; empty for the other networks). ``nafnet_*`` are
     ``MODEL.NAFNET.*`` (the discriminator's too, built beside the network for training);
     ``nafnet_output_sigmoid``: BiaPy's sigmoid on a GAN generator's output when
-    ``OUTPUT_CHANNEL_ACT`` gives none. ``legacy`` rebuilds the
+    ``OUTPUT_CHANNEL_ACT`` gives none. ``convnext_*`` configure the U-NeXt (``conv_layers``:
+    its ConvNeXt blocks per level). ``legacy`` rebuilds the
     layout of checkpoints written before ``SPEC_VERSION`` 2 (no normalisation and activation
     after the U-Net's up-sampling, ResUNet up-sampling that halves the channels, ReLU in RCAN
     with 3 groups of 4 blocks, reduction 8). ``hrnet``: HRNet's keys (a plain dict, as
@@ -103,6 +104,9 @@ class ModelSpec:
     nafnet_generator_backbone: str = "nafnet"
     nafnet_output_sigmoid: bool = True
     hrnet: HRNetSpec = field(default_factory=HRNetSpec)
+    convnext_sd_prob: float = 0.1
+    convnext_layer_scale: float = 1e-6
+    convnext_stem_k_size: int = 2
     legacy: bool = False
 
     def __post_init__(self) -> None:

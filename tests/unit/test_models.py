@@ -22,7 +22,7 @@ CASES = [(a, n) for a in ARCHITECTURES for n in (2, 3) if not (a == "wdsr" and n
 # squeeze-and-excitation, channel and Fourier attention pool over the whole tile (NAFNet's
 # simplified channel attention too).
 # STU-Net's instance normalisation is per sample over the whole input, a global term too.
-GLOBAL = ("seunet", "resunet_se", "rcan", "dfcan", "stunet", "nafnet")
+GLOBAL = ("seunet", "resunet_se", "rcan", "dfcan", "stunet", "nafnet", "unext_v2")
 # UNETR: a tiny ViT (4-pixel tokens) with a fixed input size, tiled at that size.
 TINY_UNETR = {"vit_token_size": 4, "vit_embed_dim": 8, "vit_num_layers": 2, "vit_num_heads": 2,
               "unetr_vit_num_filters": 2}
@@ -30,6 +30,8 @@ TINY_UNETR = {"vit_token_size": 4, "vit_embed_dim": 8, "vit_num_layers": 2, "vit
 TINY_HRNET = {"variant": "custom", "num_stages": 2, "num_modules": [1, 1],
               "num_branches": [2, 3], "num_blocks": [[1, 1], [1, 1, 1]],
               "num_channels": [[4, 8], [4, 8, 16]], "z_down": [1, 1], "yx_down": [2, 1]}
+# U-NeXt V2's global response normalisation pools too (it starts as the identity, so fresh
+# models agree).
 
 
 def tiny(arch: str, ndim: int, cin: int = 1, cout: int = 1, **kw) -> torch.nn.Module:
@@ -48,6 +50,12 @@ def tiny(arch: str, ndim: int, cin: int = 1, cout: int = 1, **kw) -> torch.nn.Mo
         kw = {**TINY_UNETR, "input_shape": [4, 8, 8] if ndim == 3 else [16, 16], **kw}
     if arch == "hrnet":
         kw.setdefault("hrnet", TINY_HRNET)
+    if arch in ("unext_v1", "unext_v2"):  # 7x7 kernels: one block per level and no stem
+        levels = len(kw["feature_maps"])  # pooling keep the halo, so the tiling test, small
+        kw.setdefault("conv_layers", [1] * levels)
+        kw.setdefault("convnext_stem_k_size", 1)
+        if ndim == 3:
+            kw.setdefault("z_down", [1] * (levels - 1))
     if arch == "nafnet":  # one NAF block per place; conv_layers is not NAFNet's
         kw.pop("conv_layers", None)
         for name in ("middle_blk_num", "enc_blk_nums", "dec_blk_nums"):
@@ -79,7 +87,13 @@ def test_shape_through_the_tiler_for_sizes_off_the_divisor(arch, ndim):
 # unetr has no whole-image prediction (a fixed input size): test_fixed_shape_tiles_...
 # HRNet: its fixed stem stage (four 64-wide bottlenecks at 1/4 resolution) and its halo (53
 # pixels for TINY_HRNET) make tiles every few pixels cost minutes; it has its own test below.
-@pytest.mark.parametrize(("arch", "ndim"), [c for c in CASES if c[0] not in ("unetr", "hrnet")])
+# U-NeXt in 3D: its 7x7x7 kernels make this test's 4-px tile steps take minutes; it is tiled
+# along x only in tests/unit/test_unext.py.
+OWN_TILING_TEST = {("unext_v1", 3), ("unext_v2", 3)}
+
+
+@pytest.mark.parametrize(("arch", "ndim"), [c for c in CASES if c[0] not in ("unetr", "hrnet")
+                                            and c not in OWN_TILING_TEST])
 def test_tiled_prediction_equals_whole_image(arch, ndim):
     """Tiles overlapping by 4 x halo: every tile that counts in the blend gives each pixel
     at least the halo's context, so tiled and whole-image predictions agree to 1e-4."""
@@ -165,7 +179,8 @@ def test_legacy_checkpoints_load_and_predict_the_same():
 
 # BiaPy 3.7.1's own parameter counts, from its model classes built with 1 -> 1 channel,
 # FEATURE_MAPS [32, 64, 128, 256], NORMALIZATION bn, BiaPy's defaults for the rest
-# (RCAN_*: 16 filters, 10 groups of 20 blocks, reduction 16; EDSR, WDSR, DFCAN fixed).
+# (RCAN_*: 16 filters, 10 groups of 20 blocks, reduction 16; EDSR, WDSR, DFCAN fixed;
+# U-NeXt: CONV_LAYERS 2 per level, CONVNEXT_LAYER_SCALE 1e-6, CONVNEXT_STEM_K_SIZE 2).
 BIAPY_PARAMETERS = {
     ("unet", 2): 1928289, ("resunet", 2): 2402273, ("attention_unet", 2): 1950362,
     ("seunet", 2): 1955425, ("resunet_se", 2): 3286593, ("rcan", 2): 963625,
@@ -179,6 +194,8 @@ BIAPY_PARAMETERS = {
     # MLP ratio 4; 16 decoder filters), patch 128x128 / 64x64x64 (the count does not depend
     # on it: BiaPy's position embedding is not trained)
     ("unetr", 2): 87242945, ("unetr", 3): 93018593,
+    ("unext_v1", 2): 2212129, ("unext_v2", 2): 2221985,
+    ("unext_v1", 3): 2974369, ("unext_v2", 3): 2984225,
 }
 
 
