@@ -35,8 +35,17 @@ from i2i_nb.data.augment import Augment
 from i2i_nb.data.grid import GridPatchDataset, grid_places
 from i2i_nb.data.io import write_image
 from i2i_nb.data.normalize import MAX_SAMPLES, DatasetScaler
-from i2i_nb.data.pairs import Pair, load_pairs
+from i2i_nb.data.pairs import Pair
 from i2i_nb.data.patches import FixedPatchDataset, PatchDataset
+from i2i_nb.data.prepare import (
+    PlaceFilter,
+    filter_images,
+    filter_test_pairs,
+    grid_of,
+    load_split,
+    place_filter,
+)
+from i2i_nb.data.preprocess import Preprocessor
 from i2i_nb.data.regions import region_split_chosen, split_regions
 from i2i_nb.data.sources import split_axes
 from i2i_nb.data.split import validation_split
@@ -147,10 +156,12 @@ def _refuse_small(pairs: list[Pair], data: list, patch: tuple[int, ...]) -> None
 
 
 def _patch_sets(cfg: Config, train_data: list, train_transforms: list | None, val_data: list,
-                val_transforms: list | None, augment: Augment | None
+                val_transforms: list | None, augment: Augment | None,
+                place_filters: tuple[PlaceFilter | None, PlaceFilter | None] = (None, None)
                 ) -> tuple[PatchDataset, FixedPatchDataset | None]:
     """Training patches (random, or BiaPy's grid with ``EXTRACT_RANDOM_PATCH: False``) and
-    validation patches (seeded random positions, or the grid of ``DATA.VAL.OVERLAP``)."""
+    validation patches (seeded random positions, or the grid of ``DATA.VAL.OVERLAP``); the
+    grid patches filtered by ``place_filters`` (training, validation) when given."""
     d, patch, batch = cfg.data, cfg.patch_shape, cfg.train.batch_size
     if d.train.extract_random_patch:
         voxels = sum(int(np.prod(x.shape[:-1])) for x, _ in train_data)
@@ -161,13 +172,19 @@ def _patch_sets(cfg: Config, train_data: list, train_transforms: list | None, va
         train_set = PatchDataset(train_data, patch, per_epoch, augment, cfg.system.seed,
                                  train_transforms, d.train.foreground_sampling)
     else:
+        places = grid_of(train_data, patch, d.train.overlap)
+        if place_filters[0] is not None:
+            places = place_filters[0](places)
         train_set = GridPatchDataset(train_data, patch, augment, cfg.system.seed,
-                                     train_transforms, d.train.overlap, d.train.replicate)
+                                     train_transforms, d.train.overlap, d.train.replicate,
+                                     places)
     if not val_data:
         return train_set, None
     places = None
     if not d.train.extract_random_patch:
         places = grid_places([x.shape[:-1] for x, _ in val_data], patch, d.val.overlap)
+        if place_filters[1] is not None:
+            places = place_filters[1](places)
     val_voxels = sum(int(np.prod(x.shape[:-1])) for x, _ in val_data)
     per_image = min(16, max(1, math.ceil(val_voxels / len(val_data) / math.prod(patch))))
     return train_set, FixedPatchDataset(val_data, patch, per_image, cfg.system.seed + 1,
@@ -191,20 +208,23 @@ def train_phase(cfg: Config, paths: RunPaths, device: torch.device, resume: bool
     by_region = d.val.from_train and region_split_chosen(d.val)
     axes_train = split_axes(cfg, d.train)
     axes_val = split_axes(cfg, d.train if d.val.from_train else d.val)
-    loaded = load_pairs(train_pairs, cfg.ndim, *axes_train, in_memory=d.train.in_memory)
-    val_loaded = load_pairs(val_pairs, cfg.ndim, *axes_val, in_memory=d.train.in_memory)
+    prep = Preprocessor(d.preprocess, cfg.ndim)
+    loaded, train_pairs = load_split(cfg, train_pairs, axes_train, "train", prep)
+    val_loaded, val_pairs = load_split(cfg, val_pairs, axes_val, "val", prep)
     split = split_regions(loaded, d.val.split_train, cfg.patch_shape) if by_region else None
     val_note = f"{len(val_loaded)} image(s)"
     if split is not None:
         (loaded, val_loaded), val_note = split, (
             f"the last {d.val.split_train:.0%} (at least a patch) of every image along its "
             "longest axis (DATA.VAL.SPLIT_BY)")
+        val_loaded = filter_images(cfg, val_loaded, [], "val")[0]
     elif by_region:  # an image too short for a region: whole images after all
         train_pairs, val_pairs = validation_split(pairs, d.val, cfg.system.seed)
-        loaded = load_pairs(train_pairs, cfg.ndim, *axes_train, in_memory=d.train.in_memory)
-        val_loaded = load_pairs(val_pairs, cfg.ndim, *axes_val, in_memory=d.train.in_memory)
+        loaded, train_pairs = load_split(cfg, train_pairs, axes_train, "train", prep)
+        val_loaded, val_pairs = load_split(cfg, val_pairs, axes_val, "val", prep)
         val_note = f"{len(val_loaded)} image(s)"
-    in_memory = d.train.in_memory
+    in_memory = d.train.in_memory or prep.applies("train")  # pre-processed: held whole
+    place_filters = (place_filter(cfg, loaded, "train"), place_filter(cfg, val_loaded, "val"))
     target_dtype, input_dtype = str(loaded[0][1].dtype), str(loaded[0][0].dtype)
     start = None
     if source is not None and not resume:
@@ -226,7 +246,7 @@ def train_phase(cfg: Config, paths: RunPaths, device: torch.device, resume: bool
         spec = input_spec([x for x, _ in loaded], d.normalization)
         scaler = target_scaler([y for _, y in loaded], d.normalization)
     train_data, train_transforms = _normalised(loaded, spec, scaler, in_memory)
-    del loaded
+    loaded = []  # the patch filters (if any) hold the images they measure
     val_data, val_transforms = _normalised(val_loaded, spec, scaler, in_memory)
     if not d.reflect_to_complete_shape:
         _refuse_small(train_pairs + val_pairs, train_data + val_data, cfg.patch_shape)
@@ -263,7 +283,8 @@ def train_phase(cfg: Config, paths: RunPaths, device: torch.device, resume: bool
                           f"inputs have {in_ch}")
     augment = Augment(aug) if aug.enable else None
     train_set, val_set = _patch_sets(cfg, train_data, train_transforms, val_data,
-                                     val_transforms, augment)
+                                     val_transforms, augment, place_filters)
+    del place_filters
     per_epoch = len(train_set)
     if not resume and world.is_main:
         if aug.aug_samples:
@@ -330,6 +351,8 @@ def test_phase(cfg: Config, paths: RunPaths, device: torch.device, pairs: list[P
     d = cfg.data
     payload = payload or load_test_checkpoint(cfg, paths)
     meta = payload["meta"]
+    pairs, table = filter_test_pairs(cfg, pairs, table)
+    prep = Preprocessor(d.preprocess, cfg.ndim)
     for row in table:
         if row["in_channels"] != meta["in_channels"]:
             raise DataError(f"{row['input']} (in {d.test.path}): has {row['in_channels']} "
@@ -350,7 +373,8 @@ def test_phase(cfg: Config, paths: RunPaths, device: torch.device, pairs: list[P
                          cfg.test.augmentation, cfg.test.on_disk.lower(),
                          cfg.test.augmentation_mode.lower(), cfg.test.metrics,
                          cfg.test.eval_border_crop, cfg.test.output_format.lower(), by_chunks,
-                         world, test_checkpoint(cfg, paths))
+                         world, test_checkpoint(cfg, paths),
+                         prep if prep.applies("test") else None)
     by_pair: dict[int, list] = {}
     for row in rows:
         by_pair.setdefault(mine[row.pop("pair")], []).append(row)

@@ -45,6 +45,7 @@ from i2i_nb.data.normalize import (
     input_affine,
 )
 from i2i_nb.data.pairs import Pair, image_stem
+from i2i_nb.data.preprocess import Preprocessor
 from i2i_nb.distributed import SINGLE, World
 from i2i_nb.errors import DataError
 from i2i_nb.files import write_text
@@ -303,6 +304,7 @@ def predict_pairs(
     by_chunks: BlockSettings | None = None,
     world: World = SINGLE,
     checkpoint: Path | None = None,
+    preprocess: Preprocessor | None = None,
 ) -> list[dict[str, Any]]:
     """Predict every input of ``pairs`` into ``out_dir/<name>`` and score it.
 
@@ -328,6 +330,10 @@ def predict_pairs(
     mean) against the target, when there is one, each cropped by ``border`` pixels at
     both ends of every spatial axis (``TEST.EVAL_BORDER_CROP``) first.
     The data range is BiaPy 3.7's ``max(gt) - min(0, min(gt))`` on raw target units.
+
+    With ``preprocess`` (``DATA.PREPROCESS.TEST``) each input is pre-processed whole before
+    normalisation and, when resized, its prediction resized back to the input's size (as
+    BiaPy) before it is written and scored against the target as stored.
     """
     ndim = meta["ndim"]
     scaler = DatasetScaler.from_dict(meta["target_scaler"])
@@ -348,25 +354,29 @@ def predict_pairs(
         target = read_image(target_path, ndim, axes[1], memmap=True) if target_path else None
         name = output_name(path, fmt, path.name in clash)
         row: dict[str, Any] = {"file": name, "pair": index}
+        source = raw if preprocess is None else preprocess.input(raw)
         large = on_disk == "always" or on_disk == "auto" and _bytes_in_memory(
-            raw, meta["out_channels"], tta) > available_memory() // 2
+            source, meta["out_channels"], tta) > available_memory() // 2
+        large = large and source.shape[:-1] == raw.shape[:-1]  # resized: restored in memory
         score = None
         if target is not None:
             score = _scorer(raw, target, metrics, border, scaler.mean, target_path)
         if by_chunks is not None:
-            row.update(_by_blocks(model, raw, path, out_dir / name, meta, scaler, settings,
+            row.update(_by_blocks(model, source, path, out_dir / name, meta, scaler, settings,
                                   output_dtype, by_chunks, world, checkpoint, score))
             print(f"{name} (rank {world.rank}): blocks {row.pop('blocks')}", flush=True)
             if not world.is_main:
                 continue
             row.pop("complete")
         elif large:
-            row.update(_predict_on_disk(model, raw, meta, out_dir / name, scaler, settings, tta,
+            row.update(_predict_on_disk(model, source, meta, out_dir / name, scaler, settings, tta,
                                         output_dtype, score, read_pixel_size(path, ndim)))
         else:
-            normalised = normalize_like(raw, meta["input_normalization"])
+            normalised = normalize_like(source, meta["input_normalization"])
             prediction = predict_with_retry(model, normalised, ndim, tta, **settings)
             prediction = scaler.inverse(prediction)
+            if preprocess is not None:
+                prediction = preprocess.restore(prediction, raw.shape[:-1])
             write_image(out_dir / name, cast_output(prediction, output_dtype), ndim,
                         read_pixel_size(path, ndim))
             if score is not None:

@@ -19,6 +19,7 @@ import torch
 from i2i_nb.checkpoint import load_checkpoint
 from i2i_nb.config import Config
 from i2i_nb.data.pairs import Pair
+from i2i_nb.data.prepare import as_loaded
 from i2i_nb.data.regions import region_split_chosen
 from i2i_nb.data.sources import split_pairs
 from i2i_nb.data.split import validation_split
@@ -254,7 +255,9 @@ def _check_data(cfg: Config, checked: CheckedRun) -> None:
 
     def attempt(label: str, keys: str, split: Any, x: str, y: str | None) -> tuple[list, list]:
         try:
-            return split_pairs(split, x, y, cfg)
+            pairs, table = split_pairs(split, x, y, cfg)
+            role = "test" if split is d.test else "train"
+            return pairs, [as_loaded(cfg, role, row) for row in table]
         except DataError as err:
             reports.append(f"{label} ({keys}):\n{err}")
             return [], []

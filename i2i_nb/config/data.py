@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from i2i_nb.config.preprocess import FilterSamplesConfig, PreprocessConfig
+
 
 @dataclass
 class PercClipConfig:
@@ -109,6 +111,7 @@ class TrainDataConfig:
     input_zarr_multiple_data_gt_path: str = ""
     input_img_axes_order: str = ""
     input_mask_axes_order: str = ""
+    filter_samples: FilterSamplesConfig = field(default_factory=FilterSamplesConfig)
 
 
 @dataclass
@@ -140,6 +143,7 @@ class ValDataConfig:
     input_zarr_multiple_data_gt_path: str = ""
     input_img_axes_order: str = ""
     input_mask_axes_order: str = ""
+    filter_samples: FilterSamplesConfig = field(default_factory=FilterSamplesConfig)
 
 
 @dataclass
@@ -162,6 +166,7 @@ class TestDataConfig:
     input_zarr_multiple_data_gt_path: str = ""
     input_img_axes_order: str = ""
     input_mask_axes_order: str = ""
+    filter_samples: FilterSamplesConfig = field(default_factory=FilterSamplesConfig)
 
 
 @dataclass
@@ -169,13 +174,19 @@ class DataConfig:
     """``DATA``; ``PATCH_SIZE`` is ``(y, x[, c])`` or ``(z, y, x[, c])`` as in BiaPy.
 
     ``REFLECT_TO_COMPLETE_SHAPE``: images smaller than a patch are reflect-padded to it
-    (BiaPy); ``False`` refuses them, naming the file.
+    (BiaPy); ``False`` refuses them, naming the file. ``FILTER_BY_IMAGE`` (BiaPy): the
+    ``DATA.*.FILTER_SAMPLES`` conditions drop whole images; ``False`` (default) drops patches
+    of the grid with ``DATA.TRAIN.EXTRACT_RANDOM_PATCH: False``, else whole images (random
+    patches have no fixed places, as BiaPy). ``PREPROCESS``: see
+    :class:`~i2i_nb.config.preprocess.PreprocessConfig`.
     """
 
     patch_size: tuple[int, ...] = (128, 128, 1)
     axes: str = ""
     gt_axes: str = ""
     reflect_to_complete_shape: bool = True
+    filter_by_image: bool = False
+    preprocess: PreprocessConfig = field(default_factory=PreprocessConfig)
     normalization: NormalizationConfig = field(default_factory=NormalizationConfig)
     train: TrainDataConfig = field(default_factory=TrainDataConfig)
     val: ValDataConfig = field(default_factory=ValDataConfig)

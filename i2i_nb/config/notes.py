@@ -64,8 +64,10 @@ REASONS: dict[str, str] = {
     "DATA.TRAIN.CHECK_DATA": "the data are always checked before training",
     "DATA.TEST.CHECK_DATA": "the data are always checked before training",
     "DATA.VAL.DIST_EVAL": "validation is always shared out across torchrun processes",
-    "DATA.SAVE_FILTERED_IMAGES": "belongs to DATA.FILTER_BY_IMAGE / FILTER_SAMPLES",
-    "DATA.SAVE_FILTERED_IMAGES_NUM": "belongs to DATA.FILTER_BY_IMAGE / FILTER_SAMPLES",
+    "DATA.SAVE_FILTERED_IMAGES": "BiaPy's example images of DATA.*.FILTER_SAMPLES; here the "
+                                 "counts kept are printed and dropped test images named",
+    "DATA.SAVE_FILTERED_IMAGES_NUM": "BiaPy's example images of DATA.*.FILTER_SAMPLES; here "
+                                     "the counts kept are printed",
     "DATA.TRAIN.PADDING": "BiaPy uses it only to reconstruct whole training images from "
                           "patches, which image-to-image training never does",
     "DATA.VAL.PADDING": "BiaPy uses it only to reconstruct whole validation images from "
@@ -95,17 +97,9 @@ REASONS: dict[str, str] = {
 
 # BiaPy image-to-image options that are not built here: what BiaPy does with them.
 NOT_BUILT: dict[str, str] = {
-    "DATA.PREPROCESS.": "BiaPy's pre-processing (resize, blur, CLAHE, canny, ...) of the "
-                        "images before training is not built in i2i_nb",
+    "DATA.PREPROCESS.ZOOM.": "BiaPy's per-patch zoom of block-wise (TEST.BY_CHUNKS) test "
+                             "images is not built in i2i_nb",
     "DATA.FORCE_RGB": "BiaPy's conversion of grey images to 3 channels is not built in i2i_nb",
-    "DATA.FILTER_BY_IMAGE": "BiaPy's filtering of images/patches by properties is not built "
-                            "in i2i_nb",
-    "DATA.TRAIN.FILTER_SAMPLES.": "BiaPy's filtering of training samples by properties is "
-                                  "not built in i2i_nb",
-    "DATA.VAL.FILTER_SAMPLES.": "BiaPy's filtering of validation samples by properties is not "
-                                "built in i2i_nb",
-    "DATA.TEST.FILTER_SAMPLES.": "BiaPy's filtering of test samples by properties is not built "
-                                 "in i2i_nb",
     "DATA.RESOLUTION_NORM.": "BiaPy's resampling to a target resolution is not built in i2i_nb",
     "DATA.TRAIN.RESOLUTION": "voxel sizes are read from the files' metadata here",
     "DATA.VAL.RESOLUTION": "voxel sizes are read from the files' metadata here",

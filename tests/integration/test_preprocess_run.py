@@ -1,0 +1,87 @@
+"""DATA.PREPROCESS and DATA.*.FILTER_SAMPLES through the whole engine."""
+
+import warnings
+
+import numpy as np
+import pytest
+import tifffile
+import torch
+
+from i2i_nb.data.preprocess import Preprocessor
+from i2i_nb.errors import DataError
+from i2i_nb.experiment import run
+from tests.integration.conftest import tiny_config, write_pairs
+
+CPU = torch.device("cpu")
+DARK = {"ENABLE": True, "PROPS": [["max"]], "VALUES": [[0]], "SIGNS": [["le"]]}
+
+
+def _darken(path, region=(slice(None), slice(None))):
+    image = tifffile.imread(path)
+    image[region] = 0
+    tifffile.imwrite(path, image)
+
+
+@pytest.fixture
+def data(tmp_path):
+    root = tmp_path / "data"
+    write_pairs(root, "train", 4, (40, 36), seed=1)
+    write_pairs(root, "val", 2, (40, 36), seed=3)
+    write_pairs(root, "test", 2, (50, 44), seed=2)
+    return root
+
+
+def _config(root, data_keys, **sections):
+    d = {"PATCH_SIZE": [16, 16],
+         "TRAIN": {"PATH": str(root / "train/x"), "GT_PATH": str(root / "train/y")},
+         "VAL": {"FROM_TRAIN": False, "PATH": str(root / "val/x"), "GT_PATH": str(root / "val/y")},
+         "TEST": {"PATH": str(root / "test/x"), "GT_PATH": str(root / "test/y")}}
+    for key, value in data_keys.items():
+        d[key] = {**d.get(key, {}), **value} if isinstance(value, dict) else value
+    return tiny_config(root, DATA=d, **{"TRAIN": {"EPOCHS": 1}, **sections})
+
+
+def test_preprocess_and_filters_change_what_is_trained_on_and_predicted(data, tmp_path, capsys,
+                                                                        monkeypatch):
+    _darken(data / "train/x/img-000.tif")
+    _darken(data / "val/x/img-001.tif")
+    _darken(data / "test/x/img-001.tif")
+    seen = []
+    original = Preprocessor.input
+    monkeypatch.setattr(Preprocessor, "input",
+                        lambda self, x: seen.append(x.shape) or original(self, x))
+    cfg = _config(data, {
+        "TRAIN": {"FILTER_SAMPLES": DARK}, "VAL": {"FILTER_SAMPLES": DARK},
+        "TEST": {"FILTER_SAMPLES": DARK},
+        "PREPROCESS": {"TRAIN": True, "VAL": True, "TEST": True,
+                       "RESIZE": {"ENABLE": True, "OUTPUT_SHAPE": [24, 20]},
+                       "GAUSSIAN_BLUR": {"ENABLE": True}}})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the darkened images are constant
+        result = run(cfg, tmp_path / "out", "p", 1, CPU)
+    out = capsys.readouterr().out
+    assert "DATA.TRAIN.FILTER_SAMPLES: 3 of 4 images kept" in out
+    assert "DATA.VAL.FILTER_SAMPLES: 1 of 2 images kept" in out
+    assert "DATA.TEST.FILTER_SAMPLES: 1 of 2 test images kept" in out
+    # pre-processed: 3 training, 1 validation and the 1 test image kept
+    assert seen == [(40, 36, 1)] * 4 + [(50, 44, 1)]
+    per_image = sorted((result.paths.run_dir / "per_image").iterdir())
+    assert [p.name for p in per_image] == ["img-000.tif"]
+    assert tifffile.imread(per_image[0]).shape == (50, 44)  # written at the input's size
+    assert [row["file"] for row in result.test_rows] == ["img-000.tif"]
+    assert np.isfinite(result.test_rows[0]["psnr"])
+
+
+def test_patch_filter_drops_grid_patches_one_by_one(data, tmp_path, capsys):
+    _darken(data / "train/x/img-000.tif", (slice(0, 20), slice(0, 18)))
+    cfg = _config(data, {"TRAIN": {"FILTER_SAMPLES": DARK, "EXTRACT_RANDOM_PATCH": False}},
+                  TEST={"ENABLE": False})
+    run(cfg, tmp_path / "out", "g", 1, CPU)
+    assert "DATA.TRAIN.FILTER_SAMPLES: 35 of 36 patches kept" in capsys.readouterr().out
+
+
+def test_filters_that_drop_everything_are_refused_naming_the_key(data, tmp_path):
+    every = {"ENABLE": True, "PROPS": [["max"]], "VALUES": [[-1e9]], "SIGNS": [["gt"]]}
+    cfg = _config(data, {"TRAIN": {"FILTER_SAMPLES": every}}, TEST={"ENABLE": False})
+    with pytest.raises(DataError, match="DATA.TRAIN.FILTER_SAMPLES"):
+        run(cfg, tmp_path / "out", "e", 1, CPU)
