@@ -374,7 +374,7 @@ def test_phase(cfg: Config, paths: RunPaths, device: torch.device, pairs: list[P
                          cfg.test.augmentation_mode.lower(), cfg.test.metrics,
                          cfg.test.eval_border_crop, cfg.test.output_format.lower(), by_chunks,
                          world, test_checkpoint(cfg, paths),
-                         prep if prep.applies("test") else None)
+                         prep if prep.applies("test") else None, d.test.median_padding)
     by_pair: dict[int, list] = {}
     for row in rows:
         by_pair.setdefault(mine[row.pop("pair")], []).append(row)

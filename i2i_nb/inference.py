@@ -305,6 +305,7 @@ def predict_pairs(
     world: World = SINGLE,
     checkpoint: Path | None = None,
     preprocess: Preprocessor | None = None,
+    median_padding: bool = False,
 ) -> list[dict[str, Any]]:
     """Predict every input of ``pairs`` into ``out_dir/<name>`` and score it.
 
@@ -334,6 +335,8 @@ def predict_pairs(
     With ``preprocess`` (``DATA.PREPROCESS.TEST``) each input is pre-processed whole before
     normalisation and, when resized, its prediction resized back to the input's size (as
     BiaPy) before it is written and scored against the target as stored.
+    ``median_padding`` (``DATA.TEST.MEDIAN_PADDING``) fills the tiles beyond the image
+    borders with the border's median instead of reflecting it.
     """
     ndim = meta["ndim"]
     scaler = DatasetScaler.from_dict(meta["target_scaler"])
@@ -346,7 +349,8 @@ def predict_pairs(
     names = [path.name for _, path, _ in inputs]
     clash = {name for name in names if names.count(name) > 1}  # multiple-raw samples
     settings = {"tile_shape": tile, "overlap": overlap, "batch_size": tiles_per_batch,
-                "device": device, "amp": amp, "tta_mode": tta_mode, "progress": True}
+                "device": device, "amp": amp, "tta_mode": tta_mode, "progress": True,
+                **({"median_padding": True} if median_padding else {})}
     fmt = "zarr" if by_chunks is not None else output_format
     for index, path, target_path in tqdm(inputs, desc="Predicting", unit="image",
                                          disable=not world.is_main):

@@ -151,6 +151,9 @@ class TestDataConfig:
     """``DATA.TEST``; ``OVERLAP`` below 1 is a fraction of the tile, else pixels.
 
     ``USE_VAL_AS_TEST`` (with ``DATA.VAL.CROSS_VAL``, as BiaPy) tests on the validation fold.
+    ``MEDIAN_PADDING`` (BiaPy): the tiles' parts beyond the image borders hold the median of
+    the border slice (per channel) instead of its reflection (BiaPy 3.7.1 does this in 3D
+    only, for ``PADDING``; here in 2D and 3D, for every border tile).
     Zarr/HDF5 keys as in ``DATA.TRAIN``.
     """
 
@@ -158,6 +161,7 @@ class TestDataConfig:
     gt_path: str = "dataset/test/y"
     load_gt: bool = True
     use_val_as_test: bool = False
+    median_padding: bool = False
     padding: tuple[int, ...] = ()
     overlap: tuple[float, ...] = ()
     tile_shape: tuple[int, ...] = ()

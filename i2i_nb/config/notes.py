@@ -106,8 +106,6 @@ NOT_BUILT: dict[str, str] = {
     "DATA.TEST.RESOLUTION": "voxel sizes are read from the files' metadata here",
     "DATA.TEST.ROI_MASK.": "BiaPy's region-of-interest mask for test images is not built in "
                            "i2i_nb",
-    "DATA.TEST.MEDIAN_PADDING": "tile borders are reflect-padded (context the network has "
-                                "seen); BiaPy's median fill is not built in i2i_nb",
     "TEST.AUGMENTATION_GROUP": "test-time augmentation always uses every flip and 90-degree "
                                "rotation",
     "TRAIN.SAVE_TRAIN_PREDS_": "saving training predictions during training is not built in "

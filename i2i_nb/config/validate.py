@@ -6,7 +6,11 @@ from i2i_nb.config.augmentor import probability_keys
 from i2i_nb.config.root import Config
 from i2i_nb.config.test import DEFAULT_METRICS, METRICS, NEED_WEIGHTS
 from i2i_nb.config.train import loss_problem
-from i2i_nb.config.validate_data import validate_filters, validate_preprocess
+from i2i_nb.config.validate_data import (
+    validate_filters,
+    validate_median_padding,
+    validate_preprocess,
+)
 from i2i_nb.errors import ConfigError
 
 # BiaPy 3.7.1's image-to-image architectures built here (i2i_nb.models.ARCHITECTURES).
@@ -238,6 +242,7 @@ def validate(cfg: Config, given: set[str] | None = None) -> None:
     _check(all(p > 0 for p in patch), "DATA.PATCH_SIZE", f"sizes must be positive: {patch}")
     validate_preprocess(cfg)
     validate_filters(cfg)
+    validate_median_padding(cfg)
     norm = cfg.data.normalization
     _check_choice(norm.type, INPUT_NORMALIZATIONS, "DATA.NORMALIZATION.TYPE")
     _check_choice(norm.measure_by, MEASURES, "DATA.NORMALIZATION.MEASURE_BY")

@@ -88,6 +88,13 @@ def _check_filter(f: FilterSamplesConfig, key: str, test_without_gt: bool) -> No
                    f"{sign!r} is not one of {', '.join(FILTER_SIGNS)}")
 
 
+def validate_median_padding(cfg: Config) -> None:
+    """``DATA.TEST.MEDIAN_PADDING`` is not built for block-wise prediction."""
+    _check(not (cfg.data.test.median_padding and cfg.test.by_chunks.enable),
+           "DATA.TEST.MEDIAN_PADDING", "is not built for block-wise prediction "
+           "(TEST.BY_CHUNKS.ENABLE)")
+
+
 def validate_filters(cfg: Config) -> None:
     """BiaPy's checks of every enabled ``DATA.*.FILTER_SAMPLES``."""
     d = cfg.data

@@ -7,6 +7,7 @@ import pytest
 import tifffile
 import torch
 
+from i2i_nb import inference
 from i2i_nb.data.preprocess import Preprocessor
 from i2i_nb.errors import DataError
 from i2i_nb.experiment import run
@@ -41,18 +42,21 @@ def _config(root, data_keys, **sections):
     return tiny_config(root, DATA=d, **{"TRAIN": {"EPOCHS": 1}, **sections})
 
 
-def test_preprocess_and_filters_change_what_is_trained_on_and_predicted(data, tmp_path, capsys,
-                                                                        monkeypatch):
+def test_preprocess_filters_and_median_padding_change_what_is_run(data, tmp_path, capsys,
+                                                                  monkeypatch):
     _darken(data / "train/x/img-000.tif")
     _darken(data / "val/x/img-001.tif")
     _darken(data / "test/x/img-001.tif")
-    seen = []
+    seen, padding = [], []
     original = Preprocessor.input
     monkeypatch.setattr(Preprocessor, "input",
                         lambda self, x: seen.append(x.shape) or original(self, x))
+    predict = inference.predict_image
+    monkeypatch.setattr(inference, "predict_image", lambda *a, **k: padding.append(
+        k.get("median_padding", False)) or predict(*a, **k))
     cfg = _config(data, {
         "TRAIN": {"FILTER_SAMPLES": DARK}, "VAL": {"FILTER_SAMPLES": DARK},
-        "TEST": {"FILTER_SAMPLES": DARK},
+        "TEST": {"FILTER_SAMPLES": DARK, "MEDIAN_PADDING": True},
         "PREPROCESS": {"TRAIN": True, "VAL": True, "TEST": True,
                        "RESIZE": {"ENABLE": True, "OUTPUT_SHAPE": [24, 20]},
                        "GAUSSIAN_BLUR": {"ENABLE": True}}})
@@ -70,6 +74,7 @@ def test_preprocess_and_filters_change_what_is_trained_on_and_predicted(data, tm
     assert tifffile.imread(per_image[0]).shape == (50, 44)  # written at the input's size
     assert [row["file"] for row in result.test_rows] == ["img-000.tif"]
     assert np.isfinite(result.test_rows[0]["psnr"])
+    assert padding == [True]  # DATA.TEST.MEDIAN_PADDING reaches the tiler
 
 
 def test_patch_filter_drops_grid_patches_one_by_one(data, tmp_path, capsys):
