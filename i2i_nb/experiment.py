@@ -223,7 +223,8 @@ def train_phase(cfg: Config, paths: RunPaths, device: torch.device, resume: bool
         loaded, train_pairs = load_split(cfg, train_pairs, axes_train, "train", prep)
         val_loaded, val_pairs = load_split(cfg, val_pairs, axes_val, "val", prep)
         val_note = f"{len(val_loaded)} image(s)"
-    in_memory = d.train.in_memory or prep.applies("train")  # pre-processed: held whole
+    # pre-processed or repeated into RGB: held whole
+    in_memory = d.train.in_memory or prep.applies("train") or d.force_rgb
     place_filters = (place_filter(cfg, loaded, "train"), place_filter(cfg, val_loaded, "val"))
     target_dtype, input_dtype = str(loaded[0][1].dtype), str(loaded[0][0].dtype)
     start = None
@@ -374,7 +375,8 @@ def test_phase(cfg: Config, paths: RunPaths, device: torch.device, pairs: list[P
                          cfg.test.augmentation_mode.lower(), cfg.test.metrics,
                          cfg.test.eval_border_crop, cfg.test.output_format.lower(), by_chunks,
                          world, test_checkpoint(cfg, paths),
-                         prep if prep.applies("test") else None, d.test.median_padding)
+                         prep if prep.applies("test") else None, d.test.median_padding,
+                         d.force_rgb)
     by_pair: dict[int, list] = {}
     for row in rows:
         by_pair.setdefault(mine[row.pop("pair")], []).append(row)

@@ -45,7 +45,7 @@ from i2i_nb.data.normalize import (
     input_affine,
 )
 from i2i_nb.data.pairs import Pair, image_stem
-from i2i_nb.data.preprocess import Preprocessor
+from i2i_nb.data.preprocess import Preprocessor, as_rgb
 from i2i_nb.distributed import SINGLE, World
 from i2i_nb.errors import DataError
 from i2i_nb.files import write_text
@@ -306,6 +306,7 @@ def predict_pairs(
     checkpoint: Path | None = None,
     preprocess: Preprocessor | None = None,
     median_padding: bool = False,
+    force_rgb: bool = False,
 ) -> list[dict[str, Any]]:
     """Predict every input of ``pairs`` into ``out_dir/<name>`` and score it.
 
@@ -336,7 +337,8 @@ def predict_pairs(
     normalisation and, when resized, its prediction resized back to the input's size (as
     BiaPy) before it is written and scored against the target as stored.
     ``median_padding`` (``DATA.TEST.MEDIAN_PADDING``) fills the tiles beyond the image
-    borders with the border's median instead of reflecting it.
+    borders with the border's median instead of reflecting it. ``force_rgb``
+    (``DATA.FORCE_RGB``) repeats one-channel inputs and targets into three, as BiaPy.
     """
     ndim = meta["ndim"]
     scaler = DatasetScaler.from_dict(meta["target_scaler"])
@@ -359,6 +361,9 @@ def predict_pairs(
         name = output_name(path, fmt, path.name in clash)
         row: dict[str, Any] = {"file": name, "pair": index}
         source = raw if preprocess is None else preprocess.input(raw)
+        if force_rgb:
+            source = as_rgb(source)
+            target = as_rgb(target) if target is not None else None
         large = on_disk == "always" or on_disk == "auto" and _bytes_in_memory(
             source, meta["out_channels"], tta) > available_memory() // 2
         large = large and source.shape[:-1] == raw.shape[:-1]  # resized: restored in memory

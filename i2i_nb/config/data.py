@@ -178,7 +178,9 @@ class DataConfig:
     """``DATA``; ``PATCH_SIZE`` is ``(y, x[, c])`` or ``(z, y, x[, c])`` as in BiaPy.
 
     ``REFLECT_TO_COMPLETE_SHAPE``: images smaller than a patch are reflect-padded to it
-    (BiaPy); ``False`` refuses them, naming the file. ``FILTER_BY_IMAGE`` (BiaPy): the
+    (BiaPy); ``False`` refuses them, naming the file. ``FORCE_RGB`` (BiaPy): one-channel
+    inputs, and targets, are repeated into three channels for training, validation and test
+    (after ``PREPROCESS``; the predictions then have three). ``FILTER_BY_IMAGE`` (BiaPy): the
     ``DATA.*.FILTER_SAMPLES`` conditions drop whole images; ``False`` (default) drops patches
     of the grid with ``DATA.TRAIN.EXTRACT_RANDOM_PATCH: False``, else whole images (random
     patches have no fixed places, as BiaPy). ``PREPROCESS``: see
@@ -189,6 +191,7 @@ class DataConfig:
     axes: str = ""
     gt_axes: str = ""
     reflect_to_complete_shape: bool = True
+    force_rgb: bool = False
     filter_by_image: bool = False
     preprocess: PreprocessConfig = field(default_factory=PreprocessConfig)
     normalization: NormalizationConfig = field(default_factory=NormalizationConfig)

@@ -99,7 +99,6 @@ REASONS: dict[str, str] = {
 NOT_BUILT: dict[str, str] = {
     "DATA.PREPROCESS.ZOOM.": "BiaPy's per-patch zoom of block-wise (TEST.BY_CHUNKS) test "
                              "images is not built in i2i_nb",
-    "DATA.FORCE_RGB": "BiaPy's conversion of grey images to 3 channels is not built in i2i_nb",
     "DATA.RESOLUTION_NORM.": "BiaPy's resampling to a target resolution is not built in i2i_nb",
     "DATA.TRAIN.RESOLUTION": "voxel sizes are read from the files' metadata here",
     "DATA.VAL.RESOLUTION": "voxel sizes are read from the files' metadata here",

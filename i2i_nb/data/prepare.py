@@ -13,7 +13,7 @@ from i2i_nb.data.grid import grid_places
 from i2i_nb.data.io import AxesOrder
 from i2i_nb.data.pairs import Pair, load_pairs
 from i2i_nb.data.patches import _prepare
-from i2i_nb.data.preprocess import Preprocessor
+from i2i_nb.data.preprocess import Preprocessor, as_rgb
 
 Loaded = list[tuple[Any, Any]]
 PlaceFilter = Callable[[list[tuple[int, list[int]]]], list[tuple[int, list[int]]]]
@@ -30,12 +30,16 @@ def load_split(cfg: Config, pairs: list[Pair], axes: tuple[AxesOrder, AxesOrder]
     """Load the training (``role`` ``train``) or validation (``val``) pairs, drop the images
     that meet the role's ``FILTER_SAMPLES`` conditions (measured on the images as stored)
     and pre-process the rest whole when ``DATA.PREPROCESS`` is on for the role (validation
-    taken from the training images follows ``TRAIN``, as BiaPy)."""
+    taken from the training images follows ``TRAIN``, as BiaPy); then, with
+    ``DATA.FORCE_RGB``, one-channel inputs and targets repeated into three (as BiaPy's
+    image-to-image generators)."""
     d = cfg.data
     loaded = load_pairs(pairs, cfg.ndim, *axes, in_memory=d.train.in_memory)
     loaded, pairs = filter_images(cfg, loaded, pairs, role)
     if prep.applies("train" if role == "train" or d.val.from_train else "val"):
         loaded = prep.pairs(loaded)
+    if d.force_rgb:
+        loaded = [(as_rgb(x), as_rgb(y) if y is not None else None) for x, y in loaded]
     return loaded, pairs
 
 
@@ -75,11 +79,12 @@ def grid_of(loaded: Loaded, patch: Sequence[int], overlap: Sequence[float]
 def as_loaded(cfg: Config, role: str, row: dict[str, Any]) -> dict[str, Any]:
     """A check-table row (:func:`~i2i_nb.data.pairs.check_pairs`) with the channels the
     network sees: after ``DATA.PREPROCESS`` (CANNY leaves one) when it is on for ``role``
-    (``train`` or ``test``)."""
+    (``train`` or ``test``), then three for one with ``DATA.FORCE_RGB``."""
     prep = Preprocessor(cfg.data.preprocess, cfg.ndim)
-    if not prep.applies(role):
-        return row
-    return {**row, "in_channels": prep.channels(row["in_channels"])}
+    row = {**row, "in_channels": prep.channels(row["in_channels"])} if prep.applies(role) else row
+    if cfg.data.force_rgb:
+        row = {**row, **{key: 3 for key in ("in_channels", "out_channels") if row[key] == 1}}
+    return row
 
 
 def filter_test_pairs(cfg: Config, pairs: list[Pair], table: list[dict[str, Any]]

@@ -64,6 +64,11 @@ def _canny(image: np.ndarray, low: float | None, high: float | None) -> np.ndarr
     return edges.astype(np.uint8)[..., None] * 255
 
 
+def as_rgb(image: np.ndarray) -> np.ndarray:
+    """``DATA.FORCE_RGB``: a one-channel image repeated into three (others unchanged)."""
+    return np.repeat(np.asarray(image), 3, axis=-1) if image.shape[-1] == 1 else image
+
+
 class Preprocessor:
     """``DATA.PREPROCESS`` for one run: :meth:`input` and :meth:`target` change a whole
     image, :meth:`restore` resizes a prediction back to its input's size.

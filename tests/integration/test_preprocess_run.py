@@ -8,6 +8,8 @@ import tifffile
 import torch
 
 from i2i_nb import inference
+from i2i_nb.checkpoint import load_checkpoint
+from i2i_nb.data.io import read_image
 from i2i_nb.data.preprocess import Preprocessor
 from i2i_nb.errors import DataError
 from i2i_nb.experiment import run
@@ -90,3 +92,13 @@ def test_filters_that_drop_everything_are_refused_naming_the_key(data, tmp_path)
     cfg = _config(data, {"TRAIN": {"FILTER_SAMPLES": every}}, TEST={"ENABLE": False})
     with pytest.raises(DataError, match="DATA.TRAIN.FILTER_SAMPLES"):
         run(cfg, tmp_path / "out", "e", 1, CPU)
+
+
+def test_force_rgb_trains_and_predicts_three_channels(data, tmp_path):
+    cfg = _config(data, {"FORCE_RGB": True})
+    result = run(cfg, tmp_path / "out", "rgb", 1, CPU)
+    meta = load_checkpoint(result.paths.checkpoint("best"))["meta"]
+    assert (meta["in_channels"], meta["out_channels"]) == (3, 3)
+    prediction = read_image(result.paths.run_dir / "per_image" / "img-000.tif", 2)
+    assert prediction.shape == (50, 44, 3)
+    assert len(result.test_rows) == 2
