@@ -52,7 +52,7 @@ from i2i_nb.data.split import validation_split
 from i2i_nb.data.statistics import input_spec, target_scaler
 from i2i_nb.distributed import SINGLE, World, barrier, gather
 from i2i_nb.errors import ConfigError, DataError
-from i2i_nb.finetune import StartingPoint, starting_point
+from i2i_nb.finetune import StartingPoint, freeze_matching, starting_point
 from i2i_nb.guard import check_best
 from i2i_nb.inference import (
     input_transform,
@@ -273,6 +273,7 @@ def train_phase(cfg: Config, paths: RunPaths, device: torch.device, resume: bool
         raise ConfigError(f"MODEL.ARCHITECTURE {architecture!r}: {err}") from err
     if start is not None and "weights" in start.items:
         start.load_weights(model)
+    freeze_matching(model, cfg.model.freeze_layers_matching)
     patch = cfg.patch_shape
     if any(p % q for p, q in zip(patch, model.divisor, strict=True)):
         raise ConfigError(f"DATA.PATCH_SIZE: {patch} must be a multiple of {model.divisor} per "

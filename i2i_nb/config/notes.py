@@ -111,7 +111,6 @@ NOT_BUILT: dict[str, str] = {
                                "i2i_nb (TensorBoard holds the per-epoch losses)",
     "MODEL.OUT_CHECKPOINT_FORMAT": "checkpoints are written as .pth (weights-only loadable)",
     "MODEL.SKIP_UNMATCHED_LAYERS": "a checkpoint must match the network it is loaded into",
-    "MODEL.FREEZE_LAYERS_MATCHING": "freezing layers for fine-tuning is not built in i2i_nb",
     "MODEL.HRNET.": "configures MODEL.ARCHITECTURE hrnet, which i2i_nb does not build",
     "MODEL.STUNET.": "configures MODEL.ARCHITECTURE stunet, which i2i_nb does not build",
     "MODEL.NAFNET.": "configures MODEL.ARCHITECTURE nafnet (and its GAN discriminator), which "

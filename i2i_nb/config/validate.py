@@ -8,6 +8,7 @@ from i2i_nb.config.test import DEFAULT_METRICS, METRICS, NEED_WEIGHTS
 from i2i_nb.config.train import loss_problem
 from i2i_nb.config.validate_data import (
     validate_filters,
+    validate_freeze,
     validate_median_padding,
     validate_preprocess,
 )
@@ -243,6 +244,7 @@ def validate(cfg: Config, given: set[str] | None = None) -> None:
     validate_preprocess(cfg)
     validate_filters(cfg)
     validate_median_padding(cfg)
+    validate_freeze(cfg)
     norm = cfg.data.normalization
     _check_choice(norm.type, INPUT_NORMALIZATIONS, "DATA.NORMALIZATION.TYPE")
     _check_choice(norm.measure_by, MEASURES, "DATA.NORMALIZATION.MEASURE_BY")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from pathlib import Path
 
@@ -86,6 +87,16 @@ def _check_filter(f: FilterSamplesConfig, key: str, test_without_gt: bool) -> No
         for sign in signs:
             _check(sign in FILTER_SIGNS, f"{key}.SIGNS",
                    f"{sign!r} is not one of {', '.join(FILTER_SIGNS)}")
+
+
+def validate_freeze(cfg: Config) -> None:
+    """Every ``MODEL.FREEZE_LAYERS_MATCHING`` entry is a regular expression."""
+    for i, pattern in enumerate(cfg.model.freeze_layers_matching):
+        try:
+            re.compile(pattern)
+        except re.error as err:
+            raise ConfigError(f"MODEL.FREEZE_LAYERS_MATCHING[{i}]: {pattern!r} is not a valid "
+                              f"regular expression ({err})") from err
 
 
 def validate_median_padding(cfg: Config) -> None:
