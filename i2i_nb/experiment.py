@@ -5,7 +5,7 @@ Layout (as BiaPy)::
     <result_dir>/<name>/
       config_files/<config>.yaml
       checkpoints/<name>_<run_id>-checkpoint-{best,last}.pth
-      results/<name>_<run_id>/{aug,charts,per_image,train_logs,tensorboard}/
+      results/<name>_<run_id>/{aug,charts,per_image,train_logs,tensorboard,train_pred_samples}/
       results/<name>_<run_id>/test_metrics.csv
 """
 
@@ -80,6 +80,7 @@ from i2i_nb.record import write_record
 from i2i_nb.report import write_checks
 from i2i_nb.runlock import run_lock
 from i2i_nb.train import TrainData, TrainOutputs, fit
+from i2i_nb.train_previews import TrainPreviews, with_previews
 
 
 @dataclass
@@ -317,12 +318,18 @@ def train_phase(cfg: Config, paths: RunPaths, device: torch.device, resume: bool
                            paths.sub("train_logs") / f"{paths.prefix}_log.csv",
                            paths.sub("tensorboard"), max(0, cfg.model.save_ckpt_freq))
     model.to(device)
+    previews = None
+    if cfg.train.save_train_preds_freq > 0 and world.is_main:
+        previews = TrainPreviews(model, val_set or train_set, paths.sub("train_pred_samples"),
+                                 cfg.ndim, cfg.train.save_train_preds_freq,
+                                 cfg.train.save_train_preds_num_samples, cfg.train.epochs,
+                                 device)
     cpus = len(os.sched_getaffinity(0))
     workers = cpus if cfg.system.num_workers < 0 else min(cfg.system.num_workers, cpus)
     data = TrainData(train_set, val_set, workers, cfg.system.pin_mem)
     try:
         history = fit(model, data, cfg.train, build_loss(cfg.loss, cfg.ndim), outputs, meta,
-                      device, resume, on_epoch, stop_requested, world,
+                      device, resume, with_previews(on_epoch, previews), stop_requested, world,
                       start.initial_state() if start is not None else None)
     except BaseException:
         with contextlib.suppress(OSError, ConfigError):  # the first error is the one to tell

@@ -107,8 +107,9 @@ NOT_BUILT: dict[str, str] = {
                            "i2i_nb",
     "TEST.AUGMENTATION_GROUP": "test-time augmentation always uses every flip and 90-degree "
                                "rotation",
-    "TRAIN.SAVE_TRAIN_PREDS_": "saving training predictions during training is not built in "
-                               "i2i_nb (TensorBoard holds the per-epoch losses)",
+    "TRAIN.SAVE_TRAIN_PREDS_SHOW": "BiaPy's inline Jupyter view of the training previews is "
+                                   "not built in i2i_nb (they are written to "
+                                   "train_pred_samples/; the notebooks plot the losses live)",
     "MODEL.OUT_CHECKPOINT_FORMAT": "checkpoints are written as .pth (weights-only loadable)",
     "MODEL.SKIP_UNMATCHED_LAYERS": "a checkpoint must match the network it is loaded into",
     "MODEL.HRNET.": "configures MODEL.ARCHITECTURE hrnet, which i2i_nb does not build",

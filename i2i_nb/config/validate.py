@@ -11,6 +11,7 @@ from i2i_nb.config.validate_data import (
     validate_freeze,
     validate_median_padding,
     validate_preprocess,
+    validate_train_previews,
 )
 from i2i_nb.errors import ConfigError
 
@@ -245,6 +246,7 @@ def validate(cfg: Config, given: set[str] | None = None) -> None:
     validate_filters(cfg)
     validate_median_padding(cfg)
     validate_freeze(cfg)
+    validate_train_previews(cfg)
     norm = cfg.data.normalization
     _check_choice(norm.type, INPUT_NORMALIZATIONS, "DATA.NORMALIZATION.TYPE")
     _check_choice(norm.measure_by, MEASURES, "DATA.NORMALIZATION.MEASURE_BY")

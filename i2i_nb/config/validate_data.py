@@ -99,6 +99,16 @@ def validate_freeze(cfg: Config) -> None:
                               f"regular expression ({err})") from err
 
 
+def validate_train_previews(cfg: Config) -> None:
+    """``TRAIN.SAVE_TRAIN_PREDS_FREQ`` is -1 or positive; ``_NUM_SAMPLES`` positive."""
+    t = cfg.train
+    _check(t.save_train_preds_freq == -1 or t.save_train_preds_freq > 0,
+           "TRAIN.SAVE_TRAIN_PREDS_FREQ", f"{t.save_train_preds_freq}: -1 (off) or a number of "
+           "epochs")
+    _check(t.save_train_preds_num_samples > 0, "TRAIN.SAVE_TRAIN_PREDS_NUM_SAMPLES",
+           f"{t.save_train_preds_num_samples}: needs at least one sample")
+
+
 def validate_median_padding(cfg: Config) -> None:
     """``DATA.TEST.MEDIAN_PADDING`` is not built for block-wise prediction."""
     _check(not (cfg.data.test.median_padding and cfg.test.by_chunks.enable),
