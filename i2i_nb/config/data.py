@@ -147,6 +147,20 @@ class ValDataConfig:
 
 
 @dataclass
+class RoiMaskConfig:
+    """``DATA.TEST.ROI_MASK`` (BiaPy): predictions are 0 outside the mask (anything above 0)
+    before they are written and scored. ``PATH``: one mask for every test image, or a folder
+    of one (for all) or of masks named as the images; a mask of another shape is stretched
+    over the image (nearest neighbour). ``AXES_ORDER``: its stored axes (empty: the file's
+    metadata, else a guess). Not built for ``TEST.BY_CHUNKS``.
+    """
+
+    enable: bool = False
+    path: str = ""
+    axes_order: str = ""
+
+
+@dataclass
 class TestDataConfig:
     """``DATA.TEST``; ``OVERLAP`` below 1 is a fraction of the tile, else pixels.
 
@@ -162,6 +176,7 @@ class TestDataConfig:
     load_gt: bool = True
     use_val_as_test: bool = False
     median_padding: bool = False
+    roi_mask: RoiMaskConfig = field(default_factory=RoiMaskConfig)
     padding: tuple[int, ...] = ()
     overlap: tuple[float, ...] = ()
     tile_shape: tuple[int, ...] = ()

@@ -103,8 +103,6 @@ NOT_BUILT: dict[str, str] = {
     "DATA.TRAIN.RESOLUTION": "voxel sizes are read from the files' metadata here",
     "DATA.VAL.RESOLUTION": "voxel sizes are read from the files' metadata here",
     "DATA.TEST.RESOLUTION": "voxel sizes are read from the files' metadata here",
-    "DATA.TEST.ROI_MASK.": "BiaPy's region-of-interest mask for test images is not built in "
-                           "i2i_nb",
     "TEST.AUGMENTATION_GROUP": "test-time augmentation always uses every flip and 90-degree "
                                "rotation",
     "TRAIN.SAVE_TRAIN_PREDS_SHOW": "BiaPy's inline Jupyter view of the training previews is "

@@ -9,8 +9,8 @@ from i2i_nb.config.train import loss_problem
 from i2i_nb.config.validate_data import (
     validate_filters,
     validate_freeze,
-    validate_median_padding,
     validate_preprocess,
+    validate_test_keys,
     validate_train_previews,
 )
 from i2i_nb.errors import ConfigError
@@ -244,7 +244,7 @@ def validate(cfg: Config, given: set[str] | None = None) -> None:
     _check(all(p > 0 for p in patch), "DATA.PATCH_SIZE", f"sizes must be positive: {patch}")
     validate_preprocess(cfg)
     validate_filters(cfg)
-    validate_median_padding(cfg)
+    validate_test_keys(cfg)
     validate_freeze(cfg)
     validate_train_previews(cfg)
     norm = cfg.data.normalization

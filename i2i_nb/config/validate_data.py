@@ -109,11 +109,20 @@ def validate_train_previews(cfg: Config) -> None:
            f"{t.save_train_preds_num_samples}: needs at least one sample")
 
 
-def validate_median_padding(cfg: Config) -> None:
-    """``DATA.TEST.MEDIAN_PADDING`` is not built for block-wise prediction."""
-    _check(not (cfg.data.test.median_padding and cfg.test.by_chunks.enable),
+def validate_test_keys(cfg: Config) -> None:
+    """``DATA.TEST.MEDIAN_PADDING`` and ``ROI_MASK`` (not built for block-wise prediction;
+    the mask's path set and existing, as BiaPy)."""
+    t = cfg.data.test
+    _check(not (t.median_padding and cfg.test.by_chunks.enable),
            "DATA.TEST.MEDIAN_PADDING", "is not built for block-wise prediction "
            "(TEST.BY_CHUNKS.ENABLE)")
+    if t.roi_mask.enable:
+        _check(not cfg.test.by_chunks.enable, "DATA.TEST.ROI_MASK.ENABLE",
+               "is not built for block-wise prediction (TEST.BY_CHUNKS.ENABLE)")
+        _check(bool(t.roi_mask.path), "DATA.TEST.ROI_MASK.PATH",
+               "needs to be set when DATA.TEST.ROI_MASK.ENABLE is True")
+        _check(Path(t.roi_mask.path).exists(), "DATA.TEST.ROI_MASK.PATH",
+               f"{t.roi_mask.path} does not exist")
 
 
 def validate_filters(cfg: Config) -> None:

@@ -94,11 +94,17 @@ def test_filters_that_drop_everything_are_refused_naming_the_key(data, tmp_path)
         run(cfg, tmp_path / "out", "e", 1, CPU)
 
 
-def test_force_rgb_trains_and_predicts_three_channels(data, tmp_path):
-    cfg = _config(data, {"FORCE_RGB": True})
+@pytest.mark.parametrize("on_disk", ["never", "always"])
+def test_force_rgb_and_roi_mask(data, tmp_path, on_disk):
+    coarse = np.array([[1, 0], [1, 0]], np.uint8)  # the left half of any image
+    tifffile.imwrite(tmp_path / "roi.tif", coarse)
+    cfg = _config(data, {"FORCE_RGB": True, "TEST": {
+        "ROI_MASK": {"ENABLE": True, "PATH": str(tmp_path / "roi.tif")}}},
+        TEST={"ON_DISK": on_disk})
     result = run(cfg, tmp_path / "out", "rgb", 1, CPU)
     meta = load_checkpoint(result.paths.checkpoint("best"))["meta"]
     assert (meta["in_channels"], meta["out_channels"]) == (3, 3)
     prediction = read_image(result.paths.run_dir / "per_image" / "img-000.tif", 2)
     assert prediction.shape == (50, 44, 3)
+    assert not prediction[:, 22:].any() and prediction[:, :22].all()
     assert len(result.test_rows) == 2
