@@ -284,7 +284,7 @@ def train_phase(cfg: Config, paths: RunPaths, device: torch.device, resume: bool
     if aug.enable and aug.grayscale and in_ch != 3:
         raise ConfigError(f"AUGMENTOR.GRAYSCALE: needs 3-channel (RGB) inputs; the training "
                           f"inputs have {in_ch}")
-    augment = Augment(aug) if aug.enable else None
+    augment = Augment(aug, tuple(d.train.resolution)) if aug.enable else None
     train_set, val_set = _patch_sets(cfg, train_data, train_transforms, val_data,
                                      val_transforms, augment, place_filters)
     del place_filters

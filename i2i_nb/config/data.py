@@ -88,7 +88,9 @@ class TrainDataConfig:
     trains on the grid of patches that covers each image (``OVERLAP``: fraction of a patch
     shared by neighbours; 0 the fewest patches that cover), each epoch one pass over them.
     ``REPLICATE`` repeats the training set that many times
-    per epoch (0: once).
+    per epoch (0: once). ``RESOLUTION`` (BiaPy): the voxel size ``(y, x)`` / ``(z, y, x)``
+    (``(-1,)``: isotropic), which makes AUGMENTOR.CUTOUT's boxes span the same physical
+    size along every axis.
 
     BiaPy's Zarr/HDF5 keys (also in ``DATA.VAL`` and ``DATA.TEST``):
     ``INPUT_ZARR_MULTIPLE_DATA`` reads the raw image and its target from the same container
@@ -104,6 +106,7 @@ class TrainDataConfig:
     in_memory: bool = True
     foreground_sampling: float = 0.9
     extract_random_patch: bool = True
+    resolution: tuple[float, ...] = (-1.0,)
     replicate: int = 0
     overlap: tuple[float, ...] = ()
     input_zarr_multiple_data: bool = False

@@ -89,6 +89,9 @@ REASONS: dict[str, str] = {
                                           "for image to image",
     "DATA.TEST.INPUT_ZARR_MULTIPLE_DATA_": "CREMI synapse annotations (detection), not used "
                                            "for image to image",
+    "DATA.VAL.RESOLUTION": "BiaPy gives it to the validation generator, which does not "
+                           "augment: it scales only AUGMENTOR.CUTOUT (see DATA.TRAIN.RESOLUTION)",
+    "DATA.TEST.RESOLUTION": _OTHER_WORKFLOW.format("detection"),
     "AUGMENTOR.SHUFFLE_TRAIN_DATA_EACH_EPOCH": "training patches are always drawn afresh "
                                                "(seeded) every epoch",
     "AUGMENTOR.SHUFFLE_VAL_DATA_EACH_EPOCH": "validation patches are fixed (seeded) so epochs "
@@ -100,9 +103,6 @@ NOT_BUILT: dict[str, str] = {
     "DATA.PREPROCESS.ZOOM.": "BiaPy's per-patch zoom of block-wise (TEST.BY_CHUNKS) test "
                              "images is not built in i2i_nb",
     "DATA.RESOLUTION_NORM.": "BiaPy's resampling to a target resolution is not built in i2i_nb",
-    "DATA.TRAIN.RESOLUTION": "voxel sizes are read from the files' metadata here",
-    "DATA.VAL.RESOLUTION": "voxel sizes are read from the files' metadata here",
-    "DATA.TEST.RESOLUTION": "voxel sizes are read from the files' metadata here",
     "TEST.AUGMENTATION_GROUP": "test-time augmentation always uses every flip and 90-degree "
                                "rotation",
     "TRAIN.SAVE_TRAIN_PREDS_SHOW": "BiaPy's inline Jupyter view of the training previews is "

@@ -10,6 +10,7 @@ from i2i_nb.config.validate_data import (
     validate_filters,
     validate_freeze,
     validate_preprocess,
+    validate_resolution,
     validate_test_keys,
     validate_train_previews,
 )
@@ -246,6 +247,7 @@ def validate(cfg: Config, given: set[str] | None = None) -> None:
     validate_filters(cfg)
     validate_test_keys(cfg)
     validate_freeze(cfg)
+    validate_resolution(cfg)
     validate_train_previews(cfg)
     norm = cfg.data.normalization
     _check_choice(norm.type, INPUT_NORMALIZATIONS, "DATA.NORMALIZATION.TYPE")

@@ -99,6 +99,16 @@ def validate_freeze(cfg: Config) -> None:
                               f"regular expression ({err})") from err
 
 
+def validate_resolution(cfg: Config) -> None:
+    """``DATA.TRAIN.RESOLUTION``: ``(-1,)`` or one positive size per spatial axis."""
+    r = tuple(cfg.data.train.resolution)
+    if r in ((-1.0,), ()):
+        return
+    _check(len(r) == cfg.ndim and min(r) > 0, "DATA.TRAIN.RESOLUTION",
+           f"{list(r)} must give one positive size per spatial axis ({cfg.ndim} in "
+           f"{cfg.ndim}D), or be (-1,)")
+
+
 def validate_train_previews(cfg: Config) -> None:
     """``TRAIN.SAVE_TRAIN_PREDS_FREQ`` is -1 or positive; ``_NUM_SAMPLES`` positive."""
     t = cfg.train

@@ -159,3 +159,10 @@ def test_kept_places_drops_patches_one_by_one():
     places = [(0, [0, 0]), (0, [0, 16])]
     kept = kept_places([(x, x)], places, (16, 16), _filter([["max"]], [[50]], [["gt"]]), norm)
     assert kept == [(0, [0, 0])]
+
+
+def test_train_resolution_is_checked():
+    with pytest.raises(ConfigError, match="DATA.TRAIN.RESOLUTION"):
+        config_from_dict({"DATA": {"TRAIN": {"RESOLUTION": [1, 1, 1]}}})
+    assert config_from_dict({"DATA": {"TRAIN": {"RESOLUTION": [1, 2]}}}).data.train.resolution \
+        == (1.0, 2.0)
