@@ -224,8 +224,9 @@ def train_phase(cfg: Config, paths: RunPaths, device: torch.device, resume: bool
         loaded, train_pairs = load_split(cfg, train_pairs, axes_train, "train", prep)
         val_loaded, val_pairs = load_split(cfg, val_pairs, axes_val, "val", prep)
         val_note = f"{len(val_loaded)} image(s)"
-    # pre-processed or repeated into RGB: held whole
-    in_memory = d.train.in_memory or prep.applies("train") or d.force_rgb
+    # pre-processed, rescaled or repeated into RGB: held whole
+    in_memory = (d.train.in_memory or prep.applies("train") or d.force_rgb
+                 or d.resolution_norm.enable)
     place_filters = (place_filter(cfg, loaded, "train"), place_filter(cfg, val_loaded, "val"))
     target_dtype, input_dtype = str(loaded[0][1].dtype), str(loaded[0][0].dtype)
     start = None

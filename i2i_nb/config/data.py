@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from i2i_nb.config.preprocess import FilterSamplesConfig, PreprocessConfig
+from i2i_nb.config.preprocess import (
+    FilterSamplesConfig,
+    PreprocessConfig,
+    ResolutionNormConfig,
+)
 
 
 @dataclass
@@ -212,6 +216,7 @@ class DataConfig:
     force_rgb: bool = False
     filter_by_image: bool = False
     preprocess: PreprocessConfig = field(default_factory=PreprocessConfig)
+    resolution_norm: ResolutionNormConfig = field(default_factory=ResolutionNormConfig)
     normalization: NormalizationConfig = field(default_factory=NormalizationConfig)
     train: TrainDataConfig = field(default_factory=TrainDataConfig)
     val: ValDataConfig = field(default_factory=ValDataConfig)

@@ -125,6 +125,16 @@ class FilterSamplesConfig:
     norm_before: bool = False
 
 
+@dataclass
+class ResolutionNormConfig:
+    """``DATA.RESOLUTION_NORM`` (BiaPy): training and validation images rescaled in-plane to
+    ``TARGET_RESOLUTION`` ``(z, y, x)`` (only x is used, as BiaPy) from each file's voxel size
+    in ``resolution.json`` beside the split's folder; see :mod:`i2i_nb.data.resolution`."""
+
+    enable: bool = False
+    target_resolution: tuple[float, ...] = (-1.0, -1.0, -1.0)
+
+
 FILTER_PROPS = ("mean", "min", "max", "target_mean", "target_min", "target_max", "diff",
                 "diff_by_min_max_ratio", "diff_by_target_min_max_ratio")
 TARGET_PROPS = FILTER_PROPS[3:]

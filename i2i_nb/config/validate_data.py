@@ -100,7 +100,14 @@ def validate_freeze(cfg: Config) -> None:
 
 
 def validate_resolution(cfg: Config) -> None:
-    """``DATA.TRAIN.RESOLUTION``: ``(-1,)`` or one positive size per spatial axis."""
+    """``DATA.TRAIN.RESOLUTION``: ``(-1,)`` or one positive size per spatial axis;
+    ``DATA.RESOLUTION_NORM.TARGET_RESOLUTION``: ``(z, y, x)`` with positive y, x (BiaPy)."""
+    norm = cfg.data.resolution_norm
+    if norm.enable:
+        target = tuple(norm.target_resolution)
+        _check(len(target) == 3 and min(target[-2:]) > 0,
+               "DATA.RESOLUTION_NORM.TARGET_RESOLUTION",
+               f"{list(target)} must be (z, y, x) with positive y and x")
     r = tuple(cfg.data.train.resolution)
     if r in ((-1.0,), ()):
         return

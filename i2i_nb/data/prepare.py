@@ -14,6 +14,7 @@ from i2i_nb.data.io import AxesOrder
 from i2i_nb.data.pairs import Pair, load_pairs
 from i2i_nb.data.patches import _prepare
 from i2i_nb.data.preprocess import Preprocessor, as_rgb
+from i2i_nb.data.resolution import normalise_resolution, resolution_map
 
 Loaded = list[tuple[Any, Any]]
 PlaceFilter = Callable[[list[tuple[int, list[int]]]], list[tuple[int, list[int]]]]
@@ -30,14 +31,19 @@ def load_split(cfg: Config, pairs: list[Pair], axes: tuple[AxesOrder, AxesOrder]
     """Load the training (``role`` ``train``) or validation (``val``) pairs, drop the images
     that meet the role's ``FILTER_SAMPLES`` conditions (measured on the images as stored)
     and pre-process the rest whole when ``DATA.PREPROCESS`` is on for the role (validation
-    taken from the training images follows ``TRAIN``, as BiaPy); then, with
-    ``DATA.FORCE_RGB``, one-channel inputs and targets repeated into three (as BiaPy's
-    image-to-image generators)."""
+    taken from the training images follows ``TRAIN``, as BiaPy), rescale them in-plane with
+    ``DATA.RESOLUTION_NORM``; then, with ``DATA.FORCE_RGB``, repeat one-channel inputs and
+    targets into three (as BiaPy's image-to-image generators)."""
     d = cfg.data
     loaded = load_pairs(pairs, cfg.ndim, *axes, in_memory=d.train.in_memory)
     loaded, pairs = filter_images(cfg, loaded, pairs, role)
     if prep.applies("train" if role == "train" or d.val.from_train else "val"):
         loaded = prep.pairs(loaded)
+    if d.resolution_norm.enable:
+        own = resolution_map(d.train.path if role == "train" or d.val.from_train else d.val.path)
+        own = own or resolution_map(d.train.path)  # validation without its own: training's
+        loaded = normalise_resolution(loaded, [p for pair in pairs for p in pair.inputs], own,
+                                      d.resolution_norm.target_resolution[-1])
     if d.force_rgb:
         loaded = [(as_rgb(x), as_rgb(y) if y is not None else None) for x, y in loaded]
     return loaded, pairs

@@ -108,3 +108,17 @@ def test_force_rgb_and_roi_mask(data, tmp_path, on_disk):
     assert prediction.shape == (50, 44, 3)
     assert not prediction[:, 22:].any() and prediction[:, :22].all()
     assert len(result.test_rows) == 2
+
+
+def test_resolution_norm_rescales_the_training_images(data, tmp_path, capsys):
+    names = [f"img-{i:03d}.tif" for i in range(4)]
+    (data / "train" / "resolution.json").write_text(
+        "{" + ", ".join(f'"{n}": [1, 0.5, 0.5]' for n in names[:3]) + "}")
+    cfg = _config(data, {"RESOLUTION_NORM": {"ENABLE": True,
+                                             "TARGET_RESOLUTION": [1, 0.25, 0.25]}},
+                  TEST={"ENABLE": False})
+    run(cfg, tmp_path / "out", "r", 1, CPU)
+    out = capsys.readouterr().out
+    assert "DATA.RESOLUTION_NORM: 3 of 4 image(s) have a resolution" in out  # training
+    # validation has no resolution.json of its own: the training one, by file name (BiaPy)
+    assert "DATA.RESOLUTION_NORM: 2 of 2 image(s) have a resolution" in out

@@ -166,3 +166,22 @@ def test_train_resolution_is_checked():
         config_from_dict({"DATA": {"TRAIN": {"RESOLUTION": [1, 1, 1]}}})
     assert config_from_dict({"DATA": {"TRAIN": {"RESOLUTION": [1, 2]}}}).data.train.resolution \
         == (1.0, 2.0)
+
+
+def test_resolution_norm_rescales_listed_images_in_plane(tmp_path):
+    import json
+
+    from i2i_nb.data.resolution import normalise_resolution, resolution_map
+
+    (tmp_path / "x").mkdir()
+    (tmp_path / "resolution.json").write_text(json.dumps({"a.tif": [5, 0.5, 0.5]}))
+    resolutions = resolution_map(str(tmp_path / "x"))
+    assert resolutions == {"a.tif": [5.0, 0.5, 0.5]}
+    image = _image((3, 10, 12, 1))
+    out = normalise_resolution([(image, image), (image, None)],
+                               [tmp_path / "x" / "a.tif", tmp_path / "x" / "b.tif"],
+                               resolutions, 0.25)
+    assert out[0][0].shape == (3, 20, 24, 1) and out[0][1].shape == (3, 20, 24, 1)
+    assert out[1][0] is image  # not listed: as it is
+    with pytest.raises(ConfigError, match="TARGET_RESOLUTION"):
+        config_from_dict({"DATA": {"RESOLUTION_NORM": {"ENABLE": True}}})
