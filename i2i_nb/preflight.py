@@ -150,7 +150,8 @@ def inside(path: Path, folder: Path) -> bool:
 
 
 def data_folders(cfg: Config) -> list[Path]:
-    """The data folders (or single files) the run reads."""
+    """The data folders (or single files) the run reads (with the ROI masks and the
+    histogram-matching reference when those are on)."""
     d = cfg.data
     folders = []
     if cfg.train.enable:
@@ -159,6 +160,10 @@ def data_folders(cfg: Config) -> list[Path]:
             folders += [d.val.path, d.val.gt_path]
     if cfg.test.enable:
         folders += [d.test.path] + ([d.test.gt_path] if d.test.load_gt else [])
+        folders += [d.test.roi_mask.path] if d.test.roi_mask.enable else []
+    p = d.preprocess
+    if p.match_histogram.enable and (p.train or p.val or p.test):
+        folders.append(p.match_histogram.reference_path)
     return [Path(f) for f in folders if f]
 
 
