@@ -54,6 +54,8 @@ CONVERSIONS = {
     "AUGMENTOR.ROT90": "default True here",
     "AUGMENTOR.ROT90_PROB": "default 0.75 here: with the flips, the 8 symmetries of the "
                             "(y, x) square equally likely",
+    "DATA.PREPROCESS.VAL": "validation taken from the training images follows "
+                           "DATA.PREPROCESS.TRAIN (as BiaPy)",
     "DATA.PREPROCESS.RESIZE.OUTPUT_SHAPE": "(512, 512) in 3D read as (512, 512, 512) (as "
                                            "BiaPy)",
     "DATA.PREPROCESS.RESIZE.ORDER": "also the training targets' order (BiaPy 3.7.1's "

@@ -185,3 +185,13 @@ def test_resolution_norm_rescales_listed_images_in_plane(tmp_path):
     assert out[1][0] is image  # not listed: as it is
     with pytest.raises(ConfigError, match="TARGET_RESOLUTION"):
         config_from_dict({"DATA": {"RESOLUTION_NORM": {"ENABLE": True}}})
+
+
+def test_3d_volumes_are_resized_blurred_and_equalised():
+    prep = _prep(3, RESIZE={"ENABLE": True, "OUTPUT_SHAPE": [6, 20, 24]},
+                 MEDIAN_BLUR={"ENABLE": True, "KERNEL_SIZE": [1, 3, 3, 1]},
+                 CLAHE={"ENABLE": True})
+    x = _image((4, 16, 16, 1))
+    out = prep.input(x)
+    assert out.shape == (6, 20, 24, 1) and out.dtype == np.uint16
+    assert prep.restore(out.astype(np.float32), (4, 16, 16)).shape == (4, 16, 16, 1)
