@@ -154,4 +154,7 @@ def validate_filters(cfg: Config) -> None:
         _check(not (multiple_raw and name != "TEST"), f"{key}.ENABLE",
                "can not be used with PROBLEM.IMAGE_TO_IMAGE.MULTIPLE_RAW_ONE_TARGET_LOADER "
                "(as in BiaPy)")
+        _check(not (name == "TEST" and cfg.test.by_chunks.enable), f"{key}.ENABLE",
+               "BiaPy's per-block filtering of block-wise prediction (TEST.BY_CHUNKS) is not "
+               "built in i2i_nb")
         _check_filter(f, key, name == "TEST" and not (d.test.load_gt or d.test.use_val_as_test))

@@ -111,6 +111,13 @@ def test_bad_preprocess_values_are_refused_naming_the_key(keys, named):
         _prep(**keys)
 
 
+def test_test_filter_is_refused_block_wise():
+    with pytest.raises(ConfigError, match="DATA.TEST.FILTER_SAMPLES.ENABLE"):
+        config_from_dict({"DATA": {"TEST": {"FILTER_SAMPLES": {
+            "ENABLE": True, "PROPS": [["mean"]], "VALUES": [[1]], "SIGNS": [["lt"]]}}},
+            "TEST": {"BY_CHUNKS": {"ENABLE": True}}})
+
+
 def test_canny_is_refused_in_3d():
     with pytest.raises(ConfigError, match="CANNY"):
         _prep(3, CANNY={"ENABLE": True})
