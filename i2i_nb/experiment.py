@@ -210,24 +210,27 @@ def train_phase(cfg: Config, paths: RunPaths, device: torch.device, resume: bool
     axes_train = split_axes(cfg, d.train)
     axes_val = split_axes(cfg, d.train if d.val.from_train else d.val)
     prep = Preprocessor(d.preprocess, cfg.ndim)
-    loaded, train_pairs = load_split(cfg, train_pairs, axes_train, "train", prep)
-    val_loaded, val_pairs = load_split(cfg, val_pairs, axes_val, "val", prep)
+    shown = paths.sub("filtering_information") if d.save_filtered_images and world.is_main \
+        and not resume else None
+    loaded, train_pairs = load_split(cfg, train_pairs, axes_train, "train", prep, shown)
+    val_loaded, val_pairs = load_split(cfg, val_pairs, axes_val, "val", prep, shown)
     split = split_regions(loaded, d.val.split_train, cfg.patch_shape) if by_region else None
     val_note = f"{len(val_loaded)} image(s)"
     if split is not None:
         (loaded, val_loaded), val_note = split, (
             f"the last {d.val.split_train:.0%} (at least a patch) of every image along its "
             "longest axis (DATA.VAL.SPLIT_BY)")
-        val_loaded = filter_images(cfg, val_loaded, [], "val")[0]
+        val_loaded = filter_images(cfg, val_loaded, [], "val", shown)[0]
     elif by_region:  # an image too short for a region: whole images after all
         train_pairs, val_pairs = validation_split(pairs, d.val, cfg.system.seed)
-        loaded, train_pairs = load_split(cfg, train_pairs, axes_train, "train", prep)
-        val_loaded, val_pairs = load_split(cfg, val_pairs, axes_val, "val", prep)
+        loaded, train_pairs = load_split(cfg, train_pairs, axes_train, "train", prep, shown)
+        val_loaded, val_pairs = load_split(cfg, val_pairs, axes_val, "val", prep, shown)
         val_note = f"{len(val_loaded)} image(s)"
     # pre-processed, rescaled or repeated into RGB: held whole
     in_memory = (d.train.in_memory or prep.applies("train") or d.force_rgb
                  or d.resolution_norm.enable)
-    place_filters = (place_filter(cfg, loaded, "train"), place_filter(cfg, val_loaded, "val"))
+    place_filters = (place_filter(cfg, loaded, "train", train_pairs, shown),
+                     place_filter(cfg, val_loaded, "val", val_pairs, shown))
     target_dtype, input_dtype = str(loaded[0][1].dtype), str(loaded[0][0].dtype)
     start = None
     if source is not None and not resume:

@@ -205,7 +205,10 @@ class DataConfig:
     (after ``PREPROCESS``; the predictions then have three). ``FILTER_BY_IMAGE`` (BiaPy): the
     ``DATA.*.FILTER_SAMPLES`` conditions drop whole images; ``False`` (default) drops patches
     of the grid with ``DATA.TRAIN.EXTRACT_RANDOM_PATCH: False``, else whole images (random
-    patches have no fixed places, as BiaPy). ``PREPROCESS``: see
+    patches have no fixed places, as BiaPy); ``SAVE_FILTERED_IMAGES`` writes up to
+    ``SAVE_FILTERED_IMAGES_NUM`` examples into the results' ``filtering_information/``
+    (dropped and kept images, or images with their dropped patches black). ``PREPROCESS``:
+    see
     :class:`~i2i_nb.config.preprocess.PreprocessConfig`.
     """
 
@@ -215,6 +218,8 @@ class DataConfig:
     reflect_to_complete_shape: bool = True
     force_rgb: bool = False
     filter_by_image: bool = False
+    save_filtered_images: bool = False
+    save_filtered_images_num: int = 3
     preprocess: PreprocessConfig = field(default_factory=PreprocessConfig)
     resolution_norm: ResolutionNormConfig = field(default_factory=ResolutionNormConfig)
     normalization: NormalizationConfig = field(default_factory=NormalizationConfig)

@@ -64,10 +64,6 @@ REASONS: dict[str, str] = {
     "DATA.TRAIN.CHECK_DATA": "the data are always checked before training",
     "DATA.TEST.CHECK_DATA": "the data are always checked before training",
     "DATA.VAL.DIST_EVAL": "validation is always shared out across torchrun processes",
-    "DATA.SAVE_FILTERED_IMAGES": "BiaPy's example images of DATA.*.FILTER_SAMPLES; here the "
-                                 "counts kept are printed and dropped test images named",
-    "DATA.SAVE_FILTERED_IMAGES_NUM": "BiaPy's example images of DATA.*.FILTER_SAMPLES; here "
-                                     "the counts kept are printed",
     "DATA.TRAIN.PADDING": "BiaPy uses it only to reconstruct whole training images from "
                           "patches, which image-to-image training never does",
     "DATA.VAL.PADDING": "BiaPy uses it only to reconstruct whole validation images from "

@@ -4,14 +4,17 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from i2i_nb.config import Config
 from i2i_nb.config.preprocess import TARGET_PROPS
 from i2i_nb.data.filtering import kept_images, kept_places, measured, report
 from i2i_nb.data.grid import grid_places
-from i2i_nb.data.io import AxesOrder
-from i2i_nb.data.pairs import Pair, load_pairs
+from i2i_nb.data.io import AxesOrder, write_image
+from i2i_nb.data.pairs import Pair, image_stem, load_pairs
 from i2i_nb.data.patches import _prepare
 from i2i_nb.data.preprocess import Preprocessor, as_rgb
 from i2i_nb.data.resolution import normalise_resolution, resolution_map
@@ -27,16 +30,17 @@ def filters_by_image(cfg: Config) -> bool:
 
 
 def load_split(cfg: Config, pairs: list[Pair], axes: tuple[AxesOrder, AxesOrder], role: str,
-               prep: Preprocessor) -> tuple[Loaded, list[Pair]]:
+               prep: Preprocessor, examples: Path | None = None) -> tuple[Loaded, list[Pair]]:
     """Load the training (``role`` ``train``) or validation (``val``) pairs, drop the images
     that meet the role's ``FILTER_SAMPLES`` conditions (measured on the images as stored)
     and pre-process the rest whole when ``DATA.PREPROCESS`` is on for the role (validation
     taken from the training images follows ``TRAIN``, as BiaPy), rescale them in-plane with
     ``DATA.RESOLUTION_NORM``; then, with ``DATA.FORCE_RGB``, repeat one-channel inputs and
-    targets into three (as BiaPy's image-to-image generators)."""
+    targets into three (as BiaPy's image-to-image generators). ``examples``: the folder of
+    ``DATA.SAVE_FILTERED_IMAGES``."""
     d = cfg.data
     loaded = load_pairs(pairs, cfg.ndim, *axes, in_memory=d.train.in_memory)
-    loaded, pairs = filter_images(cfg, loaded, pairs, role)
+    loaded, pairs = filter_images(cfg, loaded, pairs, role, examples)
     if prep.applies("train" if role == "train" or d.val.from_train else "val"):
         loaded = prep.pairs(loaded)
     if d.resolution_norm.enable:
@@ -49,28 +53,59 @@ def load_split(cfg: Config, pairs: list[Pair], axes: tuple[AxesOrder, AxesOrder]
     return loaded, pairs
 
 
-def filter_images(cfg: Config, loaded: Loaded, pairs: Sequence[Any], role: str
-                  ) -> tuple[Loaded, list[Any]]:
+def _names(pairs: Sequence[Pair], count: int) -> list[str]:
+    """A file name per loaded input (``region_NN.tif`` for regions without pairs)."""
+    names = [f"{image_stem(p)}.tif" for pair in pairs for p in pair.inputs]
+    return names if len(names) == count else [f"region_{k:02d}.tif" for k in range(count)]
+
+
+def filter_images(cfg: Config, loaded: Loaded, pairs: Sequence[Any], role: str,
+                  examples: Path | None = None) -> tuple[Loaded, list[Any]]:
     """``loaded`` (and the matching ``pairs``) without the images the role's
-    ``FILTER_SAMPLES`` drops, when it drops whole images."""
+    ``FILTER_SAMPLES`` drops, when it drops whole images; with ``examples``
+    (``DATA.SAVE_FILTERED_IMAGES``) up to ``SAVE_FILTERED_IMAGES_NUM`` inputs of each kind
+    are written to ``examples/<role>/filtered/`` and ``not-filtered/`` (as BiaPy)."""
     f = getattr(cfg.data, role).filter_samples
     if not (f.enable and filters_by_image(cfg) and loaded):
         return loaded, list(pairs)
     keep = kept_images(loaded, f, cfg.data.normalization)
     report(f"DATA.{role.upper()}.FILTER_SAMPLES", len(loaded), len(keep), "images")
+    if examples is not None:
+        names, count = _names(pairs, len(loaded)), cfg.data.save_filtered_images_num
+        dropped = [k for k in range(len(loaded)) if k not in keep]
+        for kind, chosen in (("filtered", dropped), ("not-filtered", keep)):
+            for k in chosen[:count]:
+                write_image(examples / role / kind / names[k], np.asarray(loaded[k][0]),
+                            cfg.ndim)
     return [loaded[k] for k in keep], [pairs[k] for k in keep] if pairs else []
 
 
-def place_filter(cfg: Config, loaded: Loaded, role: str) -> PlaceFilter | None:
+def place_filter(cfg: Config, loaded: Loaded, role: str, pairs: Sequence[Pair] = (),
+                 examples: Path | None = None) -> PlaceFilter | None:
     """With patches filtered one by one, the function that keeps the grid patches of
-    ``loaded`` (the images before normalisation) that meet none of the role's conditions."""
+    ``loaded`` (the images before normalisation) that meet none of the role's conditions;
+    with ``examples`` (``DATA.SAVE_FILTERED_IMAGES``) the first ``SAVE_FILTERED_IMAGES_NUM``
+    inputs are written to ``examples/<role>/`` with their dropped patches black (as BiaPy)."""
     f = getattr(cfg.data, role).filter_samples
     if not f.enable or filters_by_image(cfg) or not loaded:
         return None
 
     def keep(places: list[tuple[int, list[int]]]) -> list[tuple[int, list[int]]]:
-        kept = kept_places(loaded, places, cfg.patch_shape, f, cfg.data.normalization)
+        patch = cfg.patch_shape
+        kept = kept_places(loaded, places, patch, f, cfg.data.normalization)
         report(f"DATA.{role.upper()}.FILTER_SAMPLES", len(places), len(kept), "patches")
+        if examples is not None:
+            names, shown = _names(pairs, len(loaded)), range(cfg.data.save_filtered_images_num)
+            prepared = _prepare([pair for k, pair in enumerate(loaded) if k in shown], patch)
+            for k, (x, _) in zip(shown, prepared, strict=False):
+                x = np.asarray(x)
+                example = np.zeros_like(x)
+                for j, starts in kept:
+                    if j == k:
+                        window = tuple(slice(a, a + p) for a, p in zip(starts, patch,
+                                                                        strict=True))
+                        example[window] = x[window]
+                write_image(examples / role / names[k], example, cfg.ndim)
         return kept
 
     return keep

@@ -19,9 +19,9 @@ CPU = torch.device("cpu")
 DARK = {"ENABLE": True, "PROPS": [["max"]], "VALUES": [[0]], "SIGNS": [["le"]]}
 
 
-def _darken(path, region=(slice(None), slice(None))):
+def _darken(path, region=(slice(None), slice(None)), value=0):
     image = tifffile.imread(path)
-    image[region] = 0
+    image[region] = value
     tifffile.imwrite(path, image)
 
 
@@ -57,6 +57,7 @@ def test_preprocess_filters_and_median_padding_change_what_is_run(data, tmp_path
     monkeypatch.setattr(inference, "predict_image", lambda *a, **k: padding.append(
         k.get("median_padding", False)) or predict(*a, **k))
     cfg = _config(data, {
+        "SAVE_FILTERED_IMAGES": True, "SAVE_FILTERED_IMAGES_NUM": 2,
         "TRAIN": {"FILTER_SAMPLES": DARK}, "VAL": {"FILTER_SAMPLES": DARK},
         "TEST": {"FILTER_SAMPLES": DARK, "MEDIAN_PADDING": True},
         "PREPROCESS": {"TRAIN": True, "VAL": True, "TEST": True,
@@ -69,6 +70,11 @@ def test_preprocess_filters_and_median_padding_change_what_is_run(data, tmp_path
     assert "DATA.TRAIN.FILTER_SAMPLES: 3 of 4 images kept" in out
     assert "DATA.VAL.FILTER_SAMPLES: 1 of 2 images kept" in out
     assert "DATA.TEST.FILTER_SAMPLES: 1 of 2 test images kept" in out
+    shown = result.paths.run_dir / "filtering_information"
+    assert sorted(p.name for p in (shown / "train/filtered").iterdir()) == ["img-000.tif"]
+    assert sorted(p.name for p in (shown / "train/not-filtered").iterdir()) == [
+        "img-001.tif", "img-002.tif"]
+    assert sorted(p.name for p in (shown / "val/filtered").iterdir()) == ["img-001.tif"]
     # pre-processed: 3 training, 1 validation and the 1 test image kept
     assert seen == [(40, 36, 1)] * 4 + [(50, 44, 1)]
     per_image = sorted((result.paths.run_dir / "per_image").iterdir())
@@ -80,11 +86,18 @@ def test_preprocess_filters_and_median_padding_change_what_is_run(data, tmp_path
 
 
 def test_patch_filter_drops_grid_patches_one_by_one(data, tmp_path, capsys):
-    _darken(data / "train/x/img-000.tif", (slice(0, 20), slice(0, 18)))
-    cfg = _config(data, {"TRAIN": {"FILTER_SAMPLES": DARK, "EXTRACT_RANDOM_PATCH": False}},
+    _darken(data / "train/x/img-000.tif", (slice(0, 20), slice(0, 18)), 100)
+    bright = {"ENABLE": True, "PROPS": [["min"]], "VALUES": [[50]], "SIGNS": [["ge"]]}
+    cfg = _config(data, {"TRAIN": {"FILTER_SAMPLES": bright, "EXTRACT_RANDOM_PATCH": False},
+                         "SAVE_FILTERED_IMAGES": True, "SAVE_FILTERED_IMAGES_NUM": 1},
                   TEST={"ENABLE": False})
-    run(cfg, tmp_path / "out", "g", 1, CPU)
+    result = run(cfg, tmp_path / "out", "g", 1, CPU)
     assert "DATA.TRAIN.FILTER_SAMPLES: 35 of 36 patches kept" in capsys.readouterr().out
+    example = read_image(result.paths.run_dir / "filtering_information/train/img-000.tif", 2)
+    # grid corners y 0, 12, 24 and x 0, 10, 20: the patch at (0, 0), all 100, is dropped;
+    # only its part no kept patch overlaps stays black
+    assert not example[:12, :10].any()
+    assert (example[12:20, :18] == 100).all() and example[20:, 18:].all()
 
 
 def test_filters_that_drop_everything_are_refused_naming_the_key(data, tmp_path):
