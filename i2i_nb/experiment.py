@@ -5,7 +5,8 @@ Layout (as BiaPy)::
     <result_dir>/<name>/
       config_files/<config>.yaml
       checkpoints/<name>_<run_id>-checkpoint-{best,last}.pth
-      results/<name>_<run_id>/{aug,charts,per_image,train_logs,tensorboard,train_pred_samples}/
+      results/<name>_<run_id>/{aug,charts,per_image,train_logs,tensorboard}/ (+ train_pred_samples,
+        filtering_information when asked for)
       results/<name>_<run_id>/test_metrics.csv
 """
 

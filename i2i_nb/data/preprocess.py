@@ -45,7 +45,9 @@ def _clahe(image: np.ndarray, kernel_size: Sequence[int] | None, clip_limit: flo
     if np.issubdtype(image.dtype, np.floating) and (image.min() < -1 or image.max() > 1):
         low, high = float(image.min()), float(image.max())
         work = (image - low) / (high - low if high > low else 1.0)
-    kernel = list(kernel_size) if kernel_size is not None else None
+    kernel: int | list[int] | None = None
+    if kernel_size is not None:  # one value: every axis (as scikit-image takes an int)
+        kernel = int(kernel_size[0]) if len(kernel_size) == 1 else list(kernel_size)
     return _in_dtype(equalize_adapthist(work, kernel_size=kernel, clip_limit=clip_limit),
                      image.dtype)
 

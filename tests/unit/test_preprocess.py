@@ -86,6 +86,7 @@ def test_clahe_raises_local_contrast():
     out = _prep(CLAHE={"ENABLE": True}).input(x)
     assert out.dtype == np.uint16
     assert np.ptp(out) > 100 * np.ptp(x)
+    assert _prep(CLAHE={"ENABLE": True, "KERNEL_SIZE": 8}).input(x).shape == x.shape
 
 
 def test_canny_gives_one_channel_of_edges():
