@@ -135,3 +135,18 @@ def test_resolution_norm_rescales_the_training_images(data, tmp_path, capsys):
     assert "DATA.RESOLUTION_NORM: 3 of 4 image(s) have a resolution" in out  # training
     # validation has no resolution.json of its own: the training one, by file name (BiaPy)
     assert "DATA.RESOLUTION_NORM: 2 of 2 image(s) have a resolution" in out
+
+
+def test_validation_from_training_images_follows_preprocess_train(dataset_2d, tmp_path,
+                                                                  monkeypatch):
+    seen = []
+    original = Preprocessor.input
+    monkeypatch.setattr(Preprocessor, "input",
+                        lambda self, x: seen.append(x.shape) or original(self, x))
+    cfg = tiny_config(dataset_2d, DATA={
+        "PATCH_SIZE": [16, 16], "PREPROCESS": {"TRAIN": True, "VAL": False,
+                                               "GAUSSIAN_BLUR": {"ENABLE": True}},
+        "TRAIN": {"PATH": str(dataset_2d / "train/x"), "GT_PATH": str(dataset_2d / "train/y")},
+        "VAL": {"SPLIT_TRAIN": 0.25}}, TRAIN={"EPOCHS": 1}, TEST={"ENABLE": False})
+    run(cfg, tmp_path / "out", "v", 1, CPU)
+    assert len(seen) == 4  # 3 training and 1 validation image, as BiaPy
