@@ -5,7 +5,8 @@ Layout (as BiaPy)::
     <result_dir>/<name>/
       config_files/<config>.yaml
       checkpoints/<name>_<run_id>-checkpoint-{best,last}.pth
-      results/<name>_<run_id>/{aug,charts,per_image,train_logs,tensorboard}/
+      results/<name>_<run_id>/{aug,charts,per_image,train_logs,tensorboard}/ (+ train_pred_samples,
+        filtering_information when asked for)
       results/<name>_<run_id>/test_metrics.csv
 """
 
@@ -35,15 +36,24 @@ from i2i_nb.data.augment import Augment
 from i2i_nb.data.grid import GridPatchDataset, grid_places
 from i2i_nb.data.io import write_image
 from i2i_nb.data.normalize import MAX_SAMPLES, DatasetScaler
-from i2i_nb.data.pairs import Pair, load_pairs
+from i2i_nb.data.pairs import Pair
 from i2i_nb.data.patches import FixedPatchDataset, PatchDataset
+from i2i_nb.data.prepare import (
+    PlaceFilter,
+    filter_images,
+    filter_test_pairs,
+    grid_of,
+    load_split,
+    place_filter,
+)
+from i2i_nb.data.preprocess import Preprocessor
 from i2i_nb.data.regions import region_split_chosen, split_regions
 from i2i_nb.data.sources import split_axes
 from i2i_nb.data.split import validation_split
 from i2i_nb.data.statistics import input_spec, target_scaler
 from i2i_nb.distributed import SINGLE, World, barrier, gather
 from i2i_nb.errors import ConfigError, DataError
-from i2i_nb.finetune import StartingPoint, starting_point
+from i2i_nb.finetune import StartingPoint, freeze_matching, starting_point
 from i2i_nb.gan import training_loss
 from i2i_nb.guard import check_best
 from i2i_nb.inference import (
@@ -72,6 +82,7 @@ from i2i_nb.record import write_record
 from i2i_nb.report import write_checks
 from i2i_nb.runlock import run_lock
 from i2i_nb.train import TrainData, TrainOutputs, fit
+from i2i_nb.train_previews import TrainPreviews, with_previews
 
 
 @dataclass
@@ -148,10 +159,12 @@ def _refuse_small(pairs: list[Pair], data: list, patch: tuple[int, ...]) -> None
 
 
 def _patch_sets(cfg: Config, train_data: list, train_transforms: list | None, val_data: list,
-                val_transforms: list | None, augment: Augment | None
+                val_transforms: list | None, augment: Augment | None,
+                place_filters: tuple[PlaceFilter | None, PlaceFilter | None] = (None, None)
                 ) -> tuple[PatchDataset, FixedPatchDataset | None]:
     """Training patches (random, or BiaPy's grid with ``EXTRACT_RANDOM_PATCH: False``) and
-    validation patches (seeded random positions, or the grid of ``DATA.VAL.OVERLAP``)."""
+    validation patches (seeded random positions, or the grid of ``DATA.VAL.OVERLAP``); the
+    grid patches filtered by ``place_filters`` (training, validation) when given."""
     d, patch, batch = cfg.data, cfg.patch_shape, cfg.train.batch_size
     if d.train.extract_random_patch:
         voxels = sum(int(np.prod(x.shape[:-1])) for x, _ in train_data)
@@ -162,13 +175,19 @@ def _patch_sets(cfg: Config, train_data: list, train_transforms: list | None, va
         train_set = PatchDataset(train_data, patch, per_epoch, augment, cfg.system.seed,
                                  train_transforms, d.train.foreground_sampling)
     else:
+        places = grid_of(train_data, patch, d.train.overlap)
+        if place_filters[0] is not None:
+            places = place_filters[0](places)
         train_set = GridPatchDataset(train_data, patch, augment, cfg.system.seed,
-                                     train_transforms, d.train.overlap, d.train.replicate)
+                                     train_transforms, d.train.overlap, d.train.replicate,
+                                     places)
     if not val_data:
         return train_set, None
     places = None
     if not d.train.extract_random_patch:
         places = grid_places([x.shape[:-1] for x, _ in val_data], patch, d.val.overlap)
+        if place_filters[1] is not None:
+            places = place_filters[1](places)
     val_voxels = sum(int(np.prod(x.shape[:-1])) for x, _ in val_data)
     per_image = min(16, max(1, math.ceil(val_voxels / len(val_data) / math.prod(patch))))
     return train_set, FixedPatchDataset(val_data, patch, per_image, cfg.system.seed + 1,
@@ -192,20 +211,28 @@ def train_phase(cfg: Config, paths: RunPaths, device: torch.device, resume: bool
     by_region = d.val.from_train and region_split_chosen(d.val)
     axes_train = split_axes(cfg, d.train)
     axes_val = split_axes(cfg, d.train if d.val.from_train else d.val)
-    loaded = load_pairs(train_pairs, cfg.ndim, *axes_train, in_memory=d.train.in_memory)
-    val_loaded = load_pairs(val_pairs, cfg.ndim, *axes_val, in_memory=d.train.in_memory)
+    prep = Preprocessor(d.preprocess, cfg.ndim)
+    shown = paths.sub("filtering_information") if d.save_filtered_images and world.is_main \
+        and not resume else None
+    loaded, train_pairs = load_split(cfg, train_pairs, axes_train, "train", prep, shown)
+    val_loaded, val_pairs = load_split(cfg, val_pairs, axes_val, "val", prep, shown)
     split = split_regions(loaded, d.val.split_train, cfg.patch_shape) if by_region else None
     val_note = f"{len(val_loaded)} image(s)"
     if split is not None:
         (loaded, val_loaded), val_note = split, (
             f"the last {d.val.split_train:.0%} (at least a patch) of every image along its "
             "longest axis (DATA.VAL.SPLIT_BY)")
+        val_loaded = filter_images(cfg, val_loaded, [], "val", shown)[0]
     elif by_region:  # an image too short for a region: whole images after all
         train_pairs, val_pairs = validation_split(pairs, d.val, cfg.system.seed)
-        loaded = load_pairs(train_pairs, cfg.ndim, *axes_train, in_memory=d.train.in_memory)
-        val_loaded = load_pairs(val_pairs, cfg.ndim, *axes_val, in_memory=d.train.in_memory)
+        loaded, train_pairs = load_split(cfg, train_pairs, axes_train, "train", prep, shown)
+        val_loaded, val_pairs = load_split(cfg, val_pairs, axes_val, "val", prep, shown)
         val_note = f"{len(val_loaded)} image(s)"
-    in_memory = d.train.in_memory
+    # pre-processed, rescaled or repeated into RGB: held whole
+    in_memory = (d.train.in_memory or prep.applies("train") or d.force_rgb
+                 or d.resolution_norm.enable)
+    place_filters = (place_filter(cfg, loaded, "train", train_pairs, shown),
+                     place_filter(cfg, val_loaded, "val", val_pairs, shown))
     target_dtype, input_dtype = str(loaded[0][1].dtype), str(loaded[0][0].dtype)
     start = None
     if source is not None and not resume:
@@ -227,7 +254,7 @@ def train_phase(cfg: Config, paths: RunPaths, device: torch.device, resume: bool
         spec = input_spec([x for x, _ in loaded], d.normalization)
         scaler = target_scaler([y for _, y in loaded], d.normalization)
     train_data, train_transforms = _normalised(loaded, spec, scaler, in_memory)
-    del loaded
+    loaded = []  # the patch filters (if any) hold the images they measure
     val_data, val_transforms = _normalised(val_loaded, spec, scaler, in_memory)
     if not d.reflect_to_complete_shape:
         _refuse_small(train_pairs + val_pairs, train_data + val_data, cfg.patch_shape)
@@ -253,6 +280,7 @@ def train_phase(cfg: Config, paths: RunPaths, device: torch.device, resume: bool
         raise ConfigError(f"MODEL.ARCHITECTURE {architecture!r}: {err}") from err
     if start is not None and "weights" in start.items:
         start.load_weights(model)
+    freeze_matching(model, cfg.model.freeze_layers_matching)
     patch = cfg.patch_shape
     fixed = getattr(model, "fixed_shape", None)
     if fixed is not None and tuple(fixed) != tuple(patch):
@@ -267,9 +295,10 @@ def train_phase(cfg: Config, paths: RunPaths, device: torch.device, resume: bool
     if aug.enable and aug.grayscale and in_ch != 3:
         raise ConfigError(f"AUGMENTOR.GRAYSCALE: needs 3-channel (RGB) inputs; the training "
                           f"inputs have {in_ch}")
-    augment = Augment(aug) if aug.enable else None
+    augment = Augment(aug, tuple(d.train.resolution)) if aug.enable else None
     train_set, val_set = _patch_sets(cfg, train_data, train_transforms, val_data,
-                                     val_transforms, augment)
+                                     val_transforms, augment, place_filters)
+    del place_filters
     per_epoch = len(train_set)
     if not resume and world.is_main:
         if aug.aug_samples:
@@ -300,12 +329,19 @@ def train_phase(cfg: Config, paths: RunPaths, device: torch.device, resume: bool
                            paths.sub("train_logs") / f"{paths.prefix}_log.csv",
                            paths.sub("tensorboard"), max(0, cfg.model.save_ckpt_freq))
     model.to(device)
+    previews = None
+    if cfg.train.save_train_preds_freq > 0 and world.is_main:
+        previews = TrainPreviews(model, val_set or train_set, paths.sub("train_pred_samples"),
+                                 cfg.ndim, cfg.train.save_train_preds_freq,
+                                 cfg.train.save_train_preds_num_samples, cfg.train.epochs,
+                                 device)
     cpus = len(os.sched_getaffinity(0))
     workers = cpus if cfg.system.num_workers < 0 else min(cfg.system.num_workers, cpus)
     data = TrainData(train_set, val_set, workers, cfg.system.pin_mem)
     try:
         history = fit(model, data, cfg.train, training_loss(cfg.loss, cfg.ndim, net_spec),
-                      outputs, meta, device, resume, on_epoch, stop_requested, world,
+                      outputs, meta, device, resume, with_previews(on_epoch, previews),
+                      stop_requested, world,
                       start.initial_state() if start is not None else None)
     except BaseException:
         with contextlib.suppress(OSError, ConfigError):  # the first error is the one to tell
@@ -336,6 +372,8 @@ def test_phase(cfg: Config, paths: RunPaths, device: torch.device, pairs: list[P
     d = cfg.data
     payload = payload or load_test_checkpoint(cfg, paths)
     meta = payload["meta"]
+    pairs, table = filter_test_pairs(cfg, pairs, table)
+    prep = Preprocessor(d.preprocess, cfg.ndim)
     for row in table:
         if row["in_channels"] != meta["in_channels"]:
             raise DataError(f"{row['input']} (in {d.test.path}): has {row['in_channels']} "
@@ -357,7 +395,10 @@ def test_phase(cfg: Config, paths: RunPaths, device: torch.device, pairs: list[P
                          cfg.test.augmentation, cfg.test.on_disk.lower(),
                          cfg.test.augmentation_mode.lower(), cfg.test.metrics,
                          cfg.test.eval_border_crop, cfg.test.output_format.lower(), by_chunks,
-                         world, test_checkpoint(cfg, paths))
+                         world, test_checkpoint(cfg, paths),
+                         prep if prep.applies("test") else None, d.test.median_padding,
+                         d.force_rgb, (Path(d.test.roi_mask.path), d.test.roi_mask.axes_order)
+                         if d.test.roi_mask.enable else None)
     by_pair: dict[int, list] = {}
     for row in rows:
         by_pair.setdefault(mine[row.pop("pair")], []).append(row)

@@ -10,6 +10,9 @@ config's), ``optimizer`` and ``epoch`` (continue its optimiser state and epoch c
 
 from __future__ import annotations
 
+import re
+import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -73,3 +76,32 @@ def starting_point(checkpoint_file: str, job_checkpoint: Path, items: list[str]
         raise ConfigError(f"MODEL.LOAD_CHECKPOINT is True but there is no checkpoint at {path} "
                           "(set PATHS.CHECKPOINT_FILE)")
     return StartingPoint(path, load_checkpoint(path), frozenset(items))
+
+
+def freeze_matching(model: nn.Module, patterns: Sequence[str]) -> list[str]:
+    """``MODEL.FREEZE_LAYERS_MATCHING``: stop training every parameter whose name one of
+    ``patterns`` finds (``re.search``, as BiaPy); returns the frozen names.
+
+    A pattern that matches no name warns, listing the names' module prefixes; freezing
+    every parameter is a ConfigError (nothing would train).
+    """
+    if not patterns:
+        return []
+    names = [name for name, _ in model.named_parameters()]
+    compiled = [re.compile(p) for p in patterns]
+    for pattern, regex in zip(patterns, compiled, strict=True):
+        if not any(regex.search(n) for n in names):
+            prefixes = sorted({".".join(n.split(".")[:2]) for n in names})
+            warnings.warn(f"MODEL.FREEZE_LAYERS_MATCHING: {pattern!r} matches no parameter of "
+                          f"this network; its names start with: {', '.join(prefixes)}",
+                          stacklevel=2)
+    frozen = [n for n in names if any(r.search(n) for r in compiled)]
+    if len(frozen) == len(names):
+        raise ConfigError("MODEL.FREEZE_LAYERS_MATCHING: the patterns freeze every parameter; "
+                          "nothing would be trained")
+    for name, param in model.named_parameters():
+        if name in frozen:
+            param.requires_grad_(False)
+    print(f"MODEL.FREEZE_LAYERS_MATCHING: froze {len(frozen)} of {len(names)} parameter "
+          f"tensors: {', '.join(frozen[:8])}{' ...' if len(frozen) > 8 else ''}")
+    return frozen

@@ -45,6 +45,8 @@ from i2i_nb.data.normalize import (
     input_affine,
 )
 from i2i_nb.data.pairs import Pair, image_stem
+from i2i_nb.data.preprocess import Preprocessor, as_rgb
+from i2i_nb.data.roi import RoiMask
 from i2i_nb.distributed import SINGLE, World
 from i2i_nb.errors import DataError
 from i2i_nb.files import write_text
@@ -228,13 +230,14 @@ def _bytes_in_memory(raw: np.ndarray, out_channels: int, tta: bool) -> int:
 def _predict_on_disk(
     model: nn.Module, raw: np.ndarray, meta: dict[str, Any], dest: Path, scaler: DatasetScaler,
     settings: dict, tta: bool, output_dtype: str, score: Callable[[np.ndarray], dict] | None,
-    pixel_size: PixelSize | None = None,
+    pixel_size: PixelSize | None = None, roi: RoiMask | None = None,
 ) -> dict[str, Any]:
     """Predict an image too large for memory: each tile normalised as it is read from the
     memory-mapped input, the prediction accumulated in a memory-mapped output file (the
     TTA scratch and an integer output's float32 copy in temporary files beside it), then
     mapped back to target units and scored block by block (the same metrics). An OME-Zarr
-    ``dest`` is written from the memory-mapped result, block by block."""
+    ``dest`` is written from the memory-mapped result, block by block; ``roi`` zeroes the
+    prediction outside its region of interest, block by block."""
     ndim = meta["ndim"]
     shape = (*raw.shape[:-1], meta["out_channels"])
     transform = input_transform(raw, meta["input_normalization"], MAX_SAMPLES)
@@ -254,6 +257,8 @@ def _predict_on_disk(
                            **settings)
         for block in slab_ranges(pred):
             scaler.inverse(pred[block])
+            if roi is not None:
+                roi.apply(pred[block], (block,))
         if output_dtype != "float32":
             with contextlib.ExitStack() as inner:
                 final = (disk_array(shape, output_dtype, dest.parent) if zarr_out else
@@ -319,6 +324,10 @@ def predict_pairs(
     by_chunks: BlockSettings | None = None,
     world: World = SINGLE,
     checkpoint: Path | None = None,
+    preprocess: Preprocessor | None = None,
+    median_padding: bool = False,
+    force_rgb: bool = False,
+    roi_mask: tuple[Path, str] | None = None,
 ) -> list[dict[str, Any]]:
     """Predict every input of ``pairs`` into ``out_dir/<name>`` and score it.
 
@@ -344,6 +353,16 @@ def predict_pairs(
     mean) against the target, when there is one, each cropped by ``border`` pixels at
     both ends of every spatial axis (``TEST.EVAL_BORDER_CROP``) first.
     The data range is BiaPy 3.7's ``max(gt) - min(0, min(gt))`` on raw target units.
+
+    With ``preprocess`` (``DATA.PREPROCESS.TEST``) each input is pre-processed whole before
+    normalisation and, when resized, its prediction resized back to the input's size (as
+    BiaPy) before it is written and scored against the target as stored.
+    ``median_padding`` (``DATA.TEST.MEDIAN_PADDING``) fills the tiles beyond the image
+    borders with the border's median instead of reflecting it. ``force_rgb``
+    (``DATA.FORCE_RGB``) repeats one-channel inputs and targets into three, as BiaPy.
+    ``roi_mask`` (``DATA.TEST.ROI_MASK``: the path and axes of the mask, or of a folder of
+    masks named as the images) sets each prediction to 0 outside its region of interest
+    before it is written and scored (as BiaPy).
     """
     ndim = meta["ndim"]
     scaler = DatasetScaler.from_dict(meta["target_scaler"])
@@ -356,7 +375,8 @@ def predict_pairs(
     names = [path.name for _, path, _ in inputs]
     clash = {name for name in names if names.count(name) > 1}  # multiple-raw samples
     settings = {"tile_shape": tile, "overlap": overlap, "batch_size": tiles_per_batch,
-                "device": device, "amp": amp, "tta_mode": tta_mode, "progress": True}
+                "device": device, "amp": amp, "tta_mode": tta_mode, "progress": True,
+                **({"median_padding": True} if median_padding else {})}
     fmt = "zarr" if by_chunks is not None else output_format
     for index, path, target_path in tqdm(inputs, desc="Predicting", unit="image",
                                          disable=not world.is_main):
@@ -364,25 +384,35 @@ def predict_pairs(
         target = read_image(target_path, ndim, axes[1], memmap=True) if target_path else None
         name = output_name(path, fmt, path.name in clash)
         row: dict[str, Any] = {"file": name, "pair": index}
+        source = raw if preprocess is None else preprocess.input(raw)
+        if force_rgb:
+            source = as_rgb(source)
+            target = as_rgb(target) if target is not None else None
         large = on_disk == "always" or on_disk == "auto" and _bytes_in_memory(
-            raw, meta["out_channels"], tta) > available_memory() // 2
+            source, meta["out_channels"], tta) > available_memory() // 2
+        large = large and source.shape[:-1] == raw.shape[:-1]  # resized: restored in memory
         score = None
         if target is not None:
             score = _scorer(raw, target, metrics, border, scaler.mean, target_path)
+        roi = RoiMask(roi_mask[0], path, raw.shape[:-1], ndim, roi_mask[1]) if roi_mask else None
         if by_chunks is not None:
-            row.update(_by_blocks(model, raw, path, out_dir / name, meta, scaler, settings,
+            row.update(_by_blocks(model, source, path, out_dir / name, meta, scaler, settings,
                                   output_dtype, by_chunks, world, checkpoint, score))
             print(f"{name} (rank {world.rank}): blocks {row.pop('blocks')}", flush=True)
             if not world.is_main:
                 continue
             row.pop("complete")
         elif large:
-            row.update(_predict_on_disk(model, raw, meta, out_dir / name, scaler, settings, tta,
-                                        output_dtype, score, read_pixel_size(path, ndim)))
+            row.update(_predict_on_disk(model, source, meta, out_dir / name, scaler, settings, tta,
+                                        output_dtype, score, read_pixel_size(path, ndim), roi))
         else:
-            normalised = normalize_like(raw, meta["input_normalization"])
+            normalised = normalize_like(source, meta["input_normalization"])
             prediction = predict_with_retry(model, normalised, ndim, tta, **settings)
             prediction = scaler.inverse(prediction)
+            if preprocess is not None:
+                prediction = preprocess.restore(prediction, raw.shape[:-1])
+            if roi is not None:
+                prediction = roi.apply(prediction)
             write_image(out_dir / name, cast_output(prediction, output_dtype), ndim,
                         read_pixel_size(path, ndim))
             if score is not None:

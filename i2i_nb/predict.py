@@ -129,6 +129,7 @@ class _AxisTile:
     region: slice  # image range the tile's crop is added to
     crop: slice  # the tile's part inside the image
     weight: np.ndarray  # blend weights over the whole tile, normalised over tiles
+    outside: tuple[int, int] = (0, 0)  # tile positions before / after the image (padding)
 
 
 def _axis_tiles(n: int, t: int, o: int, pad: int, starts: Sequence[int]) -> list[_AxisTile]:
@@ -145,7 +146,8 @@ def _axis_tiles(n: int, t: int, o: int, pad: int, starts: Sequence[int]) -> list
         take = None if np.array_equal(ix, np.arange(first, first + t)) else ix - first
         lo, hi = max(s, pad), min(s + t, pad + n)
         tiles.append(_AxisTile(slice(first, last), take, slice(lo - pad, hi - pad),
-                               slice(lo - s, hi - s), window / total[s:s + t]))
+                               slice(lo - s, hi - s), window / total[s:s + t],
+                               (max(0, pad - s), max(0, s + t - pad - n))))
     return tiles
 
 
@@ -155,6 +157,37 @@ def _gather(image: np.ndarray, tile: Sequence[_AxisTile]) -> np.ndarray:
     for axis, a in enumerate(tile):
         if a.take is not None:
             view = view.take(a.take, axis=axis)
+    return view
+
+
+def _face_medians(image: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Per spatial axis, the per-channel medians of the image's first and last slice."""
+    faces = []
+    for axis in range(image.ndim - 1):
+        ends = []
+        for index in (0, image.shape[axis] - 1):
+            face = np.asarray(np.take(image, [index], axis=axis), dtype=np.float64)
+            ends.append(np.median(face.reshape(-1, image.shape[-1]), axis=0))
+        faces.append((ends[0], ends[1]))
+    return faces
+
+
+def _median_fill(view: np.ndarray, tile: Sequence[_AxisTile],
+                 faces: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
+    """A gathered tile with its positions outside the image set to the median of the image
+    face they lie beyond (BiaPy's ``DATA.TEST.MEDIAN_PADDING``; later axes win at corners)."""
+    if not any(any(a.outside) for a in tile):
+        return view
+    view = np.array(view, dtype=np.result_type(view.dtype, np.float32))
+    for axis, a in enumerate(tile):
+        before, after = a.outside
+        index: list[slice] = [slice(None)] * view.ndim
+        if before:
+            index[axis] = slice(0, before)
+            view[tuple(index)] = faces[axis][0]
+        if after:
+            index[axis] = slice(view.shape[axis] - after, None)
+            view[tuple(index)] = faces[axis][1]
     return view
 
 
@@ -179,7 +212,7 @@ def _in_region(tiles: Sequence[_AxisTile], region: slice) -> list[_AxisTile]:
             continue
         crop = slice(a.crop.start + lo - a.region.start, a.crop.stop + hi - a.region.stop)
         kept.append(_AxisTile(a.source, a.take, slice(lo - region.start, hi - region.start),
-                              crop, a.weight))
+                              crop, a.weight, a.outside))
     return kept
 
 
@@ -193,7 +226,7 @@ def _read_once(image: np.ndarray, axes: list[list[_AxisTile]],
     data = np.asarray(image[(*box, slice(None))])
     data = transform(data) if transform is not None else data
     shifted = [[_AxisTile(slice(a.source.start - b.start, a.source.stop - b.start), a.take,
-                          a.region, a.crop, a.weight) for a in tiles]
+                          a.region, a.crop, a.weight, a.outside) for a in tiles]
                for tiles, b in zip(axes, box, strict=True)]
     return data, shifted
 
@@ -210,6 +243,7 @@ def predict_image(
     progress: bool = False,
     transform: Callable[[np.ndarray], np.ndarray] | None = None,
     region: Sequence[slice] | None = None,
+    median_padding: bool = False,
 ) -> np.ndarray:
     """Predict a whole image tile by tile, blending overlapping tiles smoothly.
 
@@ -246,6 +280,10 @@ def predict_image(
         it are computed, in the same order and with the same blend weights as for the whole
         image, so the box equals that part of the whole prediction; ``out`` and the result
         have the box's shape.  The box's input (with the tiles' halo) is read once.
+    median_padding : bool
+        Fill the tiles' parts beyond the image with the per-channel median of the image
+        face they lie beyond instead of reflecting it (BiaPy's ``DATA.TEST.MEDIAN_PADDING``;
+        not with ``region``).
 
     Returns
     -------
@@ -263,7 +301,10 @@ def predict_image(
     plan = plan_tiles(spatial, tile_shape, overlap, model.divisor, model.halo)
     axes = [_axis_tiles(*args) for args in zip(
         spatial, plan.tile, plan.overlap, plan.pad_before, plan.starts, strict=True)]
+    faces = _face_medians(image) if median_padding else None
     if region is not None:
+        if median_padding:
+            raise ValueError("median_padding is not built for block-wise prediction (region)")
         region = [slice(*r.indices(n)[:2]) for r, n in zip(region, spatial, strict=True)]
         axes = [_in_region(tiles, r) for tiles, r in zip(axes, region, strict=True)]
         image, axes = _read_once(image, axes, transform)
@@ -285,6 +326,7 @@ def predict_image(
             batch = tiles[first:first + batch_size]
             for k, tile in enumerate(batch):
                 view = _gather(image, tile)
+                view = view if faces is None else _median_fill(view, tile, faces)
                 buffer[k] = np.moveaxis(view if transform is None else transform(view), -1, 0)
             y = model(x[:len(batch)].to(device, non_blocking=True))
             if y.shape[2:] != x.shape[2:]:

@@ -21,6 +21,7 @@ from i2i_nb.config import Config
 from i2i_nb.config.model import UNETR_VIT_MODELS
 from i2i_nb.config.stunet import stunet_kwargs
 from i2i_nb.data.pairs import Pair
+from i2i_nb.data.prepare import as_loaded
 from i2i_nb.data.regions import region_split_chosen
 from i2i_nb.data.sources import split_pairs
 from i2i_nb.data.split import validation_split
@@ -162,7 +163,8 @@ def inside(path: Path, folder: Path) -> bool:
 
 
 def data_folders(cfg: Config) -> list[Path]:
-    """The data folders (or single files) the run reads."""
+    """The data folders (or single files) the run reads (with the ROI masks and the
+    histogram-matching reference when those are on)."""
     d = cfg.data
     folders = []
     if cfg.train.enable:
@@ -171,6 +173,10 @@ def data_folders(cfg: Config) -> list[Path]:
             folders += [d.val.path, d.val.gt_path]
     if cfg.test.enable:
         folders += [d.test.path] + ([d.test.gt_path] if d.test.load_gt else [])
+        folders += [d.test.roi_mask.path] if d.test.roi_mask.enable else []
+    p = d.preprocess
+    if p.match_histogram.enable and (p.train or p.val or p.test):
+        folders.append(p.match_histogram.reference_path)
     return [Path(f) for f in folders if f]
 
 
@@ -309,7 +315,9 @@ def _check_data(cfg: Config, checked: CheckedRun) -> None:
 
     def attempt(label: str, keys: str, split: Any, x: str, y: str | None) -> tuple[list, list]:
         try:
-            return split_pairs(split, x, y, cfg)
+            pairs, table = split_pairs(split, x, y, cfg)
+            role = "test" if split is d.test else "train"
+            return pairs, [as_loaded(cfg, role, row) for row in table]
         except DataError as err:
             reports.append(f"{label} ({keys}):\n{err}")
             return [], []

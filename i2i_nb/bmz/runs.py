@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import importlib.util
+import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -39,6 +40,11 @@ def check_export(cfg: Config) -> None:
     if cfg.model.bmz.export.enable and importlib.util.find_spec("bioimageio.core") is None:
         raise ConfigError("MODEL.BMZ.EXPORT.ENABLE needs bioimageio.core, which is not "
                           "installed: pip install 'i2i-nb[bmz]'")
+    p = cfg.data.preprocess
+    if cfg.model.bmz.export.enable and (p.train or p.test) and p.any_op:
+        warnings.warn("MODEL.BMZ.EXPORT: the package holds the network and its normalisation, "
+                      "not DATA.PREPROCESS; pre-process images the same way before using it",
+                      stacklevel=2)
 
 
 def package_info(cfg: Config, source: dict[str, Any] | None) -> PackageInfo:

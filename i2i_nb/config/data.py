@@ -4,6 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from i2i_nb.config.preprocess import (
+    FilterSamplesConfig,
+    PreprocessConfig,
+    ResolutionNormConfig,
+)
+
 
 @dataclass
 class PercClipConfig:
@@ -86,7 +92,9 @@ class TrainDataConfig:
     trains on the grid of patches that covers each image (``OVERLAP``: fraction of a patch
     shared by neighbours; 0 the fewest patches that cover), each epoch one pass over them.
     ``REPLICATE`` repeats the training set that many times
-    per epoch (0: once).
+    per epoch (0: once). ``RESOLUTION`` (BiaPy): the voxel size ``(y, x)`` / ``(z, y, x)``
+    (``(-1,)``: isotropic), which makes AUGMENTOR.CUTOUT's boxes span the same physical
+    size along every axis.
 
     BiaPy's Zarr/HDF5 keys (also in ``DATA.VAL`` and ``DATA.TEST``):
     ``INPUT_ZARR_MULTIPLE_DATA`` reads the raw image and its target from the same container
@@ -102,6 +110,7 @@ class TrainDataConfig:
     in_memory: bool = True
     foreground_sampling: float = 0.9
     extract_random_patch: bool = True
+    resolution: tuple[float, ...] = (-1.0,)
     replicate: int = 0
     overlap: tuple[float, ...] = ()
     input_zarr_multiple_data: bool = False
@@ -109,6 +118,7 @@ class TrainDataConfig:
     input_zarr_multiple_data_gt_path: str = ""
     input_img_axes_order: str = ""
     input_mask_axes_order: str = ""
+    filter_samples: FilterSamplesConfig = field(default_factory=FilterSamplesConfig)
 
 
 @dataclass
@@ -140,6 +150,21 @@ class ValDataConfig:
     input_zarr_multiple_data_gt_path: str = ""
     input_img_axes_order: str = ""
     input_mask_axes_order: str = ""
+    filter_samples: FilterSamplesConfig = field(default_factory=FilterSamplesConfig)
+
+
+@dataclass
+class RoiMaskConfig:
+    """``DATA.TEST.ROI_MASK`` (BiaPy): predictions are 0 outside the mask (anything above 0)
+    before they are written and scored. ``PATH``: one mask for every test image, or a folder
+    of one (for all) or of masks named as the images; a mask of another shape is stretched
+    over the image (nearest neighbour). ``AXES_ORDER``: its stored axes (empty: the file's
+    metadata, else a guess). Not built for ``TEST.BY_CHUNKS``.
+    """
+
+    enable: bool = False
+    path: str = ""
+    axes_order: str = ""
 
 
 @dataclass
@@ -147,6 +172,9 @@ class TestDataConfig:
     """``DATA.TEST``; ``OVERLAP`` below 1 is a fraction of the tile, else pixels.
 
     ``USE_VAL_AS_TEST`` (with ``DATA.VAL.CROSS_VAL``, as BiaPy) tests on the validation fold.
+    ``MEDIAN_PADDING`` (BiaPy): the tiles' parts beyond the image borders hold the median of
+    the border slice (per channel) instead of its reflection (BiaPy 3.7.1 does this in 3D
+    only, for ``PADDING``; here in 2D and 3D, for every border tile).
     Zarr/HDF5 keys as in ``DATA.TRAIN``.
     """
 
@@ -154,6 +182,8 @@ class TestDataConfig:
     gt_path: str = "dataset/test/y"
     load_gt: bool = True
     use_val_as_test: bool = False
+    median_padding: bool = False
+    roi_mask: RoiMaskConfig = field(default_factory=RoiMaskConfig)
     padding: tuple[int, ...] = ()
     overlap: tuple[float, ...] = ()
     tile_shape: tuple[int, ...] = ()
@@ -162,6 +192,7 @@ class TestDataConfig:
     input_zarr_multiple_data_gt_path: str = ""
     input_img_axes_order: str = ""
     input_mask_axes_order: str = ""
+    filter_samples: FilterSamplesConfig = field(default_factory=FilterSamplesConfig)
 
 
 @dataclass
@@ -169,13 +200,28 @@ class DataConfig:
     """``DATA``; ``PATCH_SIZE`` is ``(y, x[, c])`` or ``(z, y, x[, c])`` as in BiaPy.
 
     ``REFLECT_TO_COMPLETE_SHAPE``: images smaller than a patch are reflect-padded to it
-    (BiaPy); ``False`` refuses them, naming the file.
+    (BiaPy); ``False`` refuses them, naming the file. ``FORCE_RGB`` (BiaPy): one-channel
+    inputs, and targets, are repeated into three channels for training, validation and test
+    (after ``PREPROCESS``; the predictions then have three). ``FILTER_BY_IMAGE`` (BiaPy): the
+    ``DATA.*.FILTER_SAMPLES`` conditions drop whole images; ``False`` (default) drops patches
+    of the grid with ``DATA.TRAIN.EXTRACT_RANDOM_PATCH: False``, else whole images (random
+    patches have no fixed places, as BiaPy); ``SAVE_FILTERED_IMAGES`` writes up to
+    ``SAVE_FILTERED_IMAGES_NUM`` examples into the results' ``filtering_information/``
+    (dropped and kept images, or images with their dropped patches black). ``PREPROCESS``:
+    see
+    :class:`~i2i_nb.config.preprocess.PreprocessConfig`.
     """
 
     patch_size: tuple[int, ...] = (128, 128, 1)
     axes: str = ""
     gt_axes: str = ""
     reflect_to_complete_shape: bool = True
+    force_rgb: bool = False
+    filter_by_image: bool = False
+    save_filtered_images: bool = False
+    save_filtered_images_num: int = 3
+    preprocess: PreprocessConfig = field(default_factory=PreprocessConfig)
+    resolution_norm: ResolutionNormConfig = field(default_factory=ResolutionNormConfig)
     normalization: NormalizationConfig = field(default_factory=NormalizationConfig)
     train: TrainDataConfig = field(default_factory=TrainDataConfig)
     val: ValDataConfig = field(default_factory=ValDataConfig)

@@ -35,7 +35,10 @@ def _sequence(key: str, text: str, of_strings: bool) -> Any:
 def coerce(key: str, value: Any, annotation: Any) -> Any:
     """Convert a YAML value to the field's type, or raise ConfigError naming the key."""
     if isinstance(annotation, types.UnionType):
-        annotation = typing.get_args(annotation)[0]
+        args = typing.get_args(annotation)
+        if type(None) in args and (value is None or value == "None"):
+            return None  # an optional field (BiaPy's None)
+        annotation = args[0]
     origin = typing.get_origin(annotation)
     if isinstance(value, str) and (origin in (tuple, list)):
         value = _sequence(key, value, typing.get_args(annotation)[0] is str)

@@ -84,6 +84,33 @@ CONVERSIONS = {
     "AUGMENTOR.ROT90": "default True here",
     "AUGMENTOR.ROT90_PROB": "default 0.75 here: with the flips, the 8 symmetries of the "
                             "(y, x) square equally likely",
+    "DATA.TEST.FILTER_SAMPLES.ENABLE": "whole test images; refused with TEST.BY_CHUNKS (BiaPy "
+                                       "filters blocks there)",
+    "DATA.TEST.MEDIAN_PADDING": "every border tile, 2D and 3D (BiaPy: 3D, the DATA.TEST.PADDING "
+                                "margin); refused with TEST.BY_CHUNKS",
+    "DATA.TEST.ROI_MASK.ENABLE": "refused with TEST.BY_CHUNKS (BiaPy skips the blocks outside "
+                                 "the ROI there)",
+    "DATA.FORCE_RGB": "one-channel targets too (as BiaPy's image-to-image generators)",
+    "MODEL.FREEZE_LAYERS_MATCHING": "matched against this project's parameter names (e.g. "
+                                    "encoders.0.), which differ from BiaPy's",
+    "TRAIN.SAVE_TRAIN_PREDS_FREQ": "into the results' train_pred_samples/ (BiaPy's "
+                                   "PATHS.TRAIN_PRED_SAMPLES)",
+    "DATA.PREPROCESS.VAL": "validation taken from the training images follows "
+                           "DATA.PREPROCESS.TRAIN (as BiaPy)",
+    "DATA.PREPROCESS.RESIZE.OUTPUT_SHAPE": "(512, 512) in 3D read as (512, 512, 512) (as "
+                                           "BiaPy)",
+    "DATA.PREPROCESS.RESIZE.ORDER": "also the training targets' order (BiaPy 3.7.1's "
+                                    "generator resizes every target by nearest neighbour)",
+    "DATA.PREPROCESS.MATCH_HISTOGRAM.REFERENCE_PATH": "matched over the reference's own "
+                                                      "values (BiaPy: every integer to the "
+                                                      "dtype's maximum)",
+    "DATA.PREPROCESS.CLAHE.ENABLE": "float images outside [-1, 1] scaled by their range first "
+                                    "(scikit-image refuses them)",
+    **{f"DATA.{split}.FILTER_SAMPLES.PROPS": "'foreground' refused (BiaPy's segmentation "
+       "only); a filter that drops every sample is refused" for split in ("TRAIN", "VAL",
+                                                                          "TEST")},
+    "DATA.VAL.FILTER_SAMPLES.NORM_BEFORE": "its own (BiaPy 3.7.1 reads DATA.TRAIN's)",
+    "DATA.TEST.FILTER_SAMPLES.NORM_BEFORE": "honoured (BiaPy 3.7.1 ignores it)",
     **{f"DATA.{split}.INPUT_{role}_AXES_ORDER": "its default TZCYX on an array of another "
        "rank: the metadata's axes or a guess" for split in ("TRAIN", "VAL", "TEST")
        for role in ("IMG", "MASK")},

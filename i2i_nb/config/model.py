@@ -151,7 +151,12 @@ class ModelConfig:
     ``ITEMS_TO_LOAD_FROM_CHECKPOINT`` says what is taken from it when training goes on
     (``weights``, ``norm``: its normalisation statistics, ``model_arch``: its network,
     ``optimizer``, ``epoch``). ``SAVE_CKPT_FREQ`` keeps every N-th epoch's checkpoint too
-    (-1: only best and last).
+    (-1: only best and last). ``FREEZE_LAYERS_MATCHING`` (BiaPy): regular expressions;
+    every parameter whose name one of them finds (``re.search``) is frozen for training
+    (after the checkpoint's weights are loaded). The names are this project's module paths,
+    not BiaPy's: e.g. ``encoders.0.`` (the U-Net family's first level), ``decoders.``,
+    ``ups.``, ``heads.`` (the output convolutions); a pattern that matches nothing warns,
+    listing the names' prefixes.
     """
 
     source: str = "biapy"
@@ -192,4 +197,5 @@ class ModelConfig:
         default_factory=lambda: ["weights", "norm", "model_arch"])
     save_ckpt_freq: int = -1
     stunet: StunetConfig = field(default_factory=StunetConfig)
+    freeze_layers_matching: list[str] = field(default_factory=list)
     bmz: BmzConfig = field(default_factory=BmzConfig)

@@ -66,8 +66,6 @@ REASONS: dict[str, str] = {
     "DATA.TRAIN.CHECK_DATA": "the data are always checked before training",
     "DATA.TEST.CHECK_DATA": "the data are always checked before training",
     "DATA.VAL.DIST_EVAL": "validation is always shared out across torchrun processes",
-    "DATA.SAVE_FILTERED_IMAGES": "belongs to DATA.FILTER_BY_IMAGE / FILTER_SAMPLES",
-    "DATA.SAVE_FILTERED_IMAGES_NUM": "belongs to DATA.FILTER_BY_IMAGE / FILTER_SAMPLES",
     "DATA.TRAIN.PADDING": "BiaPy uses it only to reconstruct whole training images from "
                           "patches, which image-to-image training never does",
     "DATA.VAL.PADDING": "BiaPy uses it only to reconstruct whole validation images from "
@@ -89,6 +87,9 @@ REASONS: dict[str, str] = {
                                           "for image to image",
     "DATA.TEST.INPUT_ZARR_MULTIPLE_DATA_": "CREMI synapse annotations (detection), not used "
                                            "for image to image",
+    "DATA.VAL.RESOLUTION": "BiaPy gives it to the validation generator, which does not "
+                           "augment: it scales only AUGMENTOR.CUTOUT (see DATA.TRAIN.RESOLUTION)",
+    "DATA.TEST.RESOLUTION": _OTHER_WORKFLOW.format("detection"),
     "AUGMENTOR.SHUFFLE_TRAIN_DATA_EACH_EPOCH": "training patches are always drawn afresh "
                                                "(seeded) every epoch",
     "AUGMENTOR.SHUFFLE_VAL_DATA_EACH_EPOCH": "validation patches are fixed (seeded) so epochs "
@@ -97,32 +98,15 @@ REASONS: dict[str, str] = {
 
 # BiaPy image-to-image options that are not built here: what BiaPy does with them.
 NOT_BUILT: dict[str, str] = {
-    "DATA.PREPROCESS.": "BiaPy's pre-processing (resize, blur, CLAHE, canny, ...) of the "
-                        "images before training is not built in i2i_nb",
-    "DATA.FORCE_RGB": "BiaPy's conversion of grey images to 3 channels is not built in i2i_nb",
-    "DATA.FILTER_BY_IMAGE": "BiaPy's filtering of images/patches by properties is not built "
-                            "in i2i_nb",
-    "DATA.TRAIN.FILTER_SAMPLES.": "BiaPy's filtering of training samples by properties is "
-                                  "not built in i2i_nb",
-    "DATA.VAL.FILTER_SAMPLES.": "BiaPy's filtering of validation samples by properties is not "
-                                "built in i2i_nb",
-    "DATA.TEST.FILTER_SAMPLES.": "BiaPy's filtering of test samples by properties is not built "
-                                 "in i2i_nb",
-    "DATA.RESOLUTION_NORM.": "BiaPy's resampling to a target resolution is not built in i2i_nb",
-    "DATA.TRAIN.RESOLUTION": "voxel sizes are read from the files' metadata here",
-    "DATA.VAL.RESOLUTION": "voxel sizes are read from the files' metadata here",
-    "DATA.TEST.RESOLUTION": "voxel sizes are read from the files' metadata here",
-    "DATA.TEST.ROI_MASK.": "BiaPy's region-of-interest mask for test images is not built in "
-                           "i2i_nb",
-    "DATA.TEST.MEDIAN_PADDING": "tile borders are reflect-padded (context the network has "
-                                "seen); BiaPy's median fill is not built in i2i_nb",
+    "DATA.PREPROCESS.ZOOM.": "BiaPy's per-patch zoom of block-wise (TEST.BY_CHUNKS) test "
+                             "images is not built in i2i_nb",
     "TEST.AUGMENTATION_GROUP": "test-time augmentation always uses every flip and 90-degree "
                                "rotation",
-    "TRAIN.SAVE_TRAIN_PREDS_": "saving training predictions during training is not built in "
-                               "i2i_nb (TensorBoard holds the per-epoch losses)",
+    "TRAIN.SAVE_TRAIN_PREDS_SHOW": "BiaPy's inline Jupyter view of the training previews is "
+                                   "not built in i2i_nb (they are written to "
+                                   "train_pred_samples/; the notebooks plot the losses live)",
     "MODEL.OUT_CHECKPOINT_FORMAT": "checkpoints are written as .pth (weights-only loadable)",
     "MODEL.SKIP_UNMATCHED_LAYERS": "a checkpoint must match the network it is loaded into",
-    "MODEL.FREEZE_LAYERS_MATCHING": "freezing layers for fine-tuning is not built in i2i_nb",
 }
 
 

@@ -105,6 +105,11 @@ class TrainConfig:
     ``nrmse``; empty: ``psnr``) are measured on the validation patches every epoch, in
     normalised target units, and logged as ``val_<metric>`` columns of the train log and
     in TensorBoard.
+
+    ``SAVE_TRAIN_PREDS_FREQ`` (BiaPy; -1: off) writes the predictions of
+    ``SAVE_TRAIN_PREDS_NUM_SAMPLES`` fixed patches (validation patches, else training ones)
+    every that many epochs and at the last one into the results' ``train_pred_samples/``
+    (``input/``, ``gt/`` once; ``pred_epoch_NNNN/``; normalised units).
     """
 
     enable: bool = True
@@ -122,5 +127,7 @@ class TrainConfig:
     amp: bool = True
     compile: bool = False
     metrics: list[str] = field(default_factory=lambda: ["psnr"])
+    save_train_preds_freq: int = -1
+    save_train_preds_num_samples: int = 1
     lr_scheduler: LRSchedulerConfig = field(default_factory=LRSchedulerConfig)
     discriminator: DiscriminatorTrainConfig = field(default_factory=DiscriminatorTrainConfig)

@@ -12,6 +12,14 @@ from i2i_nb.config.stunet import check_stunet
 from i2i_nb.config.test import DEFAULT_METRICS, METRICS, NEED_WEIGHTS
 from i2i_nb.config.train import ADVERSARIAL, OPTIMIZERS, loss_problem
 from i2i_nb.config.unetr_checks import check_unetr
+from i2i_nb.config.validate_data import (
+    validate_filters,
+    validate_freeze,
+    validate_preprocess,
+    validate_resolution,
+    validate_test_keys,
+    validate_train_previews,
+)
 from i2i_nb.errors import ConfigError
 
 # BiaPy 3.7.1's image-to-image architectures built here (i2i_nb.models.ARCHITECTURES).
@@ -266,6 +274,12 @@ def validate(cfg: Config, given: set[str] | None = None) -> None:
     _check(len(patch) in (cfg.ndim, cfg.ndim + 1), "DATA.PATCH_SIZE",
            f"{cfg.problem.ndim} needs {cfg.ndim} sizes (+ channels), got {tuple(patch)}")
     _check(all(p > 0 for p in patch), "DATA.PATCH_SIZE", f"sizes must be positive: {patch}")
+    validate_preprocess(cfg)
+    validate_filters(cfg)
+    validate_test_keys(cfg)
+    validate_freeze(cfg)
+    validate_resolution(cfg)
+    validate_train_previews(cfg)
     norm = cfg.data.normalization
     _check_choice(norm.type, INPUT_NORMALIZATIONS, "DATA.NORMALIZATION.TYPE")
     _check_choice(norm.measure_by, MEASURES, "DATA.NORMALIZATION.MEASURE_BY")

@@ -43,14 +43,17 @@ class GridPatchDataset(PatchDataset):
     """Every grid patch of every image once per epoch, ``1 + replicate`` times over.
 
     The order is a seeded permutation per epoch; augmentation is drawn per item as in
-    :class:`PatchDataset` (same arguments, plus ``overlap`` and ``replicate``).
+    :class:`PatchDataset` (same arguments, plus ``overlap`` and ``replicate``; ``places``,
+    when given, are the grid patches to use, e.g. those ``DATA.TRAIN.FILTER_SAMPLES`` kept).
     """
 
     def __init__(self, pairs: Sequence[tuple[np.ndarray, np.ndarray]], patch_size: Sequence[int],
                  augment: object, seed: int, transforms: Sequence | None = None,
-                 overlap: Sequence[float] = (), replicate: int = 0) -> None:
+                 overlap: Sequence[float] = (), replicate: int = 0,
+                 places: Sequence[tuple[int, list[int]]] | None = None) -> None:
         super().__init__(pairs, patch_size, 1, augment, seed, transforms, 0.0)
-        self.places = grid_places([x.shape[:-1] for x, _ in self.pairs], patch_size, overlap)
+        self.places = list(places) if places is not None else grid_places(
+            [x.shape[:-1] for x, _ in self.pairs], patch_size, overlap)
         self.samples_per_epoch = len(self.places) * (1 + replicate)
         self._order: tuple[int, np.ndarray] | None = None
 

@@ -175,3 +175,21 @@ def test_grid_patches_are_augmented_and_sampled_the_same_way():
     sample = data.sample(0)
     assert sample.applied == ["HFLIP", "CUTMIX"]
     np.testing.assert_array_equal(data[0][0].numpy(), np.moveaxis(sample.aug_x, -1, 0))
+
+
+def test_train_resolution_scales_cutout_boxes_to_the_same_physical_size():
+    cfg = config_from_dict({"PROBLEM": {"NDIM": "3D"}, "DATA": {"PATCH_SIZE": [8, 32, 32]},
+                            "AUGMENTOR": {"CUTOUT": True, "CUTOUT_PROB": 1.0,
+                                          "COUT_SIZE": [0.5, 0.5],
+                                          "COUT_NB_ITERATIONS": [1, 1]}})
+    x = np.ones((8, 32, 32, 1), np.float32)
+
+    def extent(resolution):
+        out, _ = Augment(cfg.augmentor, resolution).apply(x, x.copy(),
+                                                          np.random.default_rng(0))
+        hole = np.argwhere(out[..., 0] == 0)
+        return tuple(int(v) for v in hole.max(axis=0) - hole.min(axis=0) + 1)
+
+    assert extent((-1.0,)) == (4, 16, 16)
+    assert extent((4.0, 1.0, 1.0)) == (1, 16, 16)  # z voxels 4x coarser: a quarter as many
+    assert extent((1.0, 2.0, 1.0)) == (4, 8, 16)

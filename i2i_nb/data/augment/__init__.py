@@ -47,8 +47,9 @@ class Step:
     run: Callable
 
 
-def _steps(c: AugmentorConfig) -> list[Step]:
-    """The enabled non-geometric steps, in BiaPy's order."""
+def _steps(c: AugmentorConfig, scale: tuple[float, ...] = ()) -> list[Step]:
+    """The enabled non-geometric steps, in BiaPy's order (``scale``: CUTOUT's box scale per
+    spatial axis)."""
     table = [
         ("GRAYSCALE", "input", partial(intensity.grayscale)),
         ("CHANNEL_SHUFFLE", "input", partial(intensity.channel_shuffle)),
@@ -81,7 +82,7 @@ def _steps(c: AugmentorConfig) -> list[Step]:
                                       invert=c.grid_invert)),
         ("CUTOUT", "pair", partial(regions.cutout, iterations=c.cout_nb_iterations,
                                    size=c.cout_size, cval=c.cout_cval,
-                                   to_target=c.cout_apply_to_mask)),
+                                   to_target=c.cout_apply_to_mask, scale=scale)),
         ("ELASTIC", "pair", partial(geometric.elastic, alpha=c.e_alpha, sigma=c.e_sigma,
                                     mode=c.e_mode)),
         ("G_BLUR", "input", partial(intensity.gaussian_blur, sigma=c.g_sigma)),
@@ -101,11 +102,18 @@ class Augment:
     ----------
     cfg : AugmentorConfig, optional
         ``AUGMENTOR`` section; ``ENABLE`` is the caller's business (no Augment when off).
+    resolution : sequence of float, optional
+        ``DATA.TRAIN.RESOLUTION``, the voxel size per spatial axis (``(y, x)`` or
+        ``(z, y, x)``; empty or BiaPy's ``(-1,)``: isotropic): CUTOUT's boxes span the same
+        physical size along every axis (BiaPy's only use of it).
     """
 
-    def __init__(self, cfg: AugmentorConfig | None = None) -> None:
+    def __init__(self, cfg: AugmentorConfig | None = None,
+                 resolution: tuple[float, ...] = ()) -> None:
         self.cfg = cfg or AugmentorConfig()
-        self.steps = _steps(self.cfg)
+        given = len(resolution) > 1 or (len(resolution) == 1 and resolution[0] > 0)
+        scale = tuple(resolution[-1] / r for r in resolution) if given else ()
+        self.steps = _steps(self.cfg, scale)
 
     @property
     def needs_donor(self) -> bool:

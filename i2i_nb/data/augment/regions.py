@@ -16,28 +16,32 @@ from skimage.draw import line
 from skimage.transform import resize
 
 
-def _box(rng: np.random.Generator, shape: Sequence[int], frac: float, all_z: bool
-         ) -> tuple[slice, ...]:
-    """A random box of ``frac`` of each spatial size (the whole z range when ``all_z``)."""
+def _box(rng: np.random.Generator, shape: Sequence[int], frac: float, all_z: bool,
+         scale: Sequence[float] = ()) -> tuple[slice, ...]:
+    """A random box of ``frac`` of each spatial size (the whole z range when ``all_z``),
+    times ``scale`` per axis when given."""
     box = []
     for axis, size in enumerate(shape):
         if all_z and axis < len(shape) - 2:
             box.append(slice(None))
             continue
-        length = max(1, min(size, round(size * frac)))
+        length = max(1, min(size, round(size * frac * (scale[axis] if scale else 1.0))))
         start = int(rng.integers(0, size - length + 1))
         box.append(slice(start, start + length))
     return tuple(box)
 
 
 def cutout(x: np.ndarray, y: np.ndarray, rng: np.random.Generator, iterations: Sequence[int],
-           size: Sequence[float], cval: float, to_target: bool) -> tuple[np.ndarray, np.ndarray]:
+           size: Sequence[float], cval: float, to_target: bool, scale: Sequence[float] = ()
+           ) -> tuple[np.ndarray, np.ndarray]:
     """Fill 1 to 3 (``COUT_NB_ITERATIONS``) boxes of the input with ``cval``, and of the
-    target with 0 when ``to_target`` (``COUT_APPLY_TO_MASK``)."""
+    target with 0 when ``to_target`` (``COUT_APPLY_TO_MASK``); ``scale`` (per spatial axis,
+    from ``DATA.TRAIN.RESOLUTION``: x's voxel size over the axis's) shrinks the box along
+    coarser axes so that it covers the same physical extent, as BiaPy."""
     x = x.copy()
     y = y.copy() if to_target else y
     for _ in range(int(rng.integers(iterations[0], iterations[1] + 1))):
-        box = _box(rng, x.shape[:-1], rng.uniform(*size), all_z=False)
+        box = _box(rng, x.shape[:-1], rng.uniform(*size), all_z=False, scale=scale)
         x[box] = cval
         if to_target:
             y[box] = 0
