@@ -8,12 +8,13 @@ from typing import Any
 import torch
 from torch import nn
 
-from i2i_nb.models import sr, unet
+from i2i_nb.models import multiresunet, resunet_pp, sr, unet
 from i2i_nb.models.blocks import ACTIVATIONS, NORMALIZATIONS
 from i2i_nb.models.spec import ModelSpec
 
 _BUILDERS: dict[str, type[nn.Module]] = {
     **{name: unet.UNet for name in unet.FAMILY},
+    "resunet++": resunet_pp.ResUNetPP, "multiresunet": multiresunet.MultiResUNet,
     "rcan": sr.RCAN, "edsr": sr.EDSR, "wdsr": sr.WDSR, "dfcan": sr.DFCAN,
 }
 ARCHITECTURES = tuple(_BUILDERS)
@@ -48,7 +49,12 @@ def _check(spec: ModelSpec) -> None:
         raise ValueError(f"heads {spec.heads} must add up to the {spec.out_channels} output "
                          "channel(s)")
     levels = len(spec.feature_maps)
-    if arch in unet.FAMILY:
+    if arch == "resunet++" and levels < 3:
+        raise ValueError(f"resunet++ needs at least 3 feature_maps (its first two levels share "
+                         f"the full resolution), got {spec.feature_maps}")
+    if arch == "multiresunet":
+        _check_multiresunet(spec)
+    if arch in (*unet.FAMILY, "resunet++"):
         z_down = spec.z_down or [2] * (levels - 1)
         if len(z_down) != levels - 1 or any(z not in (1, 2) for z in z_down):
             raise ValueError(f"z_down must be {levels - 1} values in {{1, 2}}, got {z_down}")
@@ -64,6 +70,19 @@ def _check(spec: ModelSpec) -> None:
                 raise ValueError(f"{name} needs {levels} values (one per level), got {values}")
         if spec.kernel_size < 1 or spec.kernel_size % 2 == 0:
             raise ValueError(f"kernel_size must be odd, got {spec.kernel_size}")
+
+
+def _check_multiresunet(spec: ModelSpec) -> None:
+    levels = len(spec.feature_maps)
+    if levels < 2:
+        raise ValueError(f"multiresunet needs at least 2 feature_maps, got {spec.feature_maps}")
+    if min(spec.feature_maps) < 4:
+        raise ValueError("multiresunet needs feature_maps of at least 4 (its smallest branch "
+                         f"has int(1.67 * 0.167 * f) channels), got {spec.feature_maps}")
+    for name in ("z_down", "yx_down"):
+        values = getattr(spec, name) or [2] * (levels - 1)
+        if len(values) != levels - 1 or any(v not in (1, 2) for v in values):
+            raise ValueError(f"{name} must be {levels - 1} values in {{1, 2}}, got {values}")
 
 
 def build_model(
