@@ -25,6 +25,7 @@ from i2i_nb.data.split import validation_split
 from i2i_nb.errors import ConfigError, DataError
 from i2i_nb.files import name_max
 from i2i_nb.models import ModelSpec, build_model
+from i2i_nb.models.multiresunet import BIAPY_FEATURE_MAPS, biapy_layout
 
 SSIM_MIN_EXTENT = 3  # i2i_nb.metrics.ssim refuses smaller images
 # checkpoint metadata -> the config key that sets it
@@ -194,14 +195,18 @@ def auto_z_down(patch_z: int, levels: int) -> list[int]:
 def model_spec(cfg: Config, in_channels: int, out_channels: int) -> ModelSpec:
     """The network ``cfg.model`` (and ``PROBLEM.IMAGE_TO_IMAGE``'s heads) asks for."""
     m, i2i = cfg.model, cfg.problem.image_to_image
-    levels = len(m.feature_maps) - 1
-    z_down = list(m.z_down) or (auto_z_down(cfg.patch_shape[0], levels) if cfg.ndim == 3 else [])
+    arch = m.architecture.lower()
+    levels = len(BIAPY_FEATURE_MAPS if arch == "multiresunet" else m.feature_maps) - 1
+    z_down = list(m.z_down)
+    if not z_down and cfg.ndim == 3:  # resunet++ does not pool after its first level
+        z_down = ([1, *auto_z_down(cfg.patch_shape[0], levels - 1)] if arch == "resunet++"
+                  else auto_z_down(cfg.patch_shape[0], levels))
     heads = list(i2i.channels_per_head_info)
     if heads and sum(heads) != out_channels:
         raise ConfigError(f"PROBLEM.IMAGE_TO_IMAGE.CHANNELS_PER_HEAD_INFO: {heads} adds up to "
                           f"{sum(heads)} channel(s); the targets have {out_channels}")
-    return ModelSpec(
-        m.architecture.lower(), cfg.ndim, int(in_channels), int(out_channels),
+    spec = ModelSpec(
+        arch, cfg.ndim, int(in_channels), int(out_channels),
         feature_maps=list(m.feature_maps), z_down=z_down or None, yx_down=list(m.yx_down),
         normalization=m.normalization.lower(),
         dropout=[float(d) for d in m.dropout_values] if len(m.dropout_values) > 1
@@ -212,6 +217,7 @@ def model_spec(cfg: Config, in_channels: int, out_channels: int) -> ModelSpec:
         divide_feature_maps=i2i.separated_decoders_divide_feature_maps,
         rcan_rg_block_num=m.rcan_rg_block_num, rcan_rcab_block_num=m.rcan_rcab_block_num,
         rcan_conv_filters=m.rcan_conv_filters, rcan_reduction_ratio=m.rcan_reduction_ratio)
+    return biapy_layout(spec) if arch == "multiresunet" else spec
 
 
 def _check_settings(cfg: Config, paths: RunPaths, resume: bool, source: bool) -> None:

@@ -33,8 +33,9 @@ CONVERSIONS = {
     "DATA.NORMALIZATION.TARGET.TYPE": "'': the default here; with TARGET.ENABLE, the input's "
                                       "TYPE (as BiaPy)",
     "MODEL.NORMALIZATION": "'' read as 'in' (as BiaPy)",
-    "MODEL.ARCHITECTURE": "unetr, multiresunet, resunet++, unext_v1, unext_v2, hrnet, stunet "
-                          "and nafnet refused, naming what is not built",
+    "MODEL.ARCHITECTURE": "unetr, unext_v1, unext_v2, hrnet, stunet and nafnet refused, "
+                          "naming what is not built; multiresunet has BiaPy's fixed sizes "
+                          "(set MODEL keys it does not read are warned about)",
     "MODEL.YX_DOWN": "all 0: 2 at every down-sampling (as BiaPy)",
     "MODEL.ISOTROPY": "all True, of any length: every level (as BiaPy)",
     "MODEL.CONV_LAYERS": "one value, or one value repeated to another length: every level "

@@ -48,6 +48,9 @@ def _check(spec: ModelSpec) -> None:
     if spec.heads and sum(spec.heads) != spec.out_channels:
         raise ValueError(f"heads {spec.heads} must add up to the {spec.out_channels} output "
                          "channel(s)")
+    if spec.separated_decoders and arch not in (*unet.FAMILY, "resunet++"):
+        raise ValueError(f"separated_decoders: {arch!r} has one decoder (as in BiaPy); "
+                         f"the U-Net family and resunet++ can split theirs per head")
     levels = len(spec.feature_maps)
     if arch == "resunet++" and levels < 3:
         raise ValueError(f"resunet++ needs at least 3 feature_maps (its first two levels share "

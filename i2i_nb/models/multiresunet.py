@@ -11,9 +11,10 @@ concatenates the ResPath's ``FILTERS`` channels and applies a MultiRes block; 1x
 
 BiaPy builds it with fixed sizes: ``FILTERS`` 32, 64, 128, 256, 512 (five levels, not
 ``MODEL.FEATURE_MAPS``), batch norm, ReLU, 3x3 kernels and transposed convolutions; of the
-MODEL keys it reads ``Z_DOWN`` (four values). ``ModelSpec.feature_maps`` holds the filters
-per level (the config always gives BiaPy's, :data:`BIAPY_FEATURE_MAPS`) and
-``ModelSpec.normalization`` the normalisation (the config gives ``bn``).
+MODEL keys it reads ``Z_DOWN`` (four values). ``YX_DOWN``, whose length BiaPy checks (four)
+but which it does not pass on (it always pools y and x by 2), is honoured here.
+``ModelSpec.feature_maps`` holds the filters per level and ``ModelSpec.normalization`` the
+normalisation; a config always gives BiaPy's (:func:`biapy_layout`).
 """
 
 from __future__ import annotations
@@ -29,6 +30,15 @@ from i2i_nb.models.spec import ModelSpec
 
 ALPHA = 1.67
 BIAPY_FEATURE_MAPS = (32, 64, 128, 256, 512)
+
+
+def biapy_layout(spec: ModelSpec) -> ModelSpec:
+    """``spec`` with the sizes and layers BiaPy's builder fixes: only its ``z_down``,
+    ``yx_down``, ``heads`` and ``residual`` are kept."""
+    return ModelSpec(spec.architecture, spec.ndim, spec.in_channels, spec.out_channels,
+                     feature_maps=list(BIAPY_FEATURE_MAPS), z_down=spec.z_down,
+                     yx_down=list(spec.yx_down), normalization="bn", residual=spec.residual,
+                     activation="relu", heads=list(spec.heads))
 
 
 def widths(filters: int) -> tuple[int, int, int]:

@@ -11,7 +11,11 @@ from tests.integration.conftest import write_pairs
 # Tiny sizes keep each run to seconds; the keys are BiaPy's.
 TINY = {"FEATURE_MAPS": [4, 8], "RCAN_RG_BLOCK_NUM": 1, "RCAN_RCAB_BLOCK_NUM": 2,
         "RCAN_CONV_FILTERS": 8, "RCAN_REDUCTION_RATIO": 4}
-CASES = [(a, 2) for a in ARCHITECTURES] + [(a, 3) for a in ("unet", "resunet_se", "rcan")]
+# resunet++ needs 3 levels; multiresunet has BiaPy's fixed sizes (FEATURE_MAPS would be
+# warned about as having no effect).
+ARCH_KEYS = {"resunet++": {"FEATURE_MAPS": [4, 8, 16]}, "multiresunet": {"FEATURE_MAPS": None}}
+CASES = [(a, 2) for a in ARCHITECTURES] + [(a, 3) for a in ("unet", "resunet_se", "resunet++",
+                                                             "rcan")]
 
 
 @pytest.mark.parametrize(("arch", "ndim"), CASES)
@@ -26,7 +30,8 @@ def test_one_epoch_through_the_cli(arch, ndim, tmp_path):
                  "TRAIN": {"PATH": str(root / "train/x"), "GT_PATH": str(root / "train/y")},
                  "TEST": {"PATH": str(root / "test/x"), "GT_PATH": str(root / "test/y")},
                  "VAL": {"SPLIT_TRAIN": 0.5}},
-        "MODEL": {"ARCHITECTURE": arch, **TINY},
+        "MODEL": {k: v for k, v in {"ARCHITECTURE": arch, **TINY,
+                                    **ARCH_KEYS.get(arch, {})}.items() if v is not None},
         "TRAIN": {"EPOCHS": 1, "BATCH_SIZE": 2, "PATCHES_PER_EPOCH": 2},
     }
     path = tmp_path / "config.yaml"

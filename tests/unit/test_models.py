@@ -10,6 +10,7 @@ from i2i_nb.checkpoint import load_checkpoint, model_from_checkpoint, save_check
 from i2i_nb.config.validate import ARCHITECTURES as CONFIG_ARCHITECTURES
 from i2i_nb.config.validate import NOT_BUILT
 from i2i_nb.models import ARCHITECTURES, ModelSpec, build_model, count_parameters
+from i2i_nb.models.multiresunet import biapy_layout
 from i2i_nb.predict import predict_image
 
 SMALL = (4, 8, 16)
@@ -19,7 +20,10 @@ CASES = [(a, n) for a in ARCHITECTURES for n in (2, 3) if not (a == "wdsr" and n
 # Measured with an overlap of 4 x halo (2D, the sizes below): 2e-7 to 5e-7 without a global
 # term; 4e-6 (rcan), 7e-6 (seunet), 2e-5 (resunet_se) and 1e-2 (dfcan) with one, as
 # squeeze-and-excitation, channel and Fourier attention pool over the whole tile.
-GLOBAL = ("seunet", "resunet_se", "rcan", "dfcan")
+GLOBAL = ("seunet", "resunet_se", "resunet++", "rcan", "dfcan")
+# Smallest sizes per network for the tiling test: resunet++ needs 3 levels, multiresunet
+# filters of at least 4.
+TILED = {("resunet++", 2): (4, 8, 16), ("resunet++", 3): (2, 4, 8), ("multiresunet", 3): (4, 8)}
 
 
 def tiny(arch: str, ndim: int, cin: int = 1, cout: int = 1, **kw) -> torch.nn.Module:
@@ -44,17 +48,25 @@ def test_shape_through_the_tiler_for_sizes_off_the_divisor(arch, ndim):
     assert any(n % d for n, d in zip(shape, model.divisor, strict=True)) or arch in (
         "rcan", "edsr", "wdsr", "dfcan")
     image = np.random.default_rng(0).random((*shape, 2), dtype=np.float32)
-    assert predict_image(model, image, tile_shape=None).shape == (*shape, 3)
+    # resunet++ 3D: small tiles, as one tile padded by its ASPP's 60-voxel halo is 130^3
+    tile = (8, 16, 16) if (arch, ndim) == ("resunet++", 3) else None
+    assert predict_image(model, image, tile_shape=tile).shape == (*shape, 3)
     assert all(0 < h <= r for h, r in zip(model.halo, model.receptive_field, strict=True))
 
 
-@pytest.mark.parametrize(("arch", "ndim"), CASES)
+# resunet++ in 3D: its squeeze-and-excitation makes it GLOBAL (one tile holding the whole
+# image) and its ASPP's reach (60 voxels) would make that tile 480^3 voxels; its halo is
+# checked without the SE, in 2D and 3D, by test_resunet_pp_tiles_equal_whole_without_se.
+@pytest.mark.parametrize(("arch", "ndim"), [c for c in CASES if c != ("resunet++", 3)])
 def test_tiled_prediction_equals_whole_image(arch, ndim):
     """Tiles overlapping by 4 x halo: every tile that counts in the blend gives each pixel
     at least the halo's context, so tiled and whole-image predictions agree to 1e-4."""
     small = {"feature_maps": (4, 8), "sr_blocks": 1, "rcan_rcab_block_num": 1}
     if ndim == 3:  # 3D: smaller still, tiled along x only
         small.update(feature_maps=(2, 4), conv_layers=[1, 1], sr_filters=4, rcan_rg_block_num=1)
+    if (arch, ndim) in TILED:
+        fm = TILED[arch, ndim]
+        small.update(feature_maps=fm, conv_layers=[1] * len(fm) if ndim == 3 else [])
     model = tiny(arch, ndim, **small)
     overlap = tuple(4 * h for h in model.halo)
     tile = tuple(-(-(o + 4) // d) * d for o, d in zip(overlap, model.divisor, strict=True))
@@ -64,6 +76,24 @@ def test_tiled_prediction_equals_whole_image(arch, ndim):
     if arch in GLOBAL:  # global attention: only one tile holding the whole image is the same
         tile = tuple(-(-(n + o) // d) * d for n, o, d in zip(shape, overlap, model.divisor,
                                                               strict=True))
+    tiled = predict_image(model, image, tile_shape=tile, overlap=overlap)
+    assert float(np.abs(tiled - whole).max()) <= 1e-4
+
+
+@pytest.mark.parametrize("ndim", [2, 3])
+def test_resunet_pp_tiles_equal_whole_without_se(ndim):
+    """resunet++'s halo (its ASPP's dilated reach included) holds all that matters: with its
+    global squeeze-and-excitation taken out, tiles overlapping by 4 x halo give the whole
+    image's prediction (3D: one tile over z and y, tiled along x)."""
+    model = tiny("resunet++", ndim, feature_maps=(4, 8, 16) if ndim == 2 else (2, 4, 8))
+    model.se = torch.nn.ModuleList(torch.nn.Identity() for _ in model.se)
+    overlap = tuple(4 * h for h in model.halo)
+    tile = [-(-(o + 4) // d) * d for o, d in zip(overlap, model.divisor, strict=True)]
+    shape = [t + t // 2 + 3 for t in tile]
+    if ndim == 3:
+        shape[:2], tile[:2], overlap = [4, 6], [4, 6], (0, 0, overlap[2])
+    image = np.random.default_rng(2).random((*shape, 1), dtype=np.float32)
+    whole = predict_image(model, image, tile_shape=None, overlap=overlap)
     tiled = predict_image(model, image, tile_shape=tile, overlap=overlap)
     assert float(np.abs(tiled - whole).max()) <= 1e-4
 
@@ -99,12 +129,16 @@ BIAPY_PARAMETERS = {
     ("unet", 3): 5602977, ("resunet", 3): 6636065, ("attention_unet", 3): 5625050,
     ("seunet", 3): 5630113, ("resunet_se", 3): 9474177, ("rcan", 3): 2858089,
     ("edsr", 3): 3765825, ("dfcan", 3): 5434945,
+    # multiresunet: BiaPy's fixed sizes (filters 32 to 512, alpha 1.67, Z_DOWN [2, 2, 2, 2])
+    ("resunet++", 2): 3884227, ("multiresunet", 2): 7251074,
+    ("resunet++", 3): 10903875, ("multiresunet", 3): 18645458,
 }
 
 
 @pytest.mark.parametrize(("arch", "ndim"), list(BIAPY_PARAMETERS))
 def test_parameter_count_equals_biapy(arch, ndim):
-    model = build_model(arch, ndim, 1, 1, feature_maps=[32, 64, 128, 256], normalization="bn")
+    spec = ModelSpec(arch, ndim, 1, 1, feature_maps=[32, 64, 128, 256], normalization="bn")
+    model = build_model(biapy_layout(spec) if arch == "multiresunet" else spec)
     assert count_parameters(model) == BIAPY_PARAMETERS[arch, ndim]
 
 
@@ -147,7 +181,8 @@ def test_normalizations(norm):
     assert model(torch.randn(2, 1, 16, 16)).shape == (2, 1, 16, 16)
 
 
-@pytest.mark.parametrize("arch", ["unet", "resunet", "attention_unet", "seunet", "resunet_se"])
+@pytest.mark.parametrize("arch", ["unet", "resunet", "attention_unet", "seunet", "resunet_se",
+                                  "resunet++"])
 def test_heads_and_separated_decoders(arch):
     shared = tiny(arch, 2, 1, 3, heads=[1, 2])
     assert [h.out_channels for h in shared.heads] == [1, 2] and len(shared.decoders) == 1
@@ -157,6 +192,15 @@ def test_heads_and_separated_decoders(arch):
         assert split(torch.randn(1, 1, 16, 16)).shape == (1, 3, 16, 16)
     with pytest.raises(ValueError, match="add up"):
         tiny(arch, 2, 1, 3, heads=[1, 1])
+
+
+def test_multiresunet_heads_share_its_one_decoder():
+    model = tiny("multiresunet", 2, 1, 3, heads=[1, 2])
+    assert [h.out_channels for h in model.heads] == [1, 2]
+    with torch.no_grad():
+        assert model(torch.randn(1, 1, 16, 16)).shape == (1, 3, 16, 16)
+    with pytest.raises(ValueError, match="separated_decoders"):
+        tiny("multiresunet", 2, 1, 3, heads=[1, 2], separated_decoders=True)
 
 
 # WDSR's weight-normalised convolutions have no all-zero weights (their direction is undefined)
