@@ -71,6 +71,8 @@ def test_tiled_prediction_equals_whole_image(arch, ndim):
     overlap = tuple(4 * h for h in model.halo)
     tile = tuple(-(-(o + 4) // d) * d for o, d in zip(overlap, model.divisor, strict=True))
     shape = tuple(t + t // 2 + 3 if ndim == 2 or a == 2 else t - 3 for a, t in enumerate(tile))
+    if (arch, ndim) == ("multiresunet", 3):  # halo 11: thousands of tiles; one over z and y
+        shape, tile, overlap = (4, 8, shape[2]), (4, 8, tile[2]), (0, 0, overlap[2])
     image = np.random.default_rng(1).random((*shape, 1), dtype=np.float32)
     whole = predict_image(model, image, tile_shape=None, overlap=overlap)
     if arch in GLOBAL:  # global attention: only one tile holding the whole image is the same
@@ -85,11 +87,11 @@ def test_resunet_pp_tiles_equal_whole_without_se(ndim):
     """resunet++'s halo (its ASPP's dilated reach included) holds all that matters: with its
     global squeeze-and-excitation taken out, tiles overlapping by 4 x halo give the whole
     image's prediction (3D: one tile over z and y, tiled along x)."""
-    model = tiny("resunet++", ndim, feature_maps=(4, 8, 16) if ndim == 2 else (2, 4, 8))
+    model = tiny("resunet++", ndim, feature_maps=(2, 4, 8), conv_layers=[1, 1, 1])
     model.se = torch.nn.ModuleList(torch.nn.Identity() for _ in model.se)
-    overlap = tuple(4 * h for h in model.halo)
-    tile = [-(-(o + 4) // d) * d for o, d in zip(overlap, model.divisor, strict=True)]
-    shape = [t + t // 2 + 3 for t in tile]
+    overlap = tuple(4 * h for h in model.halo)  # tiles 1.5 x overlap: a few, not thousands
+    tile = [-(-(o * 3 // 2) // d) * d for o, d in zip(overlap, model.divisor, strict=True)]
+    shape = [t + 3 for t in tile]
     if ndim == 3:
         shape[:2], tile[:2], overlap = [4, 6], [4, 6], (0, 0, overlap[2])
     image = np.random.default_rng(2).random((*shape, 1), dtype=np.float32)
@@ -154,6 +156,29 @@ def test_receptive_field_is_exact():
             changed = (model(x2) - model(x)).abs().amax(dim=(0, 1, 3)) > 1e-12
         reach = max(reach, int((torch.nonzero(changed).flatten() - row).abs().max()))
     assert reach == model.receptive_field[0] == 23
+
+
+@pytest.mark.parametrize("arch", ["resunet++", "multiresunet"])
+def test_receptive_field_of_resunet_pp_and_multiresunet(arch):
+    """Measured reach of a pixel: resunet++'s (SE taken out) is its receptive field, ASPP's
+    dilated taps included; multiresunet's ReLUs leave some paths dead at initialisation."""
+    torch.manual_seed(0)
+    model = build_model(arch, 2, 1, 1, feature_maps=SMALL).double().eval()
+    if arch == "resunet++":
+        model.se = torch.nn.ModuleList(torch.nn.Identity() for _ in model.se)
+    n = -(-(2 * model.receptive_field[0] + 40) // model.divisor[0]) * model.divisor[0]
+    x = torch.randn(1, 1, n, 16, dtype=torch.float64)
+    reach = 0
+    for row in range(n // 2, n // 2 + model.divisor[0]):  # every phase of the pooling grid
+        x2 = x.clone()
+        x2[0, 0, row] += 10.0
+        with torch.no_grad():
+            changed = (model(x2) - model(x)).abs().amax(dim=(0, 1, 3)) > 1e-12
+        reach = max(reach, int((torch.nonzero(changed).flatten() - row).abs().max()))
+    if arch == "resunet++":
+        assert reach == model.receptive_field[0] == model.halo[0] == 63
+    else:
+        assert model.halo[0] <= reach <= model.receptive_field[0] == 33
 
 
 def test_anisotropic_3d_and_unet_keys():
