@@ -105,8 +105,8 @@ class ResUNetPP(Net):
     """ResUNet++ built from a :class:`ModelSpec` (see the module docstring)."""
 
     def __init__(self, spec: ModelSpec) -> None:
-        ndim, fm, nk, act = spec.ndim, list(spec.feature_maps), spec.normalization, \
-            spec.activation
+        ndim, fm, nk, act = (spec.ndim, list(spec.feature_maps), spec.normalization,
+                             spec.activation)
         pools, kernels, nconvs = _levels(spec)
         super().__init__(ndim, spec.residual,
                          tuple(math.prod(p[a] for p in pools) for a in range(ndim)),

@@ -144,6 +144,14 @@ def test_parameter_count_equals_biapy(arch, ndim):
     assert count_parameters(model) == BIAPY_PARAMETERS[arch, ndim]
 
 
+def test_resunet_pp_separated_decoders_count_equals_biapy():
+    """BiaPy's count with heads [1, 2], divided separated decoders, LARGER_IO, upsampling."""
+    model = build_model("resunet++", 2, 1, 3, feature_maps=[32, 64, 128, 256],
+                        normalization="bn", upsample_layer="upsampling", heads=[1, 2],
+                        separated_decoders=True, divide_feature_maps=True, larger_io=True)
+    assert count_parameters(model) == 4058999
+
+
 def test_receptive_field_is_exact():
     torch.manual_seed(0)
     model = build_model("unet", 2, 1, 1, feature_maps=SMALL).double().eval()
