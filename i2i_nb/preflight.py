@@ -28,6 +28,7 @@ from i2i_nb.data.split import validation_split
 from i2i_nb.errors import ConfigError, DataError
 from i2i_nb.files import name_max
 from i2i_nb.models import ModelSpec, build_model
+from i2i_nb.models.multiresunet import BIAPY_FEATURE_MAPS, biapy_layout
 from i2i_nb.models.spec import HRNetSpec
 
 SSIM_MIN_EXTENT = 3  # i2i_nb.metrics.ssim refuses smaller images
@@ -222,16 +223,20 @@ def _auto_z_down(cfg: Config, levels: int) -> list[int]:
 def model_spec(cfg: Config, in_channels: int, out_channels: int) -> ModelSpec:
     """The network ``cfg.model`` (and ``PROBLEM.IMAGE_TO_IMAGE``'s heads) asks for."""
     m, i2i = cfg.model, cfg.problem.image_to_image
-    levels = len(m.feature_maps) - 1
-    z_down = list(m.z_down) or (_auto_z_down(cfg, levels) if cfg.ndim == 3 else [])
+    arch = m.architecture.lower()
+    levels = len(BIAPY_FEATURE_MAPS if arch == "multiresunet" else m.feature_maps) - 1
+    z_down = list(m.z_down)
+    if not z_down and cfg.ndim == 3:  # resunet++ does not pool after its first level
+        z_down = ([1, *_auto_z_down(cfg, levels - 1)] if arch == "resunet++"
+                  else _auto_z_down(cfg, levels))
     heads = list(i2i.channels_per_head_info)
     if heads and sum(heads) != out_channels:
         raise ConfigError(f"PROBLEM.IMAGE_TO_IMAGE.CHANNELS_PER_HEAD_INFO: {heads} adds up to "
                           f"{sum(heads)} channel(s); the targets have {out_channels}")
-    arch, vit_model = m.architecture.lower(), m.unetr_vit_model.lower()
+    vit_model = m.unetr_vit_model.lower()
     token, embed, depth, n_heads, ratio = UNETR_VIT_MODELS.get(vit_model) or (
         m.vit_token_size, m.vit_embed_dim, m.vit_num_layers, m.vit_num_heads, m.vit_mlp_ratio)
-    return ModelSpec(
+    spec = ModelSpec(
         arch, cfg.ndim, int(in_channels), int(out_channels),
         feature_maps=list(m.feature_maps), z_down=z_down or None, yx_down=list(m.yx_down),
         normalization=m.normalization.lower(),
@@ -251,6 +256,7 @@ def model_spec(cfg: Config, in_channels: int, out_channels: int) -> ModelSpec:
         convnext_sd_prob=m.convnext_sd_prob, convnext_layer_scale=m.convnext_layer_scale,
         convnext_stem_k_size=m.convnext_stem_k_size,
         **stunet_kwargs(m.stunet), **nafnet_fields(cfg))
+    return biapy_layout(spec) if arch == "multiresunet" else spec
 
 
 def down_keys(architecture: str) -> str:

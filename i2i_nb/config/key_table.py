@@ -46,7 +46,8 @@ CONVERSIONS = {
                            "built; " if UNBUILT_NETWORKS else "") + (
         "unetr takes inputs of DATA.PATCH_SIZE only (tiled at that size; no TEST.FULL_IMG, "
         "no zoo export); nafnet trains as BiaPy's GAN (discriminator, BCE/HINGE term, two "
-        "optimizers); old hrnet<W> names: hrnet with MODEL.HRNET.VARIANT W<W>"),
+        "optimizers); multiresunet has BiaPy's fixed sizes (set MODEL keys it does not read "
+        "are warned about); old hrnet<W> names: hrnet with MODEL.HRNET.VARIANT W<W>"),
     "MODEL.UNETR_VIT_MODEL": "custom, or vit_base_patch16 / vit_large_patch16 built by their "
                              "sizes (no weights); vit_huge_patch14 refused (token 14 is no power "
                              "of two, as BiaPy), sam3_vit refused (needs downloaded weights)",

@@ -113,9 +113,13 @@ class ModelConfig:
     ``(1, k, k)`` kernels at that level in 3D), ``LARGER_IO`` (extra ``k + 2`` convolution
     blocks at input and output), ``CONV_LAYERS`` (convolutions per level; empty or one
     value: the same at every level) and ``YX_DOWN`` (1 or 2 per down-sampling; empty or
-    all 0: 2). RCAN reads the ``RCAN_*`` keys (BiaPy's defaults); EDSR, WDSR and DFCAN have
-    BiaPy's fixed sizes; STU-Net reads ``MODEL.STUNET`` (its instance normalisation and
-    leaky ReLU are fixed, as in BiaPy).
+    all 0: 2). ``resunet++`` reads the same keys (at least 3 levels; its first two share
+    the full resolution, so the first ``Z_DOWN`` and ``YX_DOWN`` have no effect, as in
+    BiaPy). ``multiresunet`` has BiaPy's fixed sizes and layers (filters 32 to 512 over five
+    levels, batch norm, ReLU) and reads ``Z_DOWN`` and ``YX_DOWN`` (four values each). RCAN
+    reads the ``RCAN_*`` keys (BiaPy's defaults); EDSR, WDSR and DFCAN have BiaPy's fixed
+    sizes; STU-Net reads ``MODEL.STUNET`` (its instance normalisation and leaky ReLU are
+    fixed, as in BiaPy).
 
     UNETR reads ``UNETR_VIT_MODEL`` (``custom``: the ViT from ``VIT_TOKEN_SIZE``,
     ``VIT_EMBED_DIM``, ``VIT_NUM_LAYERS``, ``VIT_NUM_HEADS``, ``VIT_MLP_RATIO``; or a named

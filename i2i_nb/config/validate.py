@@ -23,18 +23,18 @@ from i2i_nb.config.validate_data import (
 from i2i_nb.errors import ConfigError
 
 # BiaPy 3.7.1's image-to-image architectures built here (i2i_nb.models.ARCHITECTURES).
-ARCHITECTURES = ("unet", "resunet", "attention_unet", "seunet", "resunet_se", "rcan", "edsr",
-                 "wdsr", "dfcan", "stunet", "unetr", "nafnet", "hrnet", "unext_v1",
-                 "unext_v2")
+ARCHITECTURES = ("unet", "resunet", "attention_unet", "seunet", "resunet_se", "resunet++",
+                 "multiresunet", "rcan", "edsr", "wdsr", "dfcan", "stunet", "unetr", "nafnet",
+                 "hrnet", "unext_v1", "unext_v2")
 # The other BiaPy image-to-image architectures, refused with the piece that is missing.
-NOT_BUILT: dict[str, str] = {
-    "multiresunet": "the MultiResUNet is not built in i2i_nb",
-    "resunet++": "the ResUNet++ is not built in i2i_nb",
-}
+NOT_BUILT: dict[str, str] = {}
 
 # Networks whose decoders can be split per head (PROBLEM.IMAGE_TO_IMAGE.SEPARATED_DECODERS_*).
 U_NET_FAMILY = ("unet", "resunet", "resunet++", "seunet", "resunet_se", "attention_unet",
                 "unext_v1", "unext_v2")
+# MODEL keys BiaPy's multiresunet does not read (its sizes and layers are fixed).
+MULTIRESUNET_FIXED = ("FEATURE_MAPS", "DROPOUT_VALUES", "NORMALIZATION", "KERNEL_SIZE",
+                      "UPSAMPLE_LAYER", "ACTIVATION", "ISOTROPY", "LARGER_IO", "CONV_LAYERS")
 ACTIVATIONS = ("relu", "tanh", "leaky_relu", "elu", "gelu", "silu", "sigmoid", "linear",
                "softplus", "none")
 INPUT_NORMALIZATIONS = ("percentile", "zero_mean_unit_variance", "scale_range", "div", "none")
@@ -184,7 +184,7 @@ def _check_unext(cfg: Config, arch: str) -> None:
                           "as in BiaPy", stacklevel=3)
 
 
-def _check_model(cfg: Config) -> None:
+def _check_model(cfg: Config, set_keys: set[str]) -> None:
     model, i2i = cfg.model, cfg.problem.image_to_image
     arch = model.architecture.lower()
     if arch in NOT_BUILT:
@@ -199,17 +199,21 @@ def _check_model(cfg: Config) -> None:
     _check(len(model.feature_maps) >= 1 and all(f > 0 for f in model.feature_maps),
            "MODEL.FEATURE_MAPS", f"need positive filter counts, got {model.feature_maps}")
     levels = len(model.feature_maps)
+    _check(arch != "resunet++" or levels >= 3, "MODEL.FEATURE_MAPS",
+           f"resunet++ needs at least 3 levels (its first two share the full resolution; "
+           f"BiaPy needs 3 too), got {model.feature_maps}")
+    downs, why = levels - 1, f"one per down-sampling of MODEL.FEATURE_MAPS {model.feature_maps}"
+    if arch == "multiresunet":  # BiaPy's fixed five levels, whatever FEATURE_MAPS says
+        downs, why = 4, "one per down-sampling of BiaPy's five-level multiresunet"
     if cfg.ndim == 3:
-        _check(not model.z_down or len(model.z_down) == levels - 1,
-               "MODEL.Z_DOWN", f"needs {levels - 1} values (one per "
-               f"down-sampling of MODEL.FEATURE_MAPS {model.feature_maps}), got {model.z_down}")
+        _check(not model.z_down or len(model.z_down) == downs,
+               "MODEL.Z_DOWN", f"needs {downs} values ({why}), got {model.z_down}")
         _check(all(z in (1, 2) for z in model.z_down), "MODEL.Z_DOWN",
                "values must be 1 or 2 (or all 0: automatic)")
     if model.yx_down and all(v == 0 for v in model.yx_down):
         model.yx_down = []
-    _check(not model.yx_down or len(model.yx_down) == levels - 1, "MODEL.YX_DOWN",
-           f"needs {levels - 1} values (one per down-sampling of MODEL.FEATURE_MAPS "
-           f"{model.feature_maps}), got {model.yx_down}")
+    _check(not model.yx_down or len(model.yx_down) == downs, "MODEL.YX_DOWN",
+           f"needs {downs} values ({why}), got {model.yx_down}")
     _check(all(v in (1, 2) for v in model.yx_down), "MODEL.YX_DOWN",
            "values must be 1 or 2 (or all 0: 2)")
     if arch == "unetr":
@@ -249,6 +253,26 @@ def _check_model(cfg: Config) -> None:
                f"is only supported by {', '.join(U_NET_FAMILY)} (as in BiaPy), not {arch!r}")
     else:
         i2i.separated_decoders_divide_feature_maps = False  # one decoder: nothing to divide
+    _warn_unread(cfg, arch, set_keys)
+
+
+def _warn_unread(cfg: Config, arch: str, given: set[str]) -> None:
+    """Warn about MODEL keys the user set that the chosen network does not read (as BiaPy)."""
+    model = cfg.model
+    if arch == "multiresunet":
+        unread = [f"MODEL.{k}" for k in MULTIRESUNET_FIXED if f"MODEL.{k}" in given]
+        if unread:
+            warnings.warn(f"{', '.join(unread)}: BiaPy's multiresunet has fixed sizes and "
+                          "layers (filters 32 to 512 over five levels, batch norm, ReLU, 3x3 "
+                          "kernels, transposed convolutions) and reads only MODEL.Z_DOWN and "
+                          "MODEL.YX_DOWN; these keys have no effect", stacklevel=3)
+    if arch == "resunet++":
+        for key, values in (("MODEL.Z_DOWN", model.z_down if cfg.ndim == 3 else []),
+                            ("MODEL.YX_DOWN", model.yx_down)):
+            if key in given and values:
+                warnings.warn(f"{key}: resunet++ keeps its first two levels at full resolution "
+                              f"(as BiaPy), so the first value of {values} has no effect",
+                              stacklevel=3)
 
 
 def validate(cfg: Config, given: set[str] | None = None) -> None:
@@ -336,7 +360,7 @@ def validate(cfg: Config, given: set[str] | None = None) -> None:
            "BiaPy loads pretrained weights (SAM 3's, from Hugging Face or a file) only into "
            "its 'sam3_vit' backbone, which i2i_nb does not build, and nothing is downloaded "
            "here; leave it empty to train from scratch")
-    _check_model(cfg)
+    _check_model(cfg, given)
     _check_choice(model.load_checkpoint_epoch, ("best_on_val", "last_on_train"),
                   "MODEL.LOAD_CHECKPOINT_EPOCH")
     items = ("weights", "norm", "model_arch", "optimizer", "epoch")

@@ -4,6 +4,8 @@ code path (``ndim`` is a value), one file per family and one factory.
 - :mod:`~i2i_nb.models.base`: the geometry every model exposes (``divisor``, ``halo``...);
 - :mod:`~i2i_nb.models.blocks`: shared convolution, normalisation and attention blocks;
 - :mod:`~i2i_nb.models.unet`: unet, resunet, attention_unet, seunet, resunet_se;
+- :mod:`~i2i_nb.models.resunet_pp`: resunet++;
+- :mod:`~i2i_nb.models.multiresunet`: multiresunet;
 - :mod:`~i2i_nb.models.sr`: rcan, edsr, wdsr, dfcan;
 - :mod:`~i2i_nb.models.stunet`: stunet (STU-Net);
 - :mod:`~i2i_nb.models.unetr`: unetr (a vision transformer encoder, a fixed input size);

@@ -90,13 +90,14 @@ class ConvBlock(nn.Sequential):
 class ResConvBlock(nn.Module):
     """Full pre-activation residual block (He et al. 2016), BiaPy's ResConvBlock: (norm, act)
     unless first, then ``nconvs - 1`` x (conv, norm, act, dropout) and a last bare conv;
-    a 1x1 shortcut; optional squeeze-and-excitation on the sum. ``extra_conv`` (BiaPy's
-    ResUNet-SE, after Lee et al. 2017) puts a conv block before the residual unit, whose
-    shortcut is then the identity."""
+    a ``skip_k`` shortcut (1x1; normalised too with ``skip_norm``, as BiaPy's ResUNet++);
+    optional squeeze-and-excitation on the sum. ``extra_conv`` (BiaPy's ResUNet-SE, after
+    Lee et al. 2017) puts a conv block before the residual unit, whose shortcut is then the
+    identity."""
 
     def __init__(self, ndim: int, cin: int, cout: int, k: Kernel, norm_kind: str, act: str,
                  dropout: float = 0.0, nconvs: int = 2, first: bool = False, se: bool = False,
-                 extra_conv: bool = False) -> None:
+                 extra_conv: bool = False, skip_k: Kernel = 1, skip_norm: bool = False) -> None:
         super().__init__()
         pre = [] if first else [norm(norm_kind, ndim, cin), activation(act)]
         self.pre_conv = None
@@ -110,7 +111,9 @@ class ResConvBlock(nn.Module):
         if nconvs >= 2:
             body.append(conv(ndim, cout, cout, k))
         self.body = nn.Sequential(*body)
-        self.shortcut = nn.Identity() if extra_conv else conv(ndim, cin, cout, 1)
+        self.shortcut = nn.Identity() if extra_conv else conv(ndim, cin, cout, skip_k)
+        if skip_norm and not extra_conv:
+            self.shortcut = nn.Sequential(self.shortcut, norm(norm_kind, ndim, cout))
         self.se = SqueezeExcite(ndim, cout) if se else nn.Identity()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

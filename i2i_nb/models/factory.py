@@ -9,13 +9,14 @@ from typing import Any
 import torch
 from torch import nn
 
-from i2i_nb.models import hrnet, nafnet, sr, stunet, unet, unetr, unext
+from i2i_nb.models import hrnet, multiresunet, nafnet, resunet_pp, sr, stunet, unet, unetr, unext
 from i2i_nb.models.blocks import ACTIVATIONS, NORMALIZATIONS
 from i2i_nb.models.spec import ModelSpec
 
 _BUILDERS: dict[str, Callable[[ModelSpec], nn.Module]] = {
     **{name: unet.UNet for name in unet.FAMILY},
     **{name: unext.UNeXt for name in unext.FAMILY},
+    "resunet++": resunet_pp.ResUNetPP, "multiresunet": multiresunet.MultiResUNet,
     "rcan": sr.RCAN, "edsr": sr.EDSR, "wdsr": sr.WDSR, "dfcan": sr.DFCAN,
     "stunet": stunet.STUNet.from_spec,
     "unetr": unetr.UNETR,
@@ -55,6 +56,9 @@ def _check(spec: ModelSpec) -> None:
     if spec.heads and sum(spec.heads) != spec.out_channels:
         raise ValueError(f"heads {spec.heads} must add up to the {spec.out_channels} output "
                          "channel(s)")
+    if spec.separated_decoders and arch not in (*unet.FAMILY, "resunet++", *unext.FAMILY):
+        raise ValueError(f"separated_decoders: {arch!r} has one decoder (as in BiaPy); "
+                         f"the U-Net family, resunet++ and U-NeXt can split theirs per head")
     if arch == "stunet":
         stunet.spec_layout(spec)  # raises ValueError naming the stunet_* field
     if arch == "unetr":
@@ -72,13 +76,18 @@ def _check(spec: ModelSpec) -> None:
     if arch == "hrnet":
         hrnet.check(spec.hrnet, spec.ndim)
     levels = len(spec.feature_maps)
+    if arch == "resunet++" and levels < 3:
+        raise ValueError(f"resunet++ needs at least 3 feature_maps (its first two levels share "
+                         f"the full resolution), got {spec.feature_maps}")
+    if arch == "multiresunet":
+        _check_multiresunet(spec)
     if arch in unext.FAMILY:
         if spec.convnext_stem_k_size < 1:
             raise ValueError(f"convnext_stem_k_size must be at least 1, got "
                              f"{spec.convnext_stem_k_size}")
         if not 0 <= spec.convnext_sd_prob <= 1:
             raise ValueError(f"convnext_sd_prob must be in [0, 1], got {spec.convnext_sd_prob}")
-    if arch in unet.FAMILY or arch in unext.FAMILY:
+    if arch in (*unet.FAMILY, "resunet++", *unext.FAMILY):
         z_down = spec.z_down or [2] * (levels - 1)
         if len(z_down) != levels - 1 or any(z not in (1, 2) for z in z_down):
             raise ValueError(f"z_down must be {levels - 1} values in {{1, 2}}, got {z_down}")
@@ -122,6 +131,19 @@ def _check_nafnet(spec: ModelSpec) -> None:
                          f"{spec.isotropy}")
     if spec.kernel_size < 1 or spec.kernel_size % 2 == 0:
         raise ValueError(f"kernel_size must be odd, got {spec.kernel_size}")
+
+
+def _check_multiresunet(spec: ModelSpec) -> None:
+    levels = len(spec.feature_maps)
+    if levels < 2:
+        raise ValueError(f"multiresunet needs at least 2 feature_maps, got {spec.feature_maps}")
+    if min(spec.feature_maps) < 4:
+        raise ValueError("multiresunet needs feature_maps of at least 4 (its smallest branch "
+                         f"has int(1.67 * 0.167 * f) channels), got {spec.feature_maps}")
+    for name in ("z_down", "yx_down"):
+        values = getattr(spec, name) or [2] * (levels - 1)
+        if len(values) != levels - 1 or any(v not in (1, 2) for v in values):
+            raise ValueError(f"{name} must be {levels - 1} values in {{1, 2}}, got {values}")
 
 
 def build_model(

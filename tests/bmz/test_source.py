@@ -99,7 +99,8 @@ def test_every_network_of_i2i_nb_is_rebuilt_from_the_file(architecture):
     assert f"def {ENTRY}(" in source
     for ndim in (2,) if architecture == "wdsr" else (2, 3):  # wdsr is 2D only, as in BiaPy
         kwargs = {"architecture": architecture, "ndim": ndim, "in_channels": 2,
-                  "out_channels": 1, "feature_maps": [4, 8], "normalization": "in"}
+                  "out_channels": 1, "normalization": "in",
+                  "feature_maps": [4, 8, 16] if architecture == "resunet++" else [4, 8]}
         if architecture == "stunet":  # it reads its own keys: a custom one as small
             kwargs.update(stunet_variant="custom", stunet_depth=[1, 2], stunet_dims=[4, 8],
                           stunet_pool_op_kernel_sizes=[[2] * ndim],

@@ -14,7 +14,8 @@ from tests.integration.conftest import write_pairs
 TINY = {"FEATURE_MAPS": [4, 8], "RCAN_RG_BLOCK_NUM": 1, "RCAN_RCAB_BLOCK_NUM": 2,
         "RCAN_CONV_FILTERS": 8, "RCAN_REDUCTION_RATIO": 4, "VIT_TOKEN_SIZE": 4,
         "VIT_EMBED_DIM": 8, "VIT_NUM_LAYERS": 2, "VIT_NUM_HEADS": 2, "UNETR_VIT_NUM_FILTERS": 2}
-THREE_D = ("unet", "resunet_se", "rcan", "stunet", "unetr", "nafnet", "hrnet", "unext_v2")
+THREE_D = ("unet", "resunet_se", "resunet++", "rcan", "stunet", "unetr", "nafnet", "hrnet",
+           "unext_v2")
 CASES = [(a, 2) for a in ARCHITECTURES] + [(a, 3) for a in THREE_D]
 # nafnet trains as BiaPy's GAN (a BiaPy 3.7.1 config): a discriminator, an adversarial term
 # and two optimizers and learning rates; the PatchGAN needs 32-pixel patches.
@@ -26,6 +27,9 @@ GAN = {"MODEL": {"NAFNET": {"MIDDLE_BLK_NUM": 1, "ENC_BLK_NUMS": [1], "DEC_BLK_N
 TINY_HRNET = {"VARIANT": "custom", "NUM_STAGES": 2, "NUM_MODULES": [1, 1],
               "NUM_BRANCHES": [2, 3], "NUM_BLOCKS": [[1, 1], [1, 1, 1]],
               "NUM_CHANNELS": [[4, 8], [4, 8, 16]], "Z_DOWN": [1, 1], "YX_DOWN": [2, 1]}
+# resunet++ needs 3 levels; multiresunet has BiaPy's fixed sizes (FEATURE_MAPS would be
+# warned about as having no effect).
+ARCH_KEYS = {"resunet++": {"FEATURE_MAPS": [4, 8, 16]}, "multiresunet": {"FEATURE_MAPS": None}}
 
 
 def tiny_stunet(ndim: int) -> dict:
@@ -50,8 +54,10 @@ def run_cli(arch: str, ndim: int, tmp_path, epochs: int = 1, resume: bool = Fals
                  "TRAIN": {"PATH": str(root / "train/x"), "GT_PATH": str(root / "train/y")},
                  "TEST": {"PATH": str(root / "test/x"), "GT_PATH": str(root / "test/y")},
                  "VAL": {"SPLIT_TRAIN": 0.5}},
-        "MODEL": {"ARCHITECTURE": arch, **TINY, **(GAN["MODEL"] if gan else {}),
-                  **(tiny_stunet(ndim) if arch == "stunet" else {}), "HRNET": TINY_HRNET},
+        "MODEL": {k: v for k, v in {"ARCHITECTURE": arch, **TINY, **(GAN["MODEL"] if gan else {}),
+                                    **(tiny_stunet(ndim) if arch == "stunet" else {}),
+                                    "HRNET": TINY_HRNET, **ARCH_KEYS.get(arch, {})}.items()
+                  if v is not None},
         "TRAIN": {"EPOCHS": epochs, "BATCH_SIZE": 2, "PATCHES_PER_EPOCH": 2,
                   **(GAN["TRAIN"] if gan else {})},
         **({"LOSS": GAN["LOSS"]} if gan else {}),

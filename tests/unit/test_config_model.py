@@ -3,6 +3,7 @@
 import pytest
 
 from i2i_nb.config import config_from_dict
+from i2i_nb.config.validate import ARCHITECTURES, NOT_BUILT
 from i2i_nb.errors import ConfigError
 from i2i_nb.experiment import model_spec
 
@@ -42,7 +43,7 @@ def test_model_normalizations(norm):
 
 
 @pytest.mark.parametrize(("model", "ndim", "i2i", "key"), [
-    ({"ARCHITECTURE": "multiresunet"}, 2, None, "MODEL.ARCHITECTURE"),
+    ({"ARCHITECTURE": "vit"}, 2, None, "MODEL.ARCHITECTURE"),  # not image-to-image
     ({"ARCHITECTURE": "wdsr"}, 3, None, "MODEL.ARCHITECTURE"),
     ({"KERNEL_SIZE": 4}, 2, None, "MODEL.KERNEL_SIZE"),
     ({"UPSAMPLE_LAYER": "pixelshuffle"}, 2, None, "MODEL.UPSAMPLE_LAYER"),
@@ -62,9 +63,14 @@ def test_refusals_name_the_key(model, ndim, i2i, key):
         cfg(model, ndim, i2i)
 
 
-def test_refused_network_says_what_is_missing():
-    with pytest.raises(ConfigError, match=r"ResUNet\+\+ is not built"):
-        cfg({"ARCHITECTURE": "resunet++"})
+# BiaPy 3.7.1's image-to-image architectures (engine/check_configuration.py)
+BIAPY_IMAGE_TO_IMAGE = ("edsr", "rcan", "dfcan", "wdsr", "unet", "resunet", "resunet++",
+                        "resunet_se", "seunet", "attention_unet", "unetr", "multiresunet",
+                        "unext_v1", "unext_v2", "hrnet", "stunet", "nafnet")
+
+
+def test_every_biapy_image_to_image_network_is_built():
+    assert set(BIAPY_IMAGE_TO_IMAGE) <= set(ARCHITECTURES) and not NOT_BUILT
 
 
 def test_heads_must_match_the_targets():

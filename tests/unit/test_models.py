@@ -11,6 +11,7 @@ from i2i_nb.checkpoint import load_checkpoint, model_from_checkpoint, save_check
 from i2i_nb.config.validate import ARCHITECTURES as CONFIG_ARCHITECTURES
 from i2i_nb.config.validate import NOT_BUILT
 from i2i_nb.models import ARCHITECTURES, ModelSpec, build_model, count_parameters
+from i2i_nb.models.multiresunet import biapy_layout
 from i2i_nb.predict import predict_image
 
 SMALL = (4, 8, 16)
@@ -22,7 +23,8 @@ CASES = [(a, n) for a in ARCHITECTURES for n in (2, 3) if not (a == "wdsr" and n
 # squeeze-and-excitation, channel and Fourier attention pool over the whole tile (NAFNet's
 # simplified channel attention too).
 # STU-Net's instance normalisation is per sample over the whole input, a global term too.
-GLOBAL = ("seunet", "resunet_se", "rcan", "dfcan", "stunet", "nafnet", "unext_v2")
+GLOBAL = ("seunet", "resunet_se", "resunet++", "rcan", "dfcan", "stunet", "nafnet",
+          "unext_v2")
 # UNETR: a tiny ViT (4-pixel tokens) with a fixed input size, tiled at that size.
 TINY_UNETR = {"vit_token_size": 4, "vit_embed_dim": 8, "vit_num_layers": 2, "vit_num_heads": 2,
               "unetr_vit_num_filters": 2}
@@ -32,6 +34,9 @@ TINY_HRNET = {"variant": "custom", "num_stages": 2, "num_modules": [1, 1],
               "num_channels": [[4, 8], [4, 8, 16]], "z_down": [1, 1], "yx_down": [2, 1]}
 # U-NeXt V2's global response normalisation pools too (it starts as the identity, so fresh
 # models agree).
+# Smallest sizes per network for the tiling test: resunet++ needs 3 levels, multiresunet
+# filters of at least 4.
+TILED = {("resunet++", 2): (4, 8, 16), ("resunet++", 3): (2, 4, 8), ("multiresunet", 3): (4, 8)}
 
 
 def tiny(arch: str, ndim: int, cin: int = 1, cout: int = 1, **kw) -> torch.nn.Module:
@@ -80,7 +85,9 @@ def test_shape_through_the_tiler_for_sizes_off_the_divisor(arch, ndim):
     assert any(n % d for n, d in zip(shape, model.divisor, strict=True)) or arch in (
         "rcan", "edsr", "wdsr", "dfcan")
     image = np.random.default_rng(0).random((*shape, 2), dtype=np.float32)
-    assert predict_image(model, image, tile_shape=None).shape == (*shape, 3)  # unetr: tiles
+    # resunet++ 3D: small tiles, as one tile padded by its ASPP's 60-voxel halo is 130^3
+    tile = (8, 16, 16) if (arch, ndim) == ("resunet++", 3) else None
+    assert predict_image(model, image, tile_shape=tile).shape == (*shape, 3)  # unetr: tiles
     assert all(0 < h <= r for h, r in zip(model.halo, model.receptive_field, strict=True))
 
 
@@ -89,7 +96,10 @@ def test_shape_through_the_tiler_for_sizes_off_the_divisor(arch, ndim):
 # pixels for TINY_HRNET) make tiles every few pixels cost minutes; it has its own test below.
 # U-NeXt in 3D: its 7x7x7 kernels make this test's 4-px tile steps take minutes; it is tiled
 # along x only in tests/unit/test_unext.py.
-OWN_TILING_TEST = {("unext_v1", 3), ("unext_v2", 3)}
+# resunet++ in 3D: its squeeze-and-excitation makes it GLOBAL (one tile holding the whole
+# image) and its ASPP's reach (60 voxels) would make that tile 480^3 voxels; its halo is
+# checked without the SE, in 2D and 3D, by test_resunet_pp_tiles_equal_whole_without_se.
+OWN_TILING_TEST = {("unext_v1", 3), ("unext_v2", 3), ("resunet++", 3)}
 
 
 @pytest.mark.parametrize(("arch", "ndim"), [c for c in CASES if c[0] not in ("unetr", "hrnet")
@@ -100,10 +110,15 @@ def test_tiled_prediction_equals_whole_image(arch, ndim):
     small = {"feature_maps": (4, 8), "sr_blocks": 1, "rcan_rcab_block_num": 1}
     if ndim == 3:  # 3D: smaller still, tiled along x only
         small.update(feature_maps=(2, 4), conv_layers=[1, 1], sr_filters=4, rcan_rg_block_num=1)
+    if (arch, ndim) in TILED:
+        fm = TILED[arch, ndim]
+        small.update(feature_maps=fm, conv_layers=[1] * len(fm) if ndim == 3 else [])
     model = tiny(arch, ndim, **small)
     overlap = tuple(4 * h for h in model.halo)
     tile = tuple(-(-(o + 4) // d) * d for o, d in zip(overlap, model.divisor, strict=True))
     shape = tuple(t + t // 2 + 3 if ndim == 2 or a == 2 else t - 3 for a, t in enumerate(tile))
+    if (arch, ndim) == ("multiresunet", 3):  # halo 11: thousands of tiles; one over z and y
+        shape, tile, overlap = (4, 8, shape[2]), (4, 8, tile[2]), (0, 0, overlap[2])
     image = np.random.default_rng(1).random((*shape, 1), dtype=np.float32)
     whole = predict_image(model, image, tile_shape=None, overlap=overlap)
     if arch in GLOBAL:  # global attention: only one tile holding the whole image is the same
@@ -129,6 +144,24 @@ def test_hrnet_tiled_prediction_equals_whole_image(ndim, block, head):
     image = np.random.default_rng(1).random((*shape, 1), dtype=np.float32)
     whole = predict_image(model, image, tile_shape=None, overlap=overlap)
     tiled = predict_image(model, image, tile_shape=(*shape[:-1], t), overlap=overlap)
+    assert float(np.abs(tiled - whole).max()) <= 1e-4
+
+
+@pytest.mark.parametrize("ndim", [2, 3])
+def test_resunet_pp_tiles_equal_whole_without_se(ndim):
+    """resunet++'s halo (its ASPP's dilated reach included) holds all that matters: with its
+    global squeeze-and-excitation taken out, tiles overlapping by 4 x halo give the whole
+    image's prediction (3D: one tile over z and y, tiled along x)."""
+    model = tiny("resunet++", ndim, feature_maps=(2, 4, 8), conv_layers=[1, 1, 1])
+    model.se = torch.nn.ModuleList(torch.nn.Identity() for _ in model.se)
+    overlap = tuple(4 * h for h in model.halo)  # tiles 1.5 x overlap: a few, not thousands
+    tile = [-(-(o * 3 // 2) // d) * d for o, d in zip(overlap, model.divisor, strict=True)]
+    shape = [t + 3 for t in tile]
+    if ndim == 3:
+        shape[:2], tile[:2], overlap = [4, 6], [4, 6], (0, 0, overlap[2])
+    image = np.random.default_rng(2).random((*shape, 1), dtype=np.float32)
+    whole = predict_image(model, image, tile_shape=None, overlap=overlap)
+    tiled = predict_image(model, image, tile_shape=tile, overlap=overlap)
     assert float(np.abs(tiled - whole).max()) <= 1e-4
 
 
@@ -196,15 +229,19 @@ BIAPY_PARAMETERS = {
     ("unetr", 2): 87242945, ("unetr", 3): 93018593,
     ("unext_v1", 2): 2212129, ("unext_v2", 2): 2221985,
     ("unext_v1", 3): 2974369, ("unext_v2", 3): 2984225,
+    # multiresunet: BiaPy's fixed sizes (filters 32 to 512, alpha 1.67, Z_DOWN [2, 2, 2, 2])
+    ("resunet++", 2): 3884227, ("multiresunet", 2): 7251074,
+    ("resunet++", 3): 10903875, ("multiresunet", 3): 18645458,
 }
 
 
 @pytest.mark.parametrize(("arch", "ndim"), list(BIAPY_PARAMETERS))
 def test_parameter_count_equals_biapy(arch, ndim):
     shape = {"input_shape": [128, 128] if ndim == 2 else [64] * 3} if arch == "unetr" else {}
+    spec = ModelSpec(arch, ndim, 1, 1, feature_maps=[32, 64, 128, 256], normalization="bn",
+                     **shape)
     with torch.device("meta"):  # sizes only, no memory for the weights
-        model = build_model(arch, ndim, 1, 1, feature_maps=[32, 64, 128, 256],
-                            normalization="bn", **shape)
+        model = build_model(biapy_layout(spec) if arch == "multiresunet" else spec)
     assert count_parameters(model) == BIAPY_PARAMETERS[arch, ndim]
 
 
@@ -253,6 +290,14 @@ def test_hrnet_invalid_arguments():
         tiny("hrnet", 2, hrnet={"variant": "W40"})
 
 
+def test_resunet_pp_separated_decoders_count_equals_biapy():
+    """BiaPy's count with heads [1, 2], divided separated decoders, LARGER_IO, upsampling."""
+    model = build_model("resunet++", 2, 1, 3, feature_maps=[32, 64, 128, 256],
+                        normalization="bn", upsample_layer="upsampling", heads=[1, 2],
+                        separated_decoders=True, divide_feature_maps=True, larger_io=True)
+    assert count_parameters(model) == 4058999
+
+
 def test_receptive_field_is_exact():
     torch.manual_seed(0)
     model = build_model("unet", 2, 1, 1, feature_maps=SMALL).double().eval()
@@ -283,6 +328,29 @@ def test_hrnet_receptive_field_is_exact():
     assert reach == model.receptive_field[1] == 76
 
 
+@pytest.mark.parametrize("arch", ["resunet++", "multiresunet"])
+def test_receptive_field_of_resunet_pp_and_multiresunet(arch):
+    """Measured reach of a pixel: resunet++'s (SE taken out) is its receptive field, ASPP's
+    dilated taps included; multiresunet's ReLUs leave some paths dead at initialisation."""
+    torch.manual_seed(0)
+    model = build_model(arch, 2, 1, 1, feature_maps=SMALL).double().eval()
+    if arch == "resunet++":
+        model.se = torch.nn.ModuleList(torch.nn.Identity() for _ in model.se)
+    n = -(-(2 * model.receptive_field[0] + 40) // model.divisor[0]) * model.divisor[0]
+    x = torch.randn(1, 1, n, 16, dtype=torch.float64)
+    reach = 0
+    for row in range(n // 2, n // 2 + model.divisor[0]):  # every phase of the pooling grid
+        x2 = x.clone()
+        x2[0, 0, row] += 10.0
+        with torch.no_grad():
+            changed = (model(x2) - model(x)).abs().amax(dim=(0, 1, 3)) > 1e-12
+        reach = max(reach, int((torch.nonzero(changed).flatten() - row).abs().max()))
+    if arch == "resunet++":
+        assert reach == model.receptive_field[0] == model.halo[0] == 63
+    else:
+        assert model.halo[0] <= reach <= model.receptive_field[0] == 33
+
+
 def test_anisotropic_3d_and_unet_keys():
     model = tiny("resunet", 3, feature_maps=(4, 8, 16, 32), z_down=[1, 2, 2])
     assert model.divisor == (4, 8, 8) and model.halo[0] < model.halo[1] == model.halo[2]
@@ -308,7 +376,8 @@ def test_normalizations(norm):
     assert model(torch.randn(2, 1, 16, 16)).shape == (2, 1, 16, 16)
 
 
-@pytest.mark.parametrize("arch", ["unet", "resunet", "attention_unet", "seunet", "resunet_se"])
+@pytest.mark.parametrize("arch", ["unet", "resunet", "attention_unet", "seunet", "resunet_se",
+                                  "resunet++"])
 def test_heads_and_separated_decoders(arch):
     shared = tiny(arch, 2, 1, 3, heads=[1, 2])
     assert [h.out_channels for h in shared.heads] == [1, 2] and len(shared.decoders) == 1
@@ -318,6 +387,15 @@ def test_heads_and_separated_decoders(arch):
         assert split(torch.randn(1, 1, 16, 16)).shape == (1, 3, 16, 16)
     with pytest.raises(ValueError, match="add up"):
         tiny(arch, 2, 1, 3, heads=[1, 1])
+
+
+def test_multiresunet_heads_share_its_one_decoder():
+    model = tiny("multiresunet", 2, 1, 3, heads=[1, 2])
+    assert [h.out_channels for h in model.heads] == [1, 2]
+    with torch.no_grad():
+        assert model(torch.randn(1, 1, 16, 16)).shape == (1, 3, 16, 16)
+    with pytest.raises(ValueError, match="separated_decoders"):
+        tiny("multiresunet", 2, 1, 3, heads=[1, 2], separated_decoders=True)
 
 
 # WDSR's weight-normalised convolutions have no all-zero weights (their direction is undefined);
