@@ -398,7 +398,8 @@ def test_phase(cfg: Config, paths: RunPaths, device: torch.device, pairs: list[P
                          world, test_checkpoint(cfg, paths),
                          prep if prep.applies("test") else None, d.test.median_padding,
                          d.force_rgb, (Path(d.test.roi_mask.path), d.test.roi_mask.axes_order)
-                         if d.test.roi_mask.enable else None)
+                         if d.test.roi_mask.enable else None,
+                         tta_group=cfg.test.augmentation_group.lower())
     by_pair: dict[int, list] = {}
     for row in rows:
         by_pair.setdefault(mine[row.pop("pair")], []).append(row)
