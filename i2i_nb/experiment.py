@@ -279,7 +279,7 @@ def train_phase(cfg: Config, paths: RunPaths, device: torch.device, resume: bool
     except ValueError as err:
         raise ConfigError(f"MODEL.ARCHITECTURE {architecture!r}: {err}") from err
     if start is not None and "weights" in start.items:
-        start.load_weights(model)
+        start.load_weights(model, cfg.model.skip_unmatched_layers)
     freeze_matching(model, cfg.model.freeze_layers_matching)
     patch = cfg.patch_shape
     fixed = getattr(model, "fixed_shape", None)

@@ -104,7 +104,6 @@ NOT_BUILT: dict[str, str] = {
                                    "not built in i2i_nb (they are written to "
                                    "train_pred_samples/; the notebooks plot the losses live)",
     "MODEL.OUT_CHECKPOINT_FORMAT": "checkpoints are written as .pth (weights-only loadable)",
-    "MODEL.SKIP_UNMATCHED_LAYERS": "a checkpoint must match the network it is loaded into",
 }
 
 
