@@ -4,7 +4,7 @@ Layout (as BiaPy)::
 
     <result_dir>/<name>/
       config_files/<config>.yaml
-      checkpoints/<name>_<run_id>-checkpoint-{best,last}.pth
+      checkpoints/<name>_<run_id>-checkpoint-{best,last}.pth (.safetensors: OUT_CHECKPOINT_FORMAT)
       results/<name>_<run_id>/{aug,charts,per_image,train_logs,tensorboard}/ (+ train_pred_samples,
         filtering_information when asked for)
       results/<name>_<run_id>/test_metrics.csv
@@ -432,7 +432,7 @@ def run(cfg: Config, result_dir: str | Path, name: str, run_id: int = 1,
     nothing is written outside ``<result_dir>/<name>``, and one run at a time writes
     into one name and run id (:func:`~i2i_nb.runlock.run_lock`).
     """
-    paths = RunPaths(Path(result_dir), name, run_id)
+    paths = RunPaths(Path(result_dir), name, run_id, cfg.model.out_checkpoint_format.lower())
     device = device or resolve_device(None)
     check_export(cfg)
     source = source_payload(cfg)

@@ -153,7 +153,9 @@ class ModelConfig:
     ``optimizer``, ``epoch``); with ``SKIP_UNMATCHED_LAYERS`` (BiaPy's) the checkpoint's
     tensors whose name or shape this network lacks are skipped (and named in the log)
     instead of refused, e.g. to fine-tune with another number of output channels: the
-    layers left start afresh. ``SAVE_CKPT_FREQ`` keeps
+    layers left start afresh. ``OUT_CHECKPOINT_FORMAT`` (BiaPy's): ``pth`` (default) or
+    ``safetensors``, the format (and suffix) of the checkpoints a run writes; every reader
+    takes both (:mod:`i2i_nb.safetensors_ckpt`). ``SAVE_CKPT_FREQ`` keeps
     every N-th epoch's checkpoint too (-1: only best and last). ``FREEZE_LAYERS_MATCHING``
     (BiaPy): regular expressions; every parameter whose name one of them finds
     (``re.search``) is frozen for training
@@ -200,6 +202,7 @@ class ModelConfig:
     items_to_load_from_checkpoint: list[str] = field(
         default_factory=lambda: ["weights", "norm", "model_arch"])
     skip_unmatched_layers: bool = False
+    out_checkpoint_format: str = "pth"
     save_ckpt_freq: int = -1
     stunet: StunetConfig = field(default_factory=StunetConfig)
     freeze_layers_matching: list[str] = field(default_factory=list)

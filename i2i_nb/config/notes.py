@@ -103,7 +103,6 @@ NOT_BUILT: dict[str, str] = {
     "TRAIN.SAVE_TRAIN_PREDS_SHOW": "BiaPy's inline Jupyter view of the training previews is "
                                    "not built in i2i_nb (they are written to "
                                    "train_pred_samples/; the notebooks plot the losses live)",
-    "MODEL.OUT_CHECKPOINT_FORMAT": "checkpoints are written as .pth (weights-only loadable)",
 }
 
 

@@ -339,6 +339,8 @@ def validate(cfg: Config, given: set[str] | None = None) -> None:
     _check_model(cfg)
     _check_choice(model.load_checkpoint_epoch, ("best_on_val", "last_on_train"),
                   "MODEL.LOAD_CHECKPOINT_EPOCH")
+    _check_choice(model.out_checkpoint_format, ("pth", "safetensors"),
+                  "MODEL.OUT_CHECKPOINT_FORMAT")
     items = ("weights", "norm", "model_arch", "optimizer", "epoch")
     _check(all(i in items for i in model.items_to_load_from_checkpoint),
            "MODEL.ITEMS_TO_LOAD_FROM_CHECKPOINT", f"items must be in {list(items)} (as BiaPy "
