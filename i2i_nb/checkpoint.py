@@ -1,5 +1,10 @@
 """Checkpoint files: written atomically, read with ``weights_only=True``.
 
+A checkpoint is a ``.pth`` file (``torch.save``) or, with ``MODEL.OUT_CHECKPOINT_FORMAT:
+safetensors``, a ``.safetensors`` file (:mod:`i2i_nb.safetensors_ckpt`: the same tree,
+tensors as safetensors, the rest as JSON metadata); the suffix tells which, and every
+reader takes both.
+
 A checkpoint holds the model's state dict and plain metadata (architecture,
 channels, normalisation statistics...) so that it alone is enough to predict.
 Training checkpoints add the optimizer, scheduler, epoch, history and RNG state.
@@ -23,13 +28,15 @@ from i2i_nb.errors import ConfigError
 from i2i_nb.files import atomic_path
 from i2i_nb.models import ModelSpec, build_model
 from i2i_nb.models.factory import load_weights
+from i2i_nb.safetensors_ckpt import SUFFIX, from_safetensors, is_safetensors, to_safetensors
 
 META_KEYS = ("architecture", "ndim", "in_channels", "out_channels", "model_kwargs")
 _TORCH_ADVICE = ("Weights only load failed", "(1)", "(2)", "Please file", "Check the doc")
 
 
 def save_checkpoint(path: Path, payload: dict[str, Any]) -> None:
-    """Write ``payload`` to a temporary file, flush it to disk, then rename it over ``path``.
+    """Write ``payload`` to a temporary file, flush it to disk, then rename it over ``path``
+    (a safetensors file when ``path`` ends in ``.safetensors``, else ``torch.save``'s).
 
     An interrupted or killed process leaves either the previous file or the new one,
     never a partial file (at worst a stray ``.<name>.<random>.tmp`` beside it). The file
@@ -37,9 +44,17 @@ def save_checkpoint(path: Path, payload: dict[str, Any]) -> None:
     operating system (disk full, read-only...) raises an :class:`OSError` naming ``path``.
     """
     with atomic_path(Path(path)) as tmp, open(tmp, "xb") as handle:
-        torch.save(payload, handle)
+        if is_safetensors(path):
+            handle.write(to_safetensors(payload))
+        else:
+            torch.save(payload, handle)
         handle.flush()
         os.fsync(handle.fileno())
+
+
+def checkpoint_suffix(fmt: str) -> str:
+    """The file suffix of ``MODEL.OUT_CHECKPOINT_FORMAT`` ``fmt`` (``pth``/``safetensors``)."""
+    return SUFFIX if fmt.lower() == "safetensors" else ".pth"
 
 
 def _refusal(path: Path, err: Exception) -> ConfigError:
@@ -62,7 +77,8 @@ def _refusal(path: Path, err: Exception) -> ConfigError:
 
 
 def load_checkpoint(path: str | Path) -> dict[str, Any]:
-    """Read a checkpoint safely (tensors and plain values only, no code is run).
+    """Read a checkpoint safely (tensors and plain values only, no code is run), ``.pth``
+    or ``.safetensors``.
 
     Raises
     ------
@@ -74,8 +90,15 @@ def load_checkpoint(path: str | Path) -> dict[str, Any]:
     if not path.is_file():
         raise ConfigError(f"no checkpoint file at {path}")
     try:
-        payload = torch.load(path, map_location="cpu", weights_only=True)
+        if is_safetensors(path):
+            payload = from_safetensors(path)
+        else:
+            payload = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as err:  # noqa: BLE001 - any failure means the file is unusable
+        if is_safetensors(path):
+            raise ConfigError(f"{path}: cannot read this checkpoint: it is not a safetensors "
+                              f"file written by i2i_nb, or it is corrupt or truncated ({err})"
+                              ) from err
         raise _refusal(path, err) from err
     meta = payload.get("meta") if isinstance(payload, dict) else None
     if not (isinstance(meta, dict) and isinstance(payload.get("model"), dict)

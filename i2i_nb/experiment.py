@@ -4,7 +4,7 @@ Layout (as BiaPy)::
 
     <result_dir>/<name>/
       config_files/<config>.yaml
-      checkpoints/<name>_<run_id>-checkpoint-{best,last}.pth
+      checkpoints/<name>_<run_id>-checkpoint-{best,last}.pth (.safetensors: OUT_CHECKPOINT_FORMAT)
       results/<name>_<run_id>/{aug,charts,per_image,train_logs,tensorboard}/ (+ train_pred_samples,
         filtering_information when asked for)
       results/<name>_<run_id>/test_metrics.csv
@@ -279,7 +279,7 @@ def train_phase(cfg: Config, paths: RunPaths, device: torch.device, resume: bool
     except ValueError as err:
         raise ConfigError(f"MODEL.ARCHITECTURE {architecture!r}: {err}") from err
     if start is not None and "weights" in start.items:
-        start.load_weights(model)
+        start.load_weights(model, cfg.model.skip_unmatched_layers)
     freeze_matching(model, cfg.model.freeze_layers_matching)
     patch = cfg.patch_shape
     fixed = getattr(model, "fixed_shape", None)
@@ -398,7 +398,8 @@ def test_phase(cfg: Config, paths: RunPaths, device: torch.device, pairs: list[P
                          world, test_checkpoint(cfg, paths),
                          prep if prep.applies("test") else None, d.test.median_padding,
                          d.force_rgb, (Path(d.test.roi_mask.path), d.test.roi_mask.axes_order)
-                         if d.test.roi_mask.enable else None)
+                         if d.test.roi_mask.enable else None,
+                         tta_group=cfg.test.augmentation_group.lower())
     by_pair: dict[int, list] = {}
     for row in rows:
         by_pair.setdefault(mine[row.pop("pair")], []).append(row)
@@ -431,7 +432,7 @@ def run(cfg: Config, result_dir: str | Path, name: str, run_id: int = 1,
     nothing is written outside ``<result_dir>/<name>``, and one run at a time writes
     into one name and run id (:func:`~i2i_nb.runlock.run_lock`).
     """
-    paths = RunPaths(Path(result_dir), name, run_id)
+    paths = RunPaths(Path(result_dir), name, run_id, cfg.model.out_checkpoint_format.lower())
     device = device or resolve_device(None)
     check_export(cfg)
     source = source_payload(cfg)

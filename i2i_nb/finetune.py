@@ -6,6 +6,9 @@ The checkpoint is ``PATHS.CHECKPOINT_FILE``, or this job's best or last one
 never pickled objects). What it gives: ``weights``, ``norm`` (its input and target
 normalisation statistics instead of new ones), ``model_arch`` (its network instead of the
 config's), ``optimizer`` and ``epoch`` (continue its optimiser state and epoch count).
+With ``MODEL.SKIP_UNMATCHED_LAYERS`` the weights whose name or shape the network lacks are
+skipped (named in the log) and those layers start afresh; the optimiser state, which
+belongs to the checkpoint's tensors, is then not taken.
 """
 
 from __future__ import annotations
@@ -13,10 +16,11 @@ from __future__ import annotations
 import re
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import torch
 from torch import nn
 
 from i2i_nb.checkpoint import load_checkpoint
@@ -37,17 +41,28 @@ class StartingPoint:
         """The checkpoint's metadata (network, channels, normalisation)."""
         return self.payload["meta"]
 
-    def load_weights(self, model: nn.Module) -> None:
-        """Copy the checkpoint's weights into ``model``; a ConfigError names what differs."""
+    skipped: list[str] = field(default_factory=list)
+
+    def load_weights(self, model: nn.Module, skip_unmatched: bool = False) -> None:
+        """Copy the checkpoint's weights into ``model``; a ConfigError names what differs.
+
+        With ``skip_unmatched`` (``MODEL.SKIP_UNMATCHED_LAYERS``) the checkpoint's tensors
+        that ``model`` has no tensor of the same name and shape for are skipped instead
+        (listed in :attr:`skipped` and in the log); ``model``'s others keep their values.
+        """
         try:
             load_weights(model, self.payload["model"])
+            return
         except RuntimeError as err:
-            lines = [line.strip() for line in str(err).splitlines()[1:] if line.strip()]
-            raise ConfigError(
-                f"MODEL.LOAD_CHECKPOINT: the weights in {self.path} do not fit the network this "
-                f"config builds ({lines[0] if lines else err}); add 'model_arch' to "
-                "MODEL.ITEMS_TO_LOAD_FROM_CHECKPOINT to train the checkpoint's own network"
-            ) from err
+            if not skip_unmatched:
+                lines = [line.strip() for line in str(err).splitlines()[1:] if line.strip()]
+                raise ConfigError(
+                    f"MODEL.LOAD_CHECKPOINT: the weights in {self.path} do not fit the network "
+                    f"this config builds ({lines[0] if lines else err}); add 'model_arch' to "
+                    "MODEL.ITEMS_TO_LOAD_FROM_CHECKPOINT to train the checkpoint's own network, "
+                    "or set MODEL.SKIP_UNMATCHED_LAYERS to load only the layers that fit"
+                ) from err
+        self.skipped = _load_matching(model, self.payload["model"], self.path)
 
     def initial_state(self) -> dict[str, Any]:
         """What the fit loop continues: the optimiser state and/or the next epoch (and a
@@ -58,7 +73,10 @@ class StartingPoint:
         if "optimizer" in self.items and "optimizer_d" in self.payload:
             state["optimizer_d"] = self.payload["optimizer_d"]
         if "optimizer" in self.items:
-            if "optimizer" not in self.payload:
+            if self.skipped:
+                print(f"note: MODEL.SKIP_UNMATCHED_LAYERS skipped weights of {self.path}; its "
+                      "optimiser state belongs to them, so the optimiser starts afresh")
+            elif "optimizer" not in self.payload:
                 print(f"note: {self.path} holds no optimiser state (only a run's last "
                       "checkpoint does); the optimiser starts afresh")
             else:
@@ -66,6 +84,30 @@ class StartingPoint:
         if "epoch" in self.items:
             state["epoch"] = int(self.payload.get("epoch", -1)) + 1
         return state
+
+
+def _load_matching(model: nn.Module, state: dict[str, torch.Tensor], path: Path) -> list[str]:
+    """Load the tensors of ``state`` that ``model`` has by name and shape; return (and log)
+    the names of the others. A ConfigError when none fits."""
+    own = model.state_dict()
+    fits = {k: v for k, v in state.items() if k in own and tuple(v.shape) == tuple(own[k].shape)}
+    if not fits:
+        raise ConfigError(f"MODEL.SKIP_UNMATCHED_LAYERS: no tensor of {path} fits the network "
+                          "this config builds (no name and shape in common)")
+    skipped = [k for k in state if k not in fits]
+    model.load_state_dict(fits, strict=False)
+    fresh = len(own) - len(fits)
+
+    def why(name: str) -> str:
+        if name not in own:
+            return f"{name} (not in this network)"
+        return f"{name} {tuple(state[name].shape)} vs {tuple(own[name].shape)}"
+
+    print(f"MODEL.SKIP_UNMATCHED_LAYERS: loaded {len(fits)} of {len(state)} tensors of {path}; "
+          f"skipped {len(skipped)}: {', '.join(why(k) for k in skipped[:6])}"
+          f"{' ...' if len(skipped) > 6 else ''}; {fresh} of the network's {len(own)} tensors "
+          "start afresh")
+    return skipped
 
 
 def starting_point(checkpoint_file: str, job_checkpoint: Path, items: list[str]

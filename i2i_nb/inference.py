@@ -26,6 +26,7 @@ from tqdm.auto import tqdm
 
 from i2i_nb.baselines import score_image
 from i2i_nb.blockwise import BlockSettings, fingerprint, predict_file_by_blocks
+from i2i_nb.config.test import TTA_GROUPS
 from i2i_nb.data.io import (
     PixelSize,
     disk_array,
@@ -154,9 +155,10 @@ def predict_with_retry(
     largest axis and try again, as CSBDeep does, until a tile of one divisor is left (a
     network with a fixed input size: halve the tiles per batch, down to one)."""
     mode = settings.pop("tta_mode", "mean")
+    group = settings.pop("tta_group", "full")
     while True:
         try:
-            return (predict_tta(model, image, ndim, mode=mode, **settings) if tta
+            return (predict_tta(model, image, ndim, mode=mode, group=group, **settings) if tta
                     else predict_image(model, image, **settings))
         except torch.OutOfMemoryError:
             if getattr(model, "fixed_shape", None) is not None:
@@ -191,12 +193,33 @@ def _oriented(array: np.ndarray, ndim: int, zflip: bool, turns: int, xflip: bool
     return np.flip(view, ndim - 1) if xflip else view
 
 
+def tta_variants(ndim: int, group: str = "full") -> list[tuple[bool, int, bool]]:
+    """The ``(zflip, turns, xflip)`` orientations of ``group``, identity first.
+
+    ``full``/``auto``: every flip and 90-degree rotation in the y-x plane (8 in 2D, 16 in
+    3D; z is never swapped with y or x). ``flips``: axis flips only (4 in 2D, 8 in 3D:
+    every combination of flipping z, y and x; two turns are the y and x flips together,
+    no axes are swapped). ``none``: the identity only.
+    """
+    group = group.lower()
+    if group not in TTA_GROUPS:
+        raise ValueError(f"TEST.AUGMENTATION_GROUP: {group!r} is not one of "
+                         f"{', '.join(TTA_GROUPS)}")
+    if group == "none":
+        return [(False, 0, False)]
+    turns = (0, 2) if group == "flips" else range(4)
+    return list(itertools.product((False, True) if ndim == 3 else (False,), turns,
+                                  (False, True)))
+
+
 def predict_tta(
     model: nn.Module, image: np.ndarray, ndim: int, out: np.ndarray | None = None,
-    scratch: np.ndarray | None = None, mode: str = "mean", **kwargs: Any
+    scratch: np.ndarray | None = None, mode: str = "mean", group: str = "full",
+    **kwargs: Any
 ) -> np.ndarray:
-    """Prediction over flips and 90-degree rotations (8 in 2D, 16 in 3D, as BiaPy),
-    combined by ``mode``: their ``mean`` (default), ``min`` or ``max`` per voxel
+    """Prediction over the orientations of ``group`` (:func:`tta_variants`, BiaPy's
+    ``TEST.AUGMENTATION_GROUP``: flips and 90-degree rotations, 8 in 2D and 16 in 3D, by
+    default) combined by ``mode``: their ``mean`` (default), ``min`` or ``max`` per voxel
     (BiaPy's ``TEST.AUGMENTATION_MODE``).
 
     Each variant is predicted from a flipped/rotated view of ``image`` straight into the
@@ -204,10 +227,10 @@ def predict_tta(
     ``out``.  Both may be memory maps (default: arrays in memory).  ``kwargs`` are passed
     to :func:`~i2i_nb.predict.predict_image`.
     """
-    variants = list(itertools.product((False, True) if ndim == 3 else (False,), range(4),
-                                      (False, True)))
+    variants = tta_variants(ndim, group)
     out = predict_image(model, image, out=out, **kwargs)
-    scratch = np.empty_like(out) if scratch is None else scratch
+    if len(variants) > 1:
+        scratch = np.empty_like(out) if scratch is None else scratch
     for variant in variants[1:]:
         predict_image(model, _oriented(image, ndim, *variant),
                       out=_oriented(scratch, ndim, *variant), **kwargs)
@@ -215,7 +238,7 @@ def predict_tta(
             out += scratch
         else:
             (np.minimum if mode == "min" else np.maximum)(out, scratch, out=out)
-    if mode == "mean":
+    if mode == "mean" and len(variants) > 1:
         out /= len(variants)
     return out
 
@@ -328,6 +351,7 @@ def predict_pairs(
     median_padding: bool = False,
     force_rgb: bool = False,
     roi_mask: tuple[Path, str] | None = None,
+    tta_group: str = "full",
 ) -> list[dict[str, Any]]:
     """Predict every input of ``pairs`` into ``out_dir/<name>`` and score it.
 
@@ -336,15 +360,16 @@ def predict_pairs(
     folders) are written as ``out_dir/<sample folder>/<name>``. Each prediction carries the
     input's pixel sizes (ImageJ metadata in a TIFF, NGFF ``scale`` and units in OME-Zarr).
 
-    With ``tta`` each prediction combines flips and rotations by ``tta_mode``
-    (:func:`predict_tta`). Images are read as memory maps (or lazy Zarr/HDF5 views) and
-    scored block by block (:func:`~i2i_nb.metrics.image_metrics`); one whose prediction
-    would not fit in half the available memory (``on_disk`` ``"auto"``; ``"always"``,
-    ``"never"``) is predicted from disk to disk, never held whole. With ``by_chunks`` every
-    image is predicted block by block into an OME-Zarr, the blocks shared among the
-    ``world``'s ranks (every rank gets every pair) and recorded so that a job run again
-    resumes (:mod:`i2i_nb.blockwise`; ``checkpoint`` identifies the model); only rank 0
-    returns rows, with metrics once every block of an image is done.
+    With ``tta`` each prediction combines the orientations of ``tta_group`` (flips and
+    rotations, flips only or none: :func:`tta_variants`) by ``tta_mode`` (:func:`predict_tta`).
+    Images are read as memory maps (or lazy Zarr/HDF5 views) and scored block by block
+    (:func:`~i2i_nb.metrics.image_metrics`); one whose prediction would not fit in half the
+    available memory (``on_disk`` ``"auto"``; ``"always"``, ``"never"``) is predicted from
+    disk to disk, never held whole. With ``by_chunks`` every image is predicted block by
+    block into an OME-Zarr, the blocks shared among the ``world``'s ranks (every rank gets
+    every pair) and recorded so that a job run again resumes (:mod:`i2i_nb.blockwise`;
+    ``checkpoint`` identifies the model); only rank 0 returns rows, with metrics once every
+    block of an image is done.
 
     Returns one row per input (``pair``: the index of its pair) with ``metrics`` of the
     prediction, of the identity baseline (``input_*``: the input itself, or the input
@@ -375,7 +400,8 @@ def predict_pairs(
     names = [path.name for _, path, _ in inputs]
     clash = {name for name in names if names.count(name) > 1}  # multiple-raw samples
     settings = {"tile_shape": tile, "overlap": overlap, "batch_size": tiles_per_batch,
-                "device": device, "amp": amp, "tta_mode": tta_mode, "progress": True,
+                "device": device, "amp": amp, "tta_mode": tta_mode,
+                "tta_group": tta_group, "progress": True,
                 **({"median_padding": True} if median_padding else {})}
     fmt = "zarr" if by_chunks is not None else output_format
     for index, path, target_path in tqdm(inputs, desc="Predicting", unit="image",

@@ -61,8 +61,8 @@ class Model:
 
     @classmethod
     def load(cls, path: str | Path) -> Model:
-        """A ``.pth``/``.pt`` checkpoint, or else a zoo package."""
-        if Path(path).suffix.lower() in (".pth", ".pt"):
+        """A ``.pth``/``.pt``/``.safetensors`` checkpoint, or else a zoo package."""
+        if Path(path).suffix.lower() in (".pth", ".pt", ".safetensors"):
             return cls.from_checkpoint(path)
         return cls.from_bmz(path)
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import torch
 
-from i2i_nb.checkpoint import load_checkpoint
+from i2i_nb.checkpoint import checkpoint_suffix, load_checkpoint
 from i2i_nb.config import Config
 from i2i_nb.config.model import UNETR_VIT_MODELS
 from i2i_nb.config.stunet import stunet_kwargs
@@ -30,6 +30,7 @@ from i2i_nb.files import name_max
 from i2i_nb.models import ModelSpec, build_model
 from i2i_nb.models.multiresunet import BIAPY_FEATURE_MAPS, biapy_layout
 from i2i_nb.models.spec import HRNetSpec
+from i2i_nb.safetensors_ckpt import SUFFIX
 
 SSIM_MIN_EXTENT = 3  # i2i_nb.metrics.ssim refuses smaller images
 # checkpoint metadata -> the config key that sets it
@@ -58,6 +59,7 @@ class RunPaths:
     result_dir: Path
     name: str
     run_id: int
+    checkpoint_format: str = "pth"  # MODEL.OUT_CHECKPOINT_FORMAT
 
     @property
     def root(self) -> Path:
@@ -75,8 +77,14 @@ class RunPaths:
         return f"{self.name}_{self.run_id}"
 
     def checkpoint(self, which: str) -> Path:
-        """``checkpoints/<name>_<run_id>-checkpoint-<which>.pth`` (best or last)."""
-        return self.root / "checkpoints" / f"{self.prefix}-checkpoint-{which}.pth"
+        """``checkpoints/<name>_<run_id>-checkpoint-<which>.pth`` (best or last; ending in
+        ``.safetensors`` with that ``checkpoint_format``, unless only the other format's
+        file is there, as BiaPy looks for both)."""
+        folder, name = self.root / "checkpoints", f"{self.prefix}-checkpoint-{which}"
+        mine = checkpoint_suffix(self.checkpoint_format)
+        path, other = (folder / f"{name}{suffix}" for suffix in (
+            mine, ".pth" if mine == SUFFIX else SUFFIX))
+        return other if other.is_file() and not path.is_file() else path
 
     def sub(self, folder: str) -> Path:
         """A folder of the run: aug, charts, per_image, train_logs or tensorboard."""

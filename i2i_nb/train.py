@@ -58,8 +58,9 @@ class TrainOutputs:
     every: int = 0  # MODEL.SAVE_CKPT_FREQ: also keep the checkpoint of every N-th epoch
 
     def periodic(self, epoch: int) -> Path:
-        """``...-checkpoint-<epoch>.pth`` beside the last checkpoint."""
-        return self.last.with_name(self.last.name.replace("-last.pth", f"-{epoch}.pth"))
+        """``...-checkpoint-<epoch>.pth`` (or ``.safetensors``) beside the last checkpoint."""
+        return self.last.with_name(f"{self.last.stem.removesuffix('-last')}-{epoch}"
+                                   f"{self.last.suffix}")
 
 
 @dataclass

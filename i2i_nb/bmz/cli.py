@@ -17,7 +17,8 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="i2i-nb export-bmz", description="Write a checkpoint as a bioimage.io model "
         "package (a folder, or a zip when OUT ends in .zip), checked by bioimageio.core.")
-    parser.add_argument("checkpoint", type=Path, help="a .pth checkpoint written by i2i-nb")
+    parser.add_argument("checkpoint", type=Path, help="a .pth or .safetensors checkpoint "
+                        "written by i2i-nb")
     parser.add_argument("out", type=Path, help="package folder or .zip")
     parser.add_argument("--image", type=Path, required=True,
                         help="a test image: the test tensors, cover and metrics come from it")

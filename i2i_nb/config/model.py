@@ -154,9 +154,15 @@ class ModelConfig:
     checkpoint chosen by ``LOAD_CHECKPOINT_EPOCH``: ``best_on_val`` or ``last_on_train``);
     ``ITEMS_TO_LOAD_FROM_CHECKPOINT`` says what is taken from it when training goes on
     (``weights``, ``norm``: its normalisation statistics, ``model_arch``: its network,
-    ``optimizer``, ``epoch``). ``SAVE_CKPT_FREQ`` keeps every N-th epoch's checkpoint too
-    (-1: only best and last). ``FREEZE_LAYERS_MATCHING`` (BiaPy): regular expressions;
-    every parameter whose name one of them finds (``re.search``) is frozen for training
+    ``optimizer``, ``epoch``); with ``SKIP_UNMATCHED_LAYERS`` (BiaPy's) the checkpoint's
+    tensors whose name or shape this network lacks are skipped (and named in the log)
+    instead of refused, e.g. to fine-tune with another number of output channels: the
+    layers left start afresh. ``OUT_CHECKPOINT_FORMAT`` (BiaPy's): ``pth`` (default) or
+    ``safetensors``, the format (and suffix) of the checkpoints a run writes; every reader
+    takes both (:mod:`i2i_nb.safetensors_ckpt`). ``SAVE_CKPT_FREQ`` keeps
+    every N-th epoch's checkpoint too (-1: only best and last). ``FREEZE_LAYERS_MATCHING``
+    (BiaPy): regular expressions; every parameter whose name one of them finds
+    (``re.search``) is frozen for training
     (after the checkpoint's weights are loaded). The names are this project's module paths,
     not BiaPy's: e.g. ``encoders.0.`` (the U-Net family's first level), ``decoders.``,
     ``ups.``, ``heads.`` (the output convolutions); a pattern that matches nothing warns,
@@ -199,6 +205,8 @@ class ModelConfig:
     load_checkpoint_epoch: str = "best_on_val"
     items_to_load_from_checkpoint: list[str] = field(
         default_factory=lambda: ["weights", "norm", "model_arch"])
+    skip_unmatched_layers: bool = False
+    out_checkpoint_format: str = "pth"
     save_ckpt_freq: int = -1
     stunet: StunetConfig = field(default_factory=StunetConfig)
     freeze_layers_matching: list[str] = field(default_factory=list)

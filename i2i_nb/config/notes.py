@@ -100,13 +100,9 @@ REASONS: dict[str, str] = {
 NOT_BUILT: dict[str, str] = {
     "DATA.PREPROCESS.ZOOM.": "BiaPy's per-patch zoom of block-wise (TEST.BY_CHUNKS) test "
                              "images is not built in i2i_nb",
-    "TEST.AUGMENTATION_GROUP": "test-time augmentation always uses every flip and 90-degree "
-                               "rotation",
     "TRAIN.SAVE_TRAIN_PREDS_SHOW": "BiaPy's inline Jupyter view of the training previews is "
                                    "not built in i2i_nb (they are written to "
                                    "train_pred_samples/; the notebooks plot the losses live)",
-    "MODEL.OUT_CHECKPOINT_FORMAT": "checkpoints are written as .pth (weights-only loadable)",
-    "MODEL.SKIP_UNMATCHED_LAYERS": "a checkpoint must match the network it is loaded into",
 }
 
 

@@ -30,6 +30,9 @@ class ByChunksConfig:
     save_out_tif: bool = False
 
 
+#: ``TEST.AUGMENTATION_GROUP`` values (BiaPy's ``TTA_GROUPS``); ``auto`` is ``full``.
+TTA_GROUPS = ("auto", "full", "flips", "none")
+
 @dataclass
 class TestConfig:
     """``TEST``; ``FULL_IMG`` predicts each image in one piece instead of tiles.
@@ -38,7 +41,10 @@ class TestConfig:
     output, never held whole) when it would not fit in half the available memory;
     ``always`` or ``never`` force the choice. ``REDUCE_MEMORY`` (BiaPy) is ``ON_DISK:
     always``. ``AUGMENTATION`` averages predictions over flips and 90-degree rotations;
-    ``AUGMENTATION_MODE`` combines them by ``mean``, ``min`` or ``max``.
+    ``AUGMENTATION_MODE`` combines them by ``mean``, ``min`` or ``max``;
+    ``AUGMENTATION_GROUP`` chooses them (BiaPy's): ``auto``/``full`` every flip and
+    rotation in the y-x plane (8 in 2D, 16 in 3D), ``flips`` axis flips only (4 in 2D, 8 in
+    3D), ``none`` the image as it is.
 
     ``METRICS``: scores per test image, in the targets' units, of the prediction and of
     the identity and constant baselines: ``psnr``, ``si_psnr`` (PSNR after an affine fit
@@ -55,6 +61,7 @@ class TestConfig:
     full_img: bool = False
     augmentation: bool = False
     augmentation_mode: str = "mean"
+    augmentation_group: str = "auto"
     reduce_memory: bool = False
     tiles_per_batch: int = 4
     output_dtype: str = "float32"

@@ -9,7 +9,7 @@ from i2i_nb.config.gan import check_gan
 from i2i_nb.config.hrnet import validate_hrnet
 from i2i_nb.config.root import Config
 from i2i_nb.config.stunet import check_stunet
-from i2i_nb.config.test import DEFAULT_METRICS, METRICS, NEED_WEIGHTS
+from i2i_nb.config.test import DEFAULT_METRICS, METRICS, NEED_WEIGHTS, TTA_GROUPS
 from i2i_nb.config.train import ADVERSARIAL, OPTIMIZERS, loss_problem
 from i2i_nb.config.unetr_checks import check_unetr
 from i2i_nb.config.validate_data import (
@@ -363,6 +363,8 @@ def validate(cfg: Config, given: set[str] | None = None) -> None:
     _check_model(cfg, given)
     _check_choice(model.load_checkpoint_epoch, ("best_on_val", "last_on_train"),
                   "MODEL.LOAD_CHECKPOINT_EPOCH")
+    _check_choice(model.out_checkpoint_format, ("pth", "safetensors"),
+                  "MODEL.OUT_CHECKPOINT_FORMAT")
     items = ("weights", "norm", "model_arch", "optimizer", "epoch")
     _check(all(i in items for i in model.items_to_load_from_checkpoint),
            "MODEL.ITEMS_TO_LOAD_FROM_CHECKPOINT", f"items must be in {list(items)} (as BiaPy "
@@ -398,6 +400,7 @@ def validate(cfg: Config, given: set[str] | None = None) -> None:
     _check_choice(cfg.test.output_dtype, OUTPUT_DTYPES, "TEST.OUTPUT_DTYPE")
     _check_choice(cfg.test.on_disk, ON_DISK, "TEST.ON_DISK")
     _check_choice(cfg.test.augmentation_mode, ("mean", "min", "max"), "TEST.AUGMENTATION_MODE")
+    _check_choice(cfg.test.augmentation_group, TTA_GROUPS, "TEST.AUGMENTATION_GROUP")
     _check_metrics(cfg)
     _check_by_chunks(cfg)
 

@@ -25,9 +25,9 @@ CONFIG_NAME = "predict.yaml"
 
 def upload_widget() -> ipywidgets.FileUpload:
     """A button to upload images (TIFF or HDF5 files, or a zip of them or of ``.zarr``
-    folders) and/or a checkpoint (``.pth``)."""
-    return ipywidgets.FileUpload(accept=".tif,.tiff,.h5,.hdf5,.zip,.pth", multiple=True,
-                                 description="Upload")
+    folders) and/or a checkpoint (``.pth`` or ``.safetensors``)."""
+    return ipywidgets.FileUpload(accept=".tif,.tiff,.h5,.hdf5,.zip,.pth,.safetensors",
+                                 multiple=True, description="Upload")
 
 
 def receive_uploads(widget_value: Any, folder: str | Path) -> tuple[str, str]:
@@ -51,12 +51,12 @@ def receive_uploads(widget_value: Any, folder: str | Path) -> tuple[str, str]:
             extract_zip(content, images)
         elif suffix in IMAGE_SUFFIXES:
             (images / base).write_bytes(content)
-        elif suffix == ".pth":
+        elif suffix in (".pth", ".safetensors"):
             checkpoint = str(folder / base)
             Path(checkpoint).write_bytes(content)
         else:
             raise DataError(f"{name}: upload TIFF or HDF5 images, a zip of them (or of .zarr "
-                            "folders), or a .pth checkpoint")
+                            "folders), or a .pth or .safetensors checkpoint")
     found = any(p.is_file() for p in images.rglob("*"))
     print(f"uploaded: {'images in ' + str(images) if found else 'no images'}; "
           f"{'checkpoint ' + checkpoint if checkpoint else 'no checkpoint'}")

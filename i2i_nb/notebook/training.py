@@ -54,7 +54,7 @@ async def train(cfg: Config, result_dir: str | Path, name: str, run_id: int = 1,
     interactive : show the Stop button; None: when a person is looking (a live front
         end, not papermill or nbval; :func:`i2i_nb.notebook.frontend.live_frontend`).
     """
-    paths = RunPaths(Path(result_dir), name, run_id)
+    paths = RunPaths(Path(result_dir), name, run_id, cfg.model.out_checkpoint_format.lower())
     plot = LivePlot(cfg.train.epochs, _previous_history(paths, resume))
     stop = StopButton()
     if resolve_interactive(interactive):
