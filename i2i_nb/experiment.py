@@ -288,9 +288,10 @@ def train_phase(cfg: Config, paths: RunPaths, device: torch.device, resume: bool
                           f"the {architecture} network of the starting checkpoint; set it to "
                           f"{tuple(fixed)}")
     if any(p % q for p, q in zip(patch, model.divisor, strict=True)):
+        backbone = net_spec.nafnet_generator_backbone
         raise ConfigError(f"DATA.PATCH_SIZE: {patch} must be a multiple of {model.divisor} per "
-                          f"axis for this model ({down_keys(architecture)} set the "
-                          "down-sampling)")
+                          f"axis for this model ({down_keys(architecture, backbone)} set "
+                          "the down-sampling)")
     aug = cfg.augmentor
     if aug.enable and aug.grayscale and in_ch != 3:
         raise ConfigError(f"AUGMENTOR.GRAYSCALE: needs 3-channel (RGB) inputs; the training "

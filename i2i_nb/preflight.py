@@ -267,26 +267,31 @@ def model_spec(cfg: Config, in_channels: int, out_channels: int) -> ModelSpec:
     return biapy_layout(spec) if arch == "multiresunet" else spec
 
 
-def down_keys(architecture: str) -> str:
-    """The keys that set the down-sampling of ``architecture``, for messages."""
-    if architecture.lower() == "stunet":
+def down_keys(architecture: str, backbone: str = "nafnet") -> str:
+    """The keys that set the down-sampling of ``architecture`` (nafnet: of its generator
+    ``backbone``), for messages."""
+    if architecture.lower() == "stunet" or (architecture.lower() == "nafnet"
+                                            and backbone.lower() == "stunet"):
         return "MODEL.STUNET.VARIANT / MODEL.STUNET.POOL_OP_KERNEL_SIZES"
     return "MODEL.FEATURE_MAPS / MODEL.Z_DOWN"
 
 
 def nafnet_fields(cfg: Config) -> dict[str, Any]:
     """The ``nafnet_*`` fields of :class:`ModelSpec` from ``MODEL.NAFNET`` (the output
-    sigmoid: BiaPy's on a GAN generator when ``OUTPUT_CHANNEL_ACT`` gives no activation)."""
+    sigmoid: BiaPy's on the nafnet generator when ``OUTPUT_CHANNEL_ACT`` gives no activation,
+    always on the stunet one)."""
     naf = cfg.model.nafnet
     acts = [a.lower() for a in cfg.problem.image_to_image.output_channel_act]
+    backbone = naf.generator_backbone.lower()
     return {"nafnet_middle_blk_num": naf.middle_blk_num,
             "nafnet_enc_blk_nums": list(naf.enc_blk_nums),
             "nafnet_dec_blk_nums": list(naf.dec_blk_nums),
             "nafnet_dw_expand": naf.dw_expand, "nafnet_ffn_expand": naf.ffn_expand,
             "nafnet_architecture_d": naf.architecture_d.lower(),
             "nafnet_patchgan_base_filters": naf.patchgan.base_filters,
-            "nafnet_generator_backbone": naf.generator_backbone.lower(),
-            "nafnet_output_sigmoid": all(a in ("linear", "none") for a in acts)}
+            "nafnet_generator_backbone": backbone,
+            "nafnet_output_sigmoid": backbone == "stunet"
+            or all(a in ("linear", "none") for a in acts)}
 
 
 def _check_settings(cfg: Config, paths: RunPaths, resume: bool, source: bool) -> None:
@@ -465,9 +470,10 @@ def check_run(cfg: Config, paths: RunPaths, resume: bool,
         with torch.device("meta"):  # the geometry only: no memory for the weights
             divisor = build_model(model_spec(cfg, 1, sum(heads) or 1)).divisor
         if any(p % q for p, q in zip(cfg.patch_shape, divisor, strict=True)):
+            keys = down_keys(cfg.model.architecture, cfg.model.nafnet.generator_backbone)
             raise ConfigError(f"DATA.PATCH_SIZE: {cfg.patch_shape} must be a multiple of "
-                              f"{divisor} per axis for this model "
-                              f"({down_keys(cfg.model.architecture)} set the down-sampling)")
+                              f"{divisor} per axis for this model ({keys} set the "
+                              "down-sampling)")
     checked = CheckedRun()
     checked.payload = source  # a zoo package's network (MODEL.SOURCE: bmz)
     if cfg.test.enable and not cfg.train.enable and source is None:

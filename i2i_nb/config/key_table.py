@@ -37,7 +37,8 @@ CONVERSIONS = {
     "DATA.NORMALIZATION.TARGET.TYPE": "'': the default here; with TARGET.ENABLE, the input's "
                                       "TYPE (as BiaPy)",
     "MODEL.NORMALIZATION": "'' read as 'in' (as BiaPy)",
-    "MODEL.STUNET.VARIANT": "small, base, large or custom (as BiaPy)",
+    "MODEL.STUNET.VARIANT": "small, base, large or custom (as BiaPy); sizes stunet and nafnet's "
+                            "GENERATOR_BACKBONE stunet",
     "MODEL.STUNET.PRETRAINED": "True refused (OrgMIM's weights would be downloaded), unless "
                                "MODEL.LOAD_CHECKPOINT, when BiaPy skips the download too",
     **{f"MODEL.STUNET.{key}": "read only with VARIANT custom (as BiaPy)" for key in (
@@ -56,7 +57,8 @@ CONVERSIONS = {
     "MODEL.VIT_PRETRAINED_WEIGHTS": "must stay empty: refused (pretrained weights would be "
                                     "downloaded)",
     "MODEL.DROPOUT_VALUES": "one value for unetr (all 0: 0, as BiaPy)",
-    "MODEL.NAFNET.GENERATOR_BACKBONE": "nafnet; stunet refused (the STU-Net is not built)",
+    "MODEL.NAFNET.GENERATOR_BACKBONE": "nafnet, or stunet: the STU-Net of MODEL.STUNET as the "
+                                       "generator, ending in BiaPy's sigmoid (as BiaPy)",
     "MODEL.HRNET.Z_DOWN": "all 0: 1 at every stage (BiaPy's value for W18-W64, which it "
                           "imposes on them; read for every variant here)",
     "MODEL.HRNET.YX_DOWN": "all 0: 2 at every stage (BiaPy's value for W18-W64, which it "

@@ -47,16 +47,17 @@ class BmzConfig:
 
 @dataclass
 class StunetConfig:
-    """``MODEL.STUNET``: the size of ``MODEL.ARCHITECTURE: stunet`` (BiaPy's keys and
-    defaults). ``VARIANT`` ``small``, ``base`` or ``large`` are BiaPy's presets (6 stages of
-    16-256, 32-512 or 64-1024 channels, 1, 1 or 2 residual blocks per stage, 3-wide
-    kernels, stride 2 at the first four down-samplings: inputs a multiple of 16 per axis);
-    ``custom`` builds ``DEPTH`` (blocks per stage), ``DIMS`` (channels per stage),
-    ``POOL_OP_KERNEL_SIZES`` (the stride of each down-sampling, ``len(DIMS) - 1`` entries)
-    and ``CONV_KERNEL_SIZES`` (odd kernel per stage, ``len(DIMS)`` entries), each entry one
-    size per spatial axis (z, y, x in 3D; y, x in 2D). The four lists are read only with
-    ``custom``, as in BiaPy. ``PRETRAINED`` (OrgMIM's encoder weights, downloaded by BiaPy)
-    is refused: nothing is downloaded here."""
+    """``MODEL.STUNET``: the size of ``MODEL.ARCHITECTURE: stunet``, and of nafnet's
+    generator with ``MODEL.NAFNET.GENERATOR_BACKBONE: stunet`` (BiaPy's keys and defaults).
+    ``VARIANT`` ``small``, ``base`` or ``large`` are BiaPy's presets (6 stages of 16-256,
+    32-512 or 64-1024 channels, 1, 1 or 2 residual blocks per stage, 3-wide kernels, stride 2
+    at the first four down-samplings: inputs a multiple of 16 per axis); ``custom`` builds
+    ``DEPTH`` (blocks per stage), ``DIMS`` (channels per stage), ``POOL_OP_KERNEL_SIZES``
+    (the stride of each down-sampling, ``len(DIMS) - 1`` entries) and ``CONV_KERNEL_SIZES``
+    (odd kernel per stage, ``len(DIMS)`` entries), each entry one size per spatial axis (z,
+    y, x in 3D; y, x in 2D). The four lists are read only with ``custom``, as in BiaPy.
+    ``PRETRAINED`` (OrgMIM's encoder weights, downloaded by BiaPy) is refused: nothing is
+    downloaded here."""
 
     variant: str = "base"
     pretrained: bool = False
@@ -83,8 +84,9 @@ class NafnetConfig:
     in BiaPy); ``DW_EXPAND`` widens the depthwise-convolution part of a block,
     ``FFN_EXPAND`` its feed-forward part. ``ARCHITECTURE_D`` is the discriminator
     (``patchgan``; BiaPy requires one), trained beside the generator with the second
-    ``TRAIN.OPTIMIZER``/``TRAIN.LR``. ``GENERATOR_BACKBONE``: ``nafnet`` (BiaPy's
-    ``stunet`` backbone is refused until the STU-Net is built here).
+    ``TRAIN.OPTIMIZER``/``TRAIN.LR``. ``GENERATOR_BACKBONE``: ``nafnet``, or ``stunet``:
+    BiaPy's STU-Net sized by ``MODEL.STUNET`` as the generator, its output always ending in
+    the sigmoid (the block keys above and ``FEATURE_MAPS`` are then not read, as in BiaPy).
     """
 
     middle_blk_num: int = 12

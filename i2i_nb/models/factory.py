@@ -9,7 +9,17 @@ from typing import Any
 import torch
 from torch import nn
 
-from i2i_nb.models import hrnet, multiresunet, nafnet, resunet_pp, sr, stunet, unet, unetr, unext
+from i2i_nb.models import (
+    gan_generator,
+    hrnet,
+    multiresunet,
+    resunet_pp,
+    sr,
+    stunet,
+    unet,
+    unetr,
+    unext,
+)
 from i2i_nb.models.blocks import ACTIVATIONS, NORMALIZATIONS
 from i2i_nb.models.spec import ModelSpec
 
@@ -20,11 +30,11 @@ _BUILDERS: dict[str, Callable[[ModelSpec], nn.Module]] = {
     "rcan": sr.RCAN, "edsr": sr.EDSR, "wdsr": sr.WDSR, "dfcan": sr.DFCAN,
     "stunet": stunet.STUNet.from_spec,
     "unetr": unetr.UNETR,
-    "nafnet": nafnet.NAFNet,
+    "nafnet": gan_generator.build_generator,
     "hrnet": hrnet.HRNet,
 }
-# MODEL.NAFNET.GENERATOR_BACKBONE values built here ('stunet' needs the STU-Net).
-GENERATOR_BACKBONES = ("nafnet",)
+# MODEL.NAFNET.GENERATOR_BACKBONE values built here (all of BiaPy's).
+GENERATOR_BACKBONES = tuple(gan_generator.BACKBONES)
 ARCHITECTURES = tuple(_BUILDERS)
 # BiaPy image-to-image networks not built here, each with the piece that is missing.
 NOT_BUILT: dict[str, str] = {}
@@ -112,6 +122,12 @@ def _check_nafnet(spec: ModelSpec) -> None:
     if spec.nafnet_generator_backbone not in GENERATOR_BACKBONES:
         raise ValueError(f"generator backbone {spec.nafnet_generator_backbone!r} is not built "
                          f"(valid: {', '.join(GENERATOR_BACKBONES)})")
+    if spec.nafnet_generator_backbone == "stunet":
+        if not spec.nafnet_output_sigmoid:
+            raise ValueError("nafnet_output_sigmoid must be True with the stunet generator "
+                             "backbone: BiaPy's wrapper always ends it in the sigmoid")
+        stunet.spec_layout(spec)  # the STU-Net generator: the NAF-block fields are not read
+        return
     for name in ("nafnet_enc_blk_nums", "nafnet_dec_blk_nums"):
         values = getattr(spec, name)
         if len(values) < depth or any(n < 0 for n in values):
@@ -207,6 +223,7 @@ def build_model(
     for name in ("stunet_pool_op_kernel_sizes", "stunet_conv_kernel_sizes"):
         setattr(spec, name, [[int(k) for k in entry] for entry in getattr(spec, name)])
     spec.stunet_variant = spec.stunet_variant.lower()
+    spec.nafnet_generator_backbone = spec.nafnet_generator_backbone.lower()
     _check(spec)
     model = _BUILDERS[spec.architecture](spec)
     if spec.normalization == "sync_bn" and torch.distributed.is_available() \

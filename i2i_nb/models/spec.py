@@ -47,12 +47,13 @@ class ModelSpec:
     (the training patch; empty for the other networks). ``nafnet_*`` are
     ``MODEL.NAFNET.*`` (the discriminator's too, built beside the network for training);
     ``nafnet_output_sigmoid``: BiaPy's sigmoid on a GAN generator's output when
-    ``OUTPUT_CHANNEL_ACT`` gives none. ``convnext_*`` configure the U-NeXt (``conv_layers``:
-    its ConvNeXt blocks per level). ``legacy`` rebuilds the
-    layout of checkpoints written before ``SPEC_VERSION`` 2 (no normalisation and activation
-    after the U-Net's up-sampling, ResUNet up-sampling that halves the channels, ReLU in RCAN
-    with 3 groups of 4 blocks, reduction 8). ``hrnet``: HRNet's keys (a plain dict, as
-    checkpoints store it, is read into :class:`HRNetSpec`).
+    ``OUTPUT_CHANNEL_ACT`` gives none (always True with ``nafnet_generator_backbone``
+    stunet, whose generator is the STU-Net of the ``stunet_*`` fields). ``convnext_*``
+    configure the U-NeXt (``conv_layers``: its ConvNeXt blocks per level). ``legacy``
+    rebuilds the layout of checkpoints written before ``SPEC_VERSION`` 2 (no normalisation
+    and activation after the U-Net's up-sampling, ResUNet up-sampling that halves the
+    channels, ReLU in RCAN with 3 groups of 4 blocks, reduction 8). ``hrnet``: HRNet's keys
+    (a plain dict, as checkpoints store it, is read into :class:`HRNetSpec`).
     """
 
     architecture: str

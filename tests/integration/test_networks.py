@@ -39,9 +39,18 @@ def tiny_stunet(ndim: int) -> dict:
                        "CONV_KERNEL_SIZES": [[3] * ndim] * 2}}
 
 
-def run_cli(arch: str, ndim: int, tmp_path, epochs: int = 1, resume: bool = False) -> int:
+# nafnet's generator swapped for a tiny STU-Net (BiaPy's GENERATOR_BACKBONE stunet): the
+# NAF-block keys are not read then.
+STUNET_GAN = {"NAFNET": {"ARCHITECTURE_D": "patchgan", "PATCHGAN": {"BASE_FILTERS": 4},
+                         "GENERATOR_BACKBONE": "stunet"}}
+
+
+def run_cli(arch: str, ndim: int, tmp_path, epochs: int = 1, resume: bool = False,
+            backbone: str = "nafnet") -> int:
     root = tmp_path / "data"
     gan = arch == "nafnet"
+    stunet = arch == "stunet" or backbone == "stunet"
+    gan_model = STUNET_GAN if backbone == "stunet" else GAN["MODEL"]
     side = 32 if gan else 16
     shape = (side + 8, side + 12) if ndim == 2 else (side + 2 if gan else 6, side + 4, side + 4)
     if not resume:
@@ -54,8 +63,8 @@ def run_cli(arch: str, ndim: int, tmp_path, epochs: int = 1, resume: bool = Fals
                  "TRAIN": {"PATH": str(root / "train/x"), "GT_PATH": str(root / "train/y")},
                  "TEST": {"PATH": str(root / "test/x"), "GT_PATH": str(root / "test/y")},
                  "VAL": {"SPLIT_TRAIN": 0.5}},
-        "MODEL": {k: v for k, v in {"ARCHITECTURE": arch, **TINY, **(GAN["MODEL"] if gan else {}),
-                                    **(tiny_stunet(ndim) if arch == "stunet" else {}),
+        "MODEL": {k: v for k, v in {"ARCHITECTURE": arch, **TINY, **(gan_model if gan else {}),
+                                    **(tiny_stunet(ndim) if stunet else {}),
                                     "HRNET": TINY_HRNET, **ARCH_KEYS.get(arch, {})}.items()
                   if v is not None},
         "TRAIN": {"EPOCHS": epochs, "BATCH_SIZE": 2, "PATCHES_PER_EPOCH": 2,
@@ -77,6 +86,18 @@ def test_one_epoch_through_the_cli(arch, ndim, tmp_path):
     best = tmp_path / "out" / arch / "checkpoints" / f"{arch}_1-checkpoint-best.pth"
     ckpt = load_checkpoint(best)
     assert ckpt["meta"]["architecture"] == arch
+
+
+@pytest.mark.parametrize("ndim", [2, 3])
+def test_one_epoch_with_the_stunet_generator(ndim, tmp_path):
+    assert run_cli("nafnet", ndim, tmp_path, backbone="stunet") == 0
+    run_dir = tmp_path / "out" / "nafnet" / "results" / "nafnet_1"
+    assert (run_dir / "per_image" / "img-000.tif").is_file()
+    best = load_checkpoint(tmp_path / "out" / "nafnet" / "checkpoints" /
+                           "nafnet_1-checkpoint-best.pth")
+    kwargs = best["meta"]["model_kwargs"]
+    assert (kwargs["nafnet_generator_backbone"], kwargs["stunet_dims"]) == ("stunet", [4, 8])
+    assert all(k.startswith("generator.") for k in best["model"]) and best["discriminator"]
 
 
 def test_gan_checkpoints_hold_both_networks_and_resume(tmp_path):

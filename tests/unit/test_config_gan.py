@@ -3,9 +3,13 @@
 import pytest
 
 from i2i_nb.config import config_from_dict, save_config
+from i2i_nb.config.gan import GENERATOR_BACKBONES as CONFIG_BACKBONES
 from i2i_nb.config.yaml_io import load_config
 from i2i_nb.errors import ConfigError
 from i2i_nb.experiment import model_spec
+from i2i_nb.models import build_model
+from i2i_nb.models.factory import GENERATOR_BACKBONES
+from i2i_nb.models.patchgan import build_discriminator
 
 # As a BiaPy 3.7.1 file gives it: two optimizers and learning rates, an adversarial term.
 GAN = {
@@ -54,6 +58,42 @@ def test_output_activation_replaces_the_sigmoid():
     assert not model_spec(cfg, 1, 1).nafnet_output_sigmoid
 
 
+STUNET_GAN = {"VARIANT": "custom", "DEPTH": [1, 2], "DIMS": [4, 8],
+              "POOL_OP_KERNEL_SIZES": [[2, 2]], "CONV_KERNEL_SIZES": [[3, 3], [5, 3]]}
+
+
+def test_stunet_backbone_is_accepted_and_reaches_the_network():
+    """BiaPy's GENERATOR_BACKBONE stunet: MODEL.STUNET sizes the generator, which always ends
+    in the sigmoid (OUTPUT_CHANNEL_ACT follows it); the NAF-block keys are not read."""
+    values = gan(MODEL={"ARCHITECTURE": "nafnet", "NAFNET": {
+        "GENERATOR_BACKBONE": "STUNet", "PATCHGAN": {"BASE_FILTERS": 8}}, "STUNET": STUNET_GAN},
+        PROBLEM={"NDIM": "2D", "IMAGE_TO_IMAGE": {"OUTPUT_CHANNEL_ACT": ["relu"]}})
+    cfg = config_from_dict(values)
+    spec = model_spec(cfg, 1, 1)
+    assert (spec.architecture, spec.nafnet_generator_backbone) == ("nafnet", "stunet")
+    assert (spec.stunet_variant, spec.stunet_dims, spec.stunet_depth) == ("custom", [4, 8],
+                                                                          [1, 2])
+    assert spec.nafnet_output_sigmoid and spec.nafnet_patchgan_base_filters == 8
+    model = build_model(spec)
+    assert type(model).__name__ == "StunetGenerator" and model.divisor == (2, 2)
+    assert model.generator.encoders[1][0].conv1.kernel_size == (5, 3)
+    assert len(model.generator.encoders[1]) == 2
+    assert build_discriminator(spec).model[0].out_channels == 8
+
+
+def test_every_backbone_the_config_accepts_is_built():
+    assert set(CONFIG_BACKBONES) == set(GENERATOR_BACKBONES)
+
+
+def test_stunet_backbone_warns_of_the_naf_block_keys_it_does_not_read():
+    with pytest.warns(UserWarning, match="has no effect") as record:
+        config_from_dict(gan(MODEL={**GAN["MODEL"], "NAFNET": {
+            **GAN["MODEL"]["NAFNET"], "GENERATOR_BACKBONE": "stunet", "ENC_BLK_NUMS": [1]}}))
+    warned = {str(w.message).split()[0] for w in record}
+    assert warned == {f"MODEL.NAFNET.{key}" for key in (
+        "MIDDLE_BLK_NUM", "ENC_BLK_NUMS", "DEC_BLK_NUMS", "FFN_EXPAND")}  # DW_EXPAND: default
+
+
 @pytest.mark.parametrize(("sections", "key", "words"), [
     ({"MODEL": {**GAN["MODEL"], "NAFNET": {"ARCHITECTURE_D": ""}}},
      "MODEL.NAFNET.ARCHITECTURE_D", "always requires a discriminator"),
@@ -66,8 +106,17 @@ def test_output_activation_replaces_the_sigmoid():
     ({"TRAIN": {"OPTIMIZER": ["ADAMW", "ADAM"], "LR": [1.0e-4]}}, "TRAIN.LR", "same length"),
     ({"TRAIN": {"OPTIMIZER": ["ADAMW", "ADAM", "SGD"], "LR": [1e-4] * 3}}, "TRAIN.OPTIMIZER",
      "two with a GAN discriminator"),
-    ({"MODEL": {**GAN["MODEL"], "NAFNET": {"GENERATOR_BACKBONE": "stunet"}}},
-     "MODEL.NAFNET.GENERATOR_BACKBONE", "STU-Net is not built"),
+    ({"MODEL": {**GAN["MODEL"], "NAFNET": {"GENERATOR_BACKBONE": "unet"}}},
+     "MODEL.NAFNET.GENERATOR_BACKBONE", "not one of nafnet, stunet"),
+    ({"MODEL": {**GAN["MODEL"], "NAFNET": {"GENERATOR_BACKBONE": "stunet"},
+                "STUNET": {"VARIANT": "custom", "DIMS": [4, 8], "DEPTH": [1]}}},
+     "MODEL.STUNET.DEPTH", "needs 2 entries"),
+    ({"MODEL": {**GAN["MODEL"], "NAFNET": {"GENERATOR_BACKBONE": "stunet"},
+                "STUNET": {"PRETRAINED": True}}}, "MODEL.STUNET.PRETRAINED", "downloads"),
+    ({"PROBLEM": {"NDIM": "2D", "IMAGE_TO_IMAGE": {"OUTPUT_CHANNEL_ACT": ["relu"]}},
+      "MODEL": {**GAN["MODEL"], "NAFNET": {"GENERATOR_BACKBONE": "stunet"}},
+      "DATA": {"PATCH_SIZE": [64, 64, 1], "NORMALIZATION": {"TARGET": {"TYPE": "none"}}}},
+     "DATA.NORMALIZATION.TARGET.TYPE", "STU-Net generator's output ends in BiaPy's sigmoid"),
     ({"MODEL": {**GAN["MODEL"], "NAFNET": {"ARCHITECTURE_D": "stylegan"}}},
      "MODEL.NAFNET.ARCHITECTURE_D", "not one of patchgan"),
     ({"MODEL": {**GAN["MODEL"], "NAFNET": {"ENC_BLK_NUMS": [1, 1]}}},

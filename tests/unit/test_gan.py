@@ -5,12 +5,14 @@ from pathlib import Path
 import pytest
 import torch
 
+from i2i_nb.checkpoint import load_checkpoint, model_from_checkpoint, save_checkpoint
 from i2i_nb.config import LossConfig, TrainConfig
 from i2i_nb.config.train import DiscriminatorTrainConfig, GanLossConfig, LRSchedulerConfig
 from i2i_nb.finetune import StartingPoint
 from i2i_nb.gan import GanLoss, GanStepper, build_gan_loss, fake_image
 from i2i_nb.losses import build_loss
 from i2i_nb.models import build_model, count_parameters
+from i2i_nb.models.gan_generator import StunetGenerator
 from i2i_nb.models.patchgan import PatchGAN, build_discriminator
 
 # Made by tests/unit/data/make_nafnet_biapy.py with BiaPy 3.7.1's own classes.
@@ -69,6 +71,98 @@ def test_parameter_counts_equal_biapy_defaults():
         model = build_model("nafnet", ndim, 1, 1, feature_maps=[16, 32, 64, 128, 256])
         assert count_parameters(model) == generator
         assert count_parameters(build_discriminator(model.spec)) == patchgan
+
+
+# Made by tests/unit/data/make_nafnet_stunet_biapy.py with BiaPy 3.7.1's build_model.
+STUNET_REFERENCE = torch.load(Path(__file__).parent / "data" / "nafnet_stunet_biapy.pt",
+                              weights_only=True)
+STUNET_GENERATORS = {  # (in, out channels, spec fields) of the reference's layouts
+    "2d": (2, 3, {"heads": [1, 2], "stunet_depth": [1, 2, 1], "stunet_dims": [4, 8, 8],
+                  "stunet_pool_op_kernel_sizes": [[2, 2], [1, 2]],
+                  "stunet_conv_kernel_sizes": [[3, 3], [5, 3], [1, 3]]}),
+    "3d": (1, 2, {"stunet_depth": [2, 1], "stunet_dims": [4, 6],
+                  "stunet_pool_op_kernel_sizes": [[1, 2, 2]],
+                  "stunet_conv_kernel_sizes": [[1, 3, 3], [3, 3, 3]]}),
+}
+
+
+def stunet_generator(name: str) -> torch.nn.Module:
+    cin, cout, fields = STUNET_GENERATORS[name]
+    return build_model("nafnet", int(name[0]), cin, cout, nafnet_generator_backbone="stunet",
+                       stunet_variant="custom", nafnet_patchgan_base_filters=4, **fields)
+
+
+@pytest.mark.parametrize("name", ["2d", "3d"])
+def test_stunet_generator_equals_biapy(name):
+    """BiaPy's GANGeneratorWrapper around its STUNet (random weights, loaded by state-dict
+    order): the same prediction, straight-through gradient and discriminator output."""
+    ref = STUNET_REFERENCE[name]
+    model = stunet_generator(name).eval()
+    assert isinstance(model, StunetGenerator)
+    own = model.state_dict()
+    assert all(k.startswith("generator.") for k in own)  # BiaPy's names for the STU-Net
+    model.load_state_dict(dict(zip(own, ref["generator"], strict=True)))
+    x = ref["x"].clone().requires_grad_(True)
+    y = model(x)
+    (grad,) = torch.autograd.grad((y * ref["weights"]).sum(), x)
+    assert float((y.detach() - ref["y"]).abs().max()) < 1e-6
+    assert float((grad - ref["grad"]).abs().max()) < 1e-6
+    assert model.last_layer() is model.generator.heads[-1].weight
+    if ref["discriminator"]:
+        discriminator = build_discriminator(model.spec).eval()
+        d_own = discriminator.state_dict()
+        discriminator.load_state_dict(dict(zip(d_own, ref["discriminator"], strict=True)))
+        with torch.no_grad():
+            assert torch.allclose(discriminator(y.detach()), ref["d_y"], atol=1e-6)
+
+
+def test_stunet_generator_output_is_bounded_with_a_gradient_when_saturated():
+    model = stunet_generator("3d")
+    with torch.no_grad():
+        model.generator.heads[-1].bias.fill_(40.0)  # logits past the clamp
+    x = torch.randn(1, 1, 4, 8, 8, requires_grad=True)
+    y = model(x)
+    assert 0 < float(y.detach().min()) and float(y.detach().max()) < 1
+    y.sum().backward()
+    assert float(model.generator.heads[-1].weight.grad.abs().sum()) > 0
+
+
+def test_stunet_generator_parameter_counts_equal_biapy_defaults():
+    """BiaPy 3.7.1's GAN with MODEL.STUNET's defaults (base) and the default PatchGAN, 1 -> 1
+    channel, counted from its build_model (data/make_nafnet_stunet_biapy.py)."""
+    for ndim, (generator, patchgan) in STUNET_REFERENCE["counts"].items():
+        with torch.device("meta"):
+            model = build_model("nafnet", ndim, 1, 1, nafnet_generator_backbone="stunet")
+            discriminator = build_discriminator(model.spec)
+        assert (count_parameters(model), count_parameters(discriminator)) == (generator, patchgan)
+        assert model.divisor == (16,) * ndim
+    assert STUNET_REFERENCE["counts"][2] == (20445571, 2764481)
+
+
+def test_stunet_generator_checkpoint_round_trip(tmp_path):
+    torch.manual_seed(0)
+    model = stunet_generator("2d").eval()
+    meta = {"architecture": "nafnet", "ndim": 2, "in_channels": 2, "out_channels": 3,
+            "model_kwargs": model.spec.kwargs()}
+    save_checkpoint(tmp_path / "m.pth", {"model": model.state_dict(), "meta": meta})
+    loaded = model_from_checkpoint(load_checkpoint(tmp_path / "m.pth")).eval()
+    assert isinstance(loaded, StunetGenerator) and loaded.spec == model.spec
+    x = torch.randn(1, 2, 32, 32)
+    with torch.no_grad():
+        assert torch.equal(loaded(x), model(x))
+
+
+def test_stunet_generator_field_errors():
+    with pytest.raises(ValueError, match="stunet_depth"):
+        build_model("nafnet", 2, 1, 1, nafnet_generator_backbone="stunet",
+                    stunet_variant="custom", stunet_dims=[4, 8], stunet_depth=[1],
+                    stunet_pool_op_kernel_sizes=[[2, 2]],
+                    stunet_conv_kernel_sizes=[[3, 3], [3, 3]])
+    with pytest.raises(ValueError, match="always ends it in the sigmoid"):
+        build_model("nafnet", 2, 1, 1, nafnet_generator_backbone="stunet",
+                    nafnet_output_sigmoid=False)
+    with pytest.raises(ValueError, match="generator backbone 'unet'"):
+        build_model("nafnet", 2, 1, 1, nafnet_generator_backbone="unet")
 
 
 def _train_config() -> TrainConfig:

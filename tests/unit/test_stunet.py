@@ -115,13 +115,22 @@ def test_model_errors_name_the_field():
                      [[3, 3]] * 2)(torch.randn(1, 1, 8, 9))
 
 
-def test_a_patch_off_the_presets_divisor_is_refused_before_training(tmp_path, capsys):
-    write_pairs(tmp_path / "data", "train", 2, (24, 24), seed=0)
+# nafnet with BiaPy's GENERATOR_BACKBONE stunet: the STU-Net sizes the GAN's generator.
+STUNET_GAN = {"MODEL": {"ARCHITECTURE": "nafnet", "NAFNET": {"GENERATOR_BACKBONE": "stunet"}},
+              "LOSS": {"TYPE": ["MAE", "BCE"], "WEIGHTS": [1.0, 0.1]},
+              "TRAIN": {"OPTIMIZER": ["ADAMW", "ADAMW"], "LR": [1.0e-4, 1.0e-4]}}
+
+
+@pytest.mark.parametrize(("extra", "side"), [({"MODEL": {"ARCHITECTURE": "stunet"}}, 24),
+                                             (STUNET_GAN, 40)])
+def test_a_patch_off_the_presets_divisor_is_refused_before_training(extra, side, tmp_path,
+                                                                    capsys):
+    write_pairs(tmp_path / "data", "train", 2, (side, side), seed=0)
     config = {"PROBLEM": {"TYPE": "IMAGE_TO_IMAGE", "NDIM": "2D"},
-              "DATA": {"PATCH_SIZE": [24, 24, 1],
+              "DATA": {"PATCH_SIZE": [side, side, 1],
                        "TRAIN": {"PATH": str(tmp_path / "data/train/x"),
                                  "GT_PATH": str(tmp_path / "data/train/y")}},
-              "MODEL": {"ARCHITECTURE": "stunet"}, "TEST": {"ENABLE": False}}
+              "TEST": {"ENABLE": False}, **extra}
     (tmp_path / "c.yaml").write_text(yaml.safe_dump(config))
     code = main(["--config", str(tmp_path / "c.yaml"), "--result_dir", str(tmp_path / "out"),
                  "--name", "s", "--gpu", "cpu"])
