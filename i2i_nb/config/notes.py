@@ -98,8 +98,6 @@ REASONS: dict[str, str] = {
 
 # BiaPy image-to-image options that are not built here: what BiaPy does with them.
 NOT_BUILT: dict[str, str] = {
-    "DATA.PREPROCESS.ZOOM.": "BiaPy's per-patch zoom of block-wise (TEST.BY_CHUNKS) test "
-                             "images is not built in i2i_nb",
     "TRAIN.SAVE_TRAIN_PREDS_SHOW": "BiaPy's inline Jupyter view of the training previews is "
                                    "not built in i2i_nb (they are written to "
                                    "train_pred_samples/; the notebooks plot the losses live)",

@@ -19,6 +19,7 @@ from i2i_nb.config.validate_data import (
     validate_resolution,
     validate_test_keys,
     validate_train_previews,
+    validate_zoom,
 )
 from i2i_nb.errors import ConfigError
 
@@ -301,6 +302,7 @@ def validate(cfg: Config, given: set[str] | None = None) -> None:
     validate_preprocess(cfg)
     validate_filters(cfg)
     validate_test_keys(cfg)
+    validate_zoom(cfg)
     validate_freeze(cfg)
     validate_resolution(cfg)
     validate_train_previews(cfg)
