@@ -14,7 +14,7 @@ from i2i_nb.data.io.metadata import PixelSize
 from i2i_nb.data.normalize import DatasetScaler
 from i2i_nb.data.pairs import Pair
 from i2i_nb.data.zoom import ZoomedView
-from i2i_nb.errors import ConfigError
+from i2i_nb.errors import ConfigError, DataError
 from i2i_nb.inference import input_normalization, predict_pairs
 from i2i_nb.models import build_model
 
@@ -76,7 +76,7 @@ def test_a_target_of_another_size_is_refused(tmp_path):
     model = build_model("unet", 3, 1, 1, feature_maps=[4, 8]).eval()
     write_image(tmp_path / "in.tif", np.zeros((4, 16, 16, 1), np.float32), 3)
     write_image(tmp_path / "gt.tif", np.zeros((4, 32, 32, 1), np.float32), 3)
-    with pytest.raises(Exception, match="DATA.PREPROCESS.ZOOM"):
+    with pytest.raises(DataError, match="DATA.PREPROCESS.ZOOM"):
         predict_pairs(model, _meta(), [Pair((tmp_path / "in.tif",), tmp_path / "gt.tif")],
                       tmp_path / "out", (4, 16, 16), None, 1, torch.device("cpu"),
                       by_chunks=BlockSettings(zoom=(1, 2, 2)))
