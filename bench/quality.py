@@ -405,7 +405,8 @@ def main(argv: list[str] | None = None) -> int:
     keys = {n: network_keys(n, args.width, device)[1:] for n in networks if n}
     for network, items in keys.items():
         if items:
-            print(f"  {network}: {' '.join(items)}", flush=True)
+            print(f"  {network}: {' '.join(items)}" + (", then --set" if args.set else ""),
+                  flush=True)
     began = time.perf_counter()
     python = careamics_python(Path(args.careamics_venv)) if args.careamics else None
     results, notes = [], []
