@@ -15,6 +15,8 @@ patch size, the epochs, batch and patches per epoch (the time budget) are set. O
 CPU the U-Net keeps the default depth at half the default width (``--width bench``:
 16, 32, 64, 128 filters) to fit about 10 minutes on 2 cores (``--quick``: about 3);
 on CUDA it keeps the default width. ``--set`` overrides any config key for A/B runs.
+``--networks`` gives a row per network, each with the keys it needs (:data:`NETWORK_KEYS`)
+and, with the bench width, a CPU-sized variant of the largest (:data:`BENCH_SIZES`).
 
 Per task the table gives PSNR with BiaPy 3.7's data range ``max(gt) - min(0, min(gt))``
 and scale-invariant PSNR (prediction fitted to the target by affine least squares first)
@@ -61,6 +63,23 @@ from i2i_nb.experiment import run  # noqa: E402
 from i2i_nb.metrics import image_metrics  # noqa: E402
 
 BENCH_WIDTH = [16, 32, 64, 128]  # default depth (4 levels), half the default width
+# --networks: keys a network needs on top of the defaults to train at all. NAFNet is always
+# BiaPy's GAN generator: a PatchGAN discriminator, an adversarial loss term, and a second
+# optimiser and learning rate (the generator keeps the engine's 1e-3, the discriminator
+# BiaPy's default 1e-4).
+NETWORK_KEYS: dict[str, list[str]] = {
+    "nafnet": ["MODEL.NAFNET.ARCHITECTURE_D=patchgan", "LOSS.TYPE=[MAE, BCE]",
+               "LOSS.WEIGHTS=[1.0, 0.1]", "TRAIN.OPTIMIZER=[ADAMW, ADAMW]",
+               "TRAIN.LR=[1.0e-3, 1.0e-4]"],
+}
+# --networks with the bench width: smaller sizes of the networks whose BiaPy sizes take far
+# more than 4 minutes per task on 2 CPU cores (HRNet W48: 65 M parameters, UNETR's ViT-Base:
+# 87 M). The networks that read MODEL.FEATURE_MAPS (U-Net family, U-NeXt, NAFNet) get
+# BENCH_WIDTH; the others keep BiaPy's sizes.
+BENCH_SIZES: dict[str, list[str]] = {
+    "hrnet": ["MODEL.HRNET.VARIANT=W18"],
+    "unetr": ["MODEL.VIT_EMBED_DIM=192", "MODEL.VIT_NUM_LAYERS=6", "MODEL.VIT_NUM_HEADS=3"],
+}
 # Augmentation families for --augment: keys set on top of the defaults.
 AUG_FAMILIES: dict[str, dict[str, object]] = {
     "default": {},
@@ -151,6 +170,18 @@ def baseline_scores(task: Task) -> tuple[Score, Score, str]:
     return scores[0], scores[1], str(rows[0]["identity"])
 
 
+def bench_width(width: str, device: torch.device) -> bool:
+    """Whether ``--width`` means :data:`BENCH_WIDTH` (``auto``: on the CPU)."""
+    return width == "bench" or (width == "auto" and device.type != "cuda")
+
+
+def network_keys(network: str, width: str, device: torch.device) -> list[str]:
+    """``KEY=VALUE`` items a ``--networks`` entry adds: :data:`NETWORK_KEYS`, and
+    :data:`BENCH_SIZES` with the bench width (``--set`` items come after, so they win)."""
+    sizes = BENCH_SIZES.get(network, []) if bench_width(width, device) else []
+    return [f"MODEL.ARCHITECTURE={network}", *NETWORK_KEYS.get(network, []), *sizes]
+
+
 def task_config(task: Task, folders: dict[str, Path], budget: Budget, width: str,
                 device: torch.device, overrides: dict) -> Config:
     """Defaults plus paths, NDIM, patch size and the time budget (and ``--set`` keys)."""
@@ -162,7 +193,7 @@ def task_config(task: Task, folders: dict[str, Path], budget: Budget, width: str
         "TRAIN": {"EPOCHS": budget.epochs, "BATCH_SIZE": budget.batch[task.ndim],
                   "PATCHES_PER_EPOCH": budget.patches_per_epoch[task.ndim]},
     }
-    if width == "bench" or (width == "auto" and device.type != "cuda"):
+    if bench_width(width, device):
         values["MODEL"] = {"FEATURE_MAPS": BENCH_WIDTH}
     cfg = config_from_dict(values)
     return config_from_dict(overrides, base=cfg) if overrides else cfg
@@ -335,7 +366,8 @@ def main(argv: list[str] | None = None) -> int:
                         "on a machine that other jobs keep busy)")
     parser.add_argument("--networks", default="",
                         help="comma-separated MODEL.ARCHITECTURE values: a row per network "
-                        "and task (default: the config's network)")
+                        "and task, each with its NETWORK_KEYS (and BENCH_SIZES with the bench "
+                        "width); default: the config's network")
     parser.add_argument("--json", default="", help="also write the results as JSON here")
     parser.add_argument("--augment", default="",
                         help=f"comma-separated augmentation families: {', '.join(AUG_FAMILIES)}")
@@ -369,20 +401,25 @@ def main(argv: list[str] | None = None) -> int:
     print(f"device {device}, threads {torch.get_num_threads()}, epochs {budget.epochs}, "
           f"patches/epoch {budget.patches_per_epoch}, batch {budget.batch}, width {args.width}"
           + (f", overrides {overrides}" if overrides else ""), flush=True)
+    networks = [n.strip() for n in args.networks.split(",") if n.strip()] or [""]
+    keys = {n: network_keys(n, args.width, device)[1:] for n in networks if n}
+    for network, items in keys.items():
+        if items:
+            print(f"  {network}: {' '.join(items)}" + (", then --set" if args.set else ""),
+                  flush=True)
     began = time.perf_counter()
     python = careamics_python(Path(args.careamics_venv)) if args.careamics else None
     results, notes = [], []
     with contextlib.ExitStack() as stack:
         out = Path(args.out) if args.out else Path(stack.enter_context(
             tempfile.TemporaryDirectory(prefix="i2i_quality_")))
-        networks = [n.strip() for n in args.networks.split(",") if n.strip()] or [""]
         for name, network in ((n, a) for n in names for a in networks):
             task = TASKS[name]()
             notes += task.notes
             for family in families or [""]:
-                extra = {**overrides, **AUG_FAMILIES[family]} if family else dict(overrides)
-                if network:
-                    extra["MODEL"] = {**extra.get("MODEL", {}), "ARCHITECTURE": network}
+                base = (parse_overrides([*network_keys(network, args.width, device), *args.set])
+                        if network else overrides)
+                extra = {**base, **AUG_FAMILIES[family]} if family else dict(base)
                 result = run_task(task, out / name / network / family, budget, args.width,
                                   device, extra, python)
                 result.task = (name + (f":{network}" if network else "")
@@ -398,6 +435,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         Path(args.json).write_text(json.dumps(
             {"budget": asdict(budget), "width": args.width, "overrides": overrides,
+             "network_keys": keys,
              "device": str(device), "results": [asdict(r) for r in results]}, indent=1))
     return 0 if all(math.isfinite(r.model.psnr) for r in results) else 1
 
