@@ -65,16 +65,14 @@ from i2i_nb.inference import (
     write_metrics,
 )
 from i2i_nb.model_plot import plot_model
+from i2i_nb.model_spec import down_keys, model_spec
 from i2i_nb.models import ModelSpec, build_model
-from i2i_nb.preflight import (  # noqa: F401 - RunPaths, resolve_device, auto_z_down re-exported
+from i2i_nb.preflight import (  # noqa: F401 - RunPaths, resolve_device re-exported
     CheckedRun,
     RunPaths,
-    auto_z_down,
     check_run,
     data_folders,
-    down_keys,
     load_test_checkpoint,
-    model_spec,
     resolve_device,
     test_checkpoint,
 )
