@@ -58,12 +58,11 @@ from i2i_nb.gan import training_loss
 from i2i_nb.guard import check_best
 from i2i_nb.inference import (
     input_transform,
-    mean_row,
     normalize_like,
     predict_pairs,
     tile_settings,
-    write_metrics,
 )
+from i2i_nb.metrics_table import mean_row, write_metrics
 from i2i_nb.model_plot import plot_model
 from i2i_nb.model_spec import down_keys, model_spec
 from i2i_nb.models import ModelSpec, build_model
