@@ -209,12 +209,24 @@ def predict_blocks(
 @dataclass(frozen=True)
 class BlockSettings:
     """``TEST.BY_CHUNKS``: block shape (empty: :func:`default_block`), the first-axis range
-    of this job (-1: open), and whether to also write a TIFF when every block is done."""
+    of this job (-1: open), whether to also write a TIFF when every block is done, and the
+    ``DATA.PREPROCESS.ZOOM`` factors per spatial axis (empty: none).
+
+    With a zoom the image predicted is the zoomed input (:class:`~i2i_nb.data.zoom.ZoomedView`,
+    given by the caller): blocks and ``block_shape`` are in its voxels, while ``z_start`` and
+    ``z_end`` stay slices of the input (as BiaPy) and are zoomed here."""
 
     block_shape: tuple[int, ...] = ()
     z_start: int = -1
     z_end: int = -1
     save_out_tif: bool = False
+    zoom: tuple[float, ...] = ()
+
+    def first_axis_range(self) -> tuple[int, int]:
+        """``[z_start, z_end)`` in the predicted image's voxels (-1: open)."""
+        factor = self.zoom[0] if self.zoom else 1.0
+        return tuple(v if v < 0 else int(round(v * factor))  # type: ignore[return-value]
+                     for v in (self.z_start, self.z_end))
 
 
 def stored_view(array: zarr.Array, ndim: int) -> ChannelLastView:
@@ -241,7 +253,7 @@ def predict_file_by_blocks(
     plan = BlockPlan(spatial, block)
     array = open_output(dest, (*spatial, out_channels), dtype, ndim, block, pixel_size,
                         identity)
-    mine = plan.selected(job.z_start, job.z_end, world)
+    mine = plan.selected(*job.first_axis_range(), world)
     outcome = predict_blocks(model, raw, array, dest, plan, mine, transform, scaler, cast,
                              tiling["tile_shape"], tiling["overlap"], tiling["batch_size"],
                              tiling["device"], tiling["amp"])

@@ -25,6 +25,7 @@ from i2i_nb.blockwise import BlockSettings
 from i2i_nb.bmz.runs import check_export, export_after_run, source_payload
 from i2i_nb.checkpoint import model_from_checkpoint
 from i2i_nb.config import Config, save_config, to_plain
+from i2i_nb.config.preprocess import ZOOM_AXES
 from i2i_nb.cpu import busy_note, flush_denormals, set_threads
 from i2i_nb.data.pairs import Pair
 from i2i_nb.data.prepare import filter_test_pairs
@@ -107,8 +108,11 @@ def test_phase(cfg: Config, paths: RunPaths, device: torch.device, pairs: list[P
                                   meta["patch_size"], cfg.test.full_img,
                                   getattr(model, "fixed_shape", None))
     chunks = cfg.test.by_chunks
+    zoom = d.preprocess.zoom
     by_chunks = BlockSettings(tuple(chunks.block_shape), chunks.z_start, chunks.z_end,
-                              chunks.save_out_tif) if chunks.enable else None
+                              chunks.save_out_tif,
+                              zoom.spatial(d.test.input_img_axes_order or ZOOM_AXES, cfg.ndim)
+                              if zoom.enable else ()) if chunks.enable else None
     # block-wise: every rank takes part in every image; else each rank takes whole images
     mine = (list(range(len(pairs))) if by_chunks else
             list(range(world.rank, len(pairs), world.size)))

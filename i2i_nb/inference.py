@@ -43,6 +43,7 @@ from i2i_nb.data.normalize import (
 from i2i_nb.data.pairs import Pair, image_stem
 from i2i_nb.data.preprocess import Preprocessor, as_rgb
 from i2i_nb.data.roi import RoiMask
+from i2i_nb.data.zoom import zoom_pair
 from i2i_nb.distributed import SINGLE, World
 from i2i_nb.metrics import DEFAULT_METRICS
 from i2i_nb.metrics_table import scorer
@@ -253,11 +254,16 @@ def _by_blocks(model: nn.Module, raw: np.ndarray, path: Path, dest: Path, meta: 
     dtype = "float32" if output_dtype == "float32" else output_dtype
     identity = fingerprint(checkpoint, path, {
         "tile": settings["tile_shape"], "overlap": settings["overlap"], "dtype": dtype,
-        "normalization": meta["input_normalization"], "target": scaler.to_dict()})
+        "normalization": meta["input_normalization"], "target": scaler.to_dict(),
+        **({"zoom": list(by_chunks.zoom)} if by_chunks.zoom else {})})
+    pixel_size = read_pixel_size(path, meta["ndim"])
+    if by_chunks.zoom:  # the zoomed voxels are smaller by the factor
+        pixel_size = PixelSize(tuple(s / f for s, f in zip(pixel_size.sizes, by_chunks.zoom,
+                                                           strict=True)), pixel_size.units)
     return predict_file_by_blocks(
         model, raw, dest, by_chunks, world, ndim=meta["ndim"],
         out_channels=meta["out_channels"], transform=transform, scaler=scaler, dtype=dtype,
-        cast=lambda p: cast_output(p, dtype), pixel_size=read_pixel_size(path, meta["ndim"]),
+        cast=lambda p: cast_output(p, dtype), pixel_size=pixel_size,
         identity=identity, score=score, tiling=settings)
 
 
@@ -346,6 +352,8 @@ def predict_pairs(
         target = read_image(target_path, ndim, axes[1], memmap=True) if target_path else None
         name = output_name(path, fmt, path.name in clash)
         row: dict[str, Any] = {"file": name, "pair": index}
+        if by_chunks is not None and by_chunks.zoom:  # DATA.PREPROCESS.ZOOM, before the rest
+            raw, target = zoom_pair(raw, target, by_chunks.zoom, target_path)
         source = raw if preprocess is None else preprocess.input(raw)
         if force_rgb:
             source = as_rgb(source)

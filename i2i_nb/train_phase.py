@@ -180,7 +180,7 @@ def train_phase(cfg: Config, paths: RunPaths, device: torch.device, resume: bool
         previews = TrainPreviews(model, val_set or train_set, paths.sub("train_pred_samples"),
                                  cfg.ndim, cfg.train.save_train_preds_freq,
                                  cfg.train.save_train_preds_num_samples, cfg.train.epochs,
-                                 device)
+                                 device, cfg.train.save_train_preds_show)
     cpus = len(os.sched_getaffinity(0))
     workers = cpus if cfg.system.num_workers < 0 else min(cfg.system.num_workers, cpus)
     data = TrainData(train_set, val_set, workers, cfg.system.pin_mem)

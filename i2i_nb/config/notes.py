@@ -3,7 +3,7 @@
 A BiaPy key that is a field of this project's config is honoured (its meaning is the
 field's docstring). The rest fall in three groups: keys of other BiaPy workflows,
 keys about BiaPy's own logging and bookkeeping, and BiaPy image-to-image options this
-project does not build (yet), each with what BiaPy does with it.
+project does not build, each with what BiaPy does with it (none left).
 """
 
 from __future__ import annotations
@@ -96,14 +96,9 @@ REASONS: dict[str, str] = {
                                              "compare",
 }
 
-# BiaPy image-to-image options that are not built here: what BiaPy does with them.
-NOT_BUILT: dict[str, str] = {
-    "DATA.PREPROCESS.ZOOM.": "BiaPy's per-patch zoom of block-wise (TEST.BY_CHUNKS) test "
-                             "images is not built in i2i_nb",
-    "TRAIN.SAVE_TRAIN_PREDS_SHOW": "BiaPy's inline Jupyter view of the training previews is "
-                                   "not built in i2i_nb (they are written to "
-                                   "train_pred_samples/; the notebooks plot the losses live)",
-}
+# BiaPy image-to-image options that are not built here: what BiaPy does with them (none
+# left: every BiaPy 3.7.1 image-to-image option is built).
+NOT_BUILT: dict[str, str] = {}
 
 
 def key_note(key: str) -> str:

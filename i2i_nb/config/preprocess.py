@@ -73,6 +73,26 @@ class CannyConfig:
 
 
 @dataclass
+class ZoomConfig:
+    """``DATA.PREPROCESS.ZOOM`` (block-wise prediction only, ``TEST.BY_CHUNKS``): the test
+    inputs zoomed by ``ZOOM_FACTOR`` (one factor per letter of
+    ``DATA.TEST.INPUT_IMG_AXES_ORDER``, BiaPy's default ``TZCYX`` when that is empty) with
+    ``scipy.ndimage.zoom`` order 0 (nearest neighbour, as BiaPy) before the network; the
+    prediction is written at the zoomed size ``round(size * factor)`` per axis, its pixel
+    size divided by the factor. Test targets are zoomed the same way to be scored. The
+    factors of ``T`` and ``C`` must be 1.
+    """
+
+    enable: bool = False
+    zoom_factor: tuple[float, ...] = (1.0, 1.0, 1.0, 1.0, 1.0)
+
+    def spatial(self, letters: str, ndim: int) -> tuple[float, ...]:
+        """The factors of the spatial axes ``[z,] y, x`` (1 for a letter not given)."""
+        by_letter = dict(zip(letters.upper(), self.zoom_factor, strict=False))
+        return tuple(float(by_letter.get(a, 1.0)) for a in "ZYX"[-ndim:])
+
+
+@dataclass
 class PreprocessConfig:
     """``DATA.PREPROCESS``: BiaPy's pre-processing of whole images, before normalisation.
 
@@ -82,7 +102,9 @@ class PreprocessConfig:
     and validation targets only ``RESIZE`` (with ``ORDER``: BiaPy 3.7.1's generator passes
     nearest neighbour for every workflow's targets, meant for masks). Test targets are not
     pre-processed: a test prediction is resized back to its input's own size (as BiaPy) and
-    scored against the target as it is. BiaPy's ``ZOOM`` (block-wise only) is not built.
+    scored against the target as it is. ``ZOOM`` (block-wise prediction only) is
+    :class:`ZoomConfig`; it applies whatever ``TEST`` says, as BiaPy, before the other
+    operations.
     """
 
     train: bool = False
@@ -94,6 +116,7 @@ class PreprocessConfig:
     match_histogram: MatchHistogramConfig = field(default_factory=MatchHistogramConfig)
     clahe: ClaheConfig = field(default_factory=ClaheConfig)
     canny: CannyConfig = field(default_factory=CannyConfig)
+    zoom: ZoomConfig = field(default_factory=ZoomConfig)
 
     @property
     def any_op(self) -> bool:
@@ -135,6 +158,9 @@ class ResolutionNormConfig:
     target_resolution: tuple[float, ...] = (-1.0, -1.0, -1.0)
 
 
+#: BiaPy's default ``DATA.TEST.INPUT_IMG_AXES_ORDER``, which names the zoom factors when
+#: that key is empty here
+ZOOM_AXES = "TZCYX"
 FILTER_PROPS = ("mean", "min", "max", "target_mean", "target_min", "target_max", "diff",
                 "diff_by_min_max_ratio", "diff_by_target_min_max_ratio")
 TARGET_PROPS = FILTER_PROPS[3:]

@@ -110,6 +110,8 @@ class TrainConfig:
     ``SAVE_TRAIN_PREDS_NUM_SAMPLES`` fixed patches (validation patches, else training ones)
     every that many epochs and at the last one into the results' ``train_pred_samples/``
     (``input/``, ``gt/`` once; ``pred_epoch_NNNN/``; normalised units).
+    ``SAVE_TRAIN_PREDS_SHOW`` (BiaPy) also shows them inline each time they are written,
+    when the training runs in a Jupyter or Colab notebook kernel (ignored elsewhere).
     """
 
     enable: bool = True
@@ -129,5 +131,6 @@ class TrainConfig:
     metrics: list[str] = field(default_factory=lambda: ["psnr"])
     save_train_preds_freq: int = -1
     save_train_preds_num_samples: int = 1
+    save_train_preds_show: bool = False
     lr_scheduler: LRSchedulerConfig = field(default_factory=LRSchedulerConfig)
     discriminator: DiscriminatorTrainConfig = field(default_factory=DiscriminatorTrainConfig)

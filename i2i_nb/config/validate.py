@@ -15,6 +15,7 @@ from i2i_nb.config.validate_data import (
     validate_resolution,
     validate_test_keys,
     validate_train_previews,
+    validate_zoom,
 )
 from i2i_nb.config.validate_model import check_model, fit_levels
 
@@ -120,6 +121,7 @@ def validate(cfg: Config, given: set[str] | None = None) -> None:
     validate_preprocess(cfg)
     validate_filters(cfg)
     validate_test_keys(cfg)
+    validate_zoom(cfg)
     validate_freeze(cfg)
     validate_resolution(cfg)
     validate_train_previews(cfg)

@@ -12,6 +12,7 @@ from i2i_nb.config.preprocess import (
     FILTER_SIGNS,
     RESIZE_MODES,
     TARGET_PROPS,
+    ZOOM_AXES,
     FilterSamplesConfig,
 )
 from i2i_nb.config.root import Config
@@ -65,6 +66,28 @@ def validate_preprocess(cfg: Config) -> None:
            "prediction (TEST.BY_CHUNKS.ENABLE)")
     _check(not p.canny.enable or ndim == 2, f"{key}.CANNY.ENABLE",
            "edge detection is 2D only (PROBLEM.NDIM 2D), as in BiaPy")
+
+
+def validate_zoom(cfg: Config) -> None:
+    """``DATA.PREPROCESS.ZOOM``: BiaPy's checks (block-wise prediction only; one factor per
+    letter of ``DATA.TEST.INPUT_IMG_AXES_ORDER``), positive factors, 1 for ``T``, ``C`` and
+    a 2D workflow's ``Z``."""
+    zoom, key = cfg.data.preprocess.zoom, "DATA.PREPROCESS.ZOOM"
+    if not zoom.enable:
+        return
+    _check(cfg.test.by_chunks.enable, f"{key}.ENABLE",
+           "can only be activated when TEST.BY_CHUNKS.ENABLE is True (as in BiaPy)")
+    letters = (cfg.data.test.input_img_axes_order or ZOOM_AXES).upper()
+    factors = tuple(zoom.zoom_factor)
+    _check(len(factors) == len(letters), f"{key}.ZOOM_FACTOR",
+           f"{list(factors)} needs the same length as DATA.TEST.INPUT_IMG_AXES_ORDER "
+           f"({letters!r}: one factor per axis)")
+    _check(min(factors) > 0, f"{key}.ZOOM_FACTOR", f"{list(factors)}: factors must be > 0")
+    fixed = "TC" + ("Z" if cfg.ndim == 2 else "")
+    for letter, factor in zip(letters, factors, strict=True):
+        _check(letter not in fixed or factor == 1, f"{key}.ZOOM_FACTOR",
+               f"the factor of axis {letter} must be 1, got {factor} (the network's channels "
+               f"and the {cfg.ndim}D axes are fixed)")
 
 
 def _check_filter(f: FilterSamplesConfig, key: str, test_without_gt: bool) -> None:

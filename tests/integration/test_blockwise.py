@@ -45,13 +45,14 @@ def whole(trained):
     return _read(_output(tmp, "whole")), result.test_rows[0]
 
 
-def _config(data, checkpoint, **test):
+def _config(data, checkpoint, preprocess=None, **test):
     chunks = {"ENABLE": True, "BLOCK_SHAPE": [4, 16, 16], **test.pop("BY_CHUNKS", {})}
     return tiny_config(data, 3, TRAIN={"ENABLE": False}, MODEL={"LOAD_CHECKPOINT": True},
                        PATHS={"CHECKPOINT_FILE": str(checkpoint)},
                        DATA={"TEST": {"PATH": str(data / "test/x"),
                                       "GT_PATH": str(data / "test/y"),
-                                      "TILE_SHAPE": [4, 16, 16]}},
+                                      "TILE_SHAPE": [4, 16, 16]},
+                             **({"PREPROCESS": preprocess} if preprocess else {})},
                        TEST={"BY_CHUNKS": chunks, "TILES_PER_BATCH": 1, **test})
 
 
@@ -80,6 +81,17 @@ def test_blocks_equal_the_whole_image_and_jobs_share_them(trained, whole):
                  CPU)
     np.testing.assert_array_equal(_read(_output(tmp, "jobs")), expected)
     assert second.test_rows[0]["psnr"] == pytest.approx(one.test_rows[0]["psnr"], rel=1e-12)
+
+
+def test_a_zoomed_run_writes_the_zoomed_shape_and_pixel_size(trained):
+    """DATA.PREPROCESS.ZOOM through the CLI config (factors of BiaPy's default TZCYX)."""
+    tmp, data, checkpoint = trained
+    zoom = {"ZOOM": {"ENABLE": True, "ZOOM_FACTOR": [1, 1, 1, 2, 2]}}
+    result = run(_config(data, checkpoint, zoom), tmp / "out", "zoom", 1, CPU)
+    assert _read(_output(tmp, "zoom")).shape == (1, 12, 80, 88)
+    z, y, x = SIZE_3D.sizes
+    assert read_pixel_size(_output(tmp, "zoom"), 3).sizes == pytest.approx((z, y / 2, x / 2))
+    assert np.isfinite(result.test_rows[0]["psnr"])
 
 
 def test_a_store_of_another_prediction_is_refused(trained):
