@@ -14,7 +14,7 @@ import torch
 from torch import nn
 
 from i2i_nb.config import Config
-from i2i_nb.experiment import auto_z_down
+from i2i_nb.model_spec import auto_z_down
 from i2i_nb.models import build_model
 
 

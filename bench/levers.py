@@ -3,7 +3,7 @@ step, in one process.
 
 The network is the hidden-evaluation style U-Net (``MODEL.FEATURE_MAPS`` 16-32-64-128,
 no normalisation) on the benchmark's 2D patch and batch; the default step is the fit
-loop's (:class:`i2i_nb.train.Stepper`: default loss, AdamW, schedule). Candidate and
+loop's (:class:`i2i_nb.stepper.Stepper`: default loss, AdamW, schedule). Candidate and
 default each train their own copy of the network from the same weights on the same
 batch, so after the timed calls (as many steps each) the relative difference of their
 weight updates (L2, against the default's updates) shows whether the lever changes the
@@ -31,7 +31,8 @@ from i2i_nb.checkpoint import save_checkpoint
 from i2i_nb.config import Config
 from i2i_nb.cpu import denormals_flushed, flush_denormals
 from i2i_nb.losses import build_loss
-from i2i_nb.train import Stepper, evaluate
+from i2i_nb.stepper import Stepper
+from i2i_nb.train import evaluate
 
 WIDTH = [16, 32, 64, 128]
 TOLERANCE = 1e-2  # relative difference of the weight updates a lever may introduce

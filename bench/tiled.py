@@ -16,7 +16,7 @@ from torch import nn
 from bench.common import Row, Sizes, default_model, device, interleaved, random_image, synchronize
 from i2i_nb.config import Config
 from i2i_nb.predict import TilePlan, plan_tiles, predict_image
-from i2i_nb.train import autocast
+from i2i_nb.stepper import autocast
 
 
 def bare_forwards(model: nn.Module, plan: TilePlan, batch: int, dev: torch.device, amp: bool

@@ -26,7 +26,8 @@ from i2i_nb.data.io import DiskImage, write_image
 from i2i_nb.data.normalize import ChannelAffine
 from i2i_nb.data.patches import PatchDataset
 from i2i_nb.losses import build_loss
-from i2i_nb.train import Stepper, autocast, make_loader
+from i2i_nb.stepper import Stepper, autocast
+from i2i_nb.train import make_loader
 
 
 def _on_disk(pairs: list[tuple[np.ndarray, np.ndarray]], folder: Path, ndim: int

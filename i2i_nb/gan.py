@@ -41,7 +41,8 @@ from i2i_nb.losses import (
 )
 from i2i_nb.models import ModelSpec
 from i2i_nb.models.patchgan import build_discriminator
-from i2i_nb.train import Stepper, autocast, build_optimizer, build_scheduler, step_epoch_schedule
+from i2i_nb.optim import build_optimizer, build_scheduler, step_epoch_schedule
+from i2i_nb.stepper import Stepper, autocast
 
 
 @contextlib.contextmanager

@@ -10,9 +10,6 @@ They are saved as float32 by default, or clipped and rounded to ``uint16``,
 from __future__ import annotations
 
 import contextlib
-import csv
-import io
-import itertools
 import math
 import warnings
 from collections.abc import Callable, Sequence
@@ -24,9 +21,7 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from i2i_nb.baselines import score_image
 from i2i_nb.blockwise import BlockSettings, fingerprint, predict_file_by_blocks
-from i2i_nb.config.test import TTA_GROUPS
 from i2i_nb.data.io import (
     PixelSize,
     disk_array,
@@ -48,15 +43,13 @@ from i2i_nb.data.normalize import (
 from i2i_nb.data.pairs import Pair, image_stem
 from i2i_nb.data.preprocess import Preprocessor, as_rgb
 from i2i_nb.data.roi import RoiMask
-from i2i_nb.data.zoom import ZoomedView
+from i2i_nb.data.zoom import zoom_pair
 from i2i_nb.distributed import SINGLE, World
-from i2i_nb.errors import DataError
-from i2i_nb.files import write_text
-from i2i_nb.metrics import DEFAULT_METRICS, METRICS
+from i2i_nb.metrics import DEFAULT_METRICS
+from i2i_nb.metrics_table import scorer
 from i2i_nb.predict import predict_image
 from i2i_nb.resources import available_memory
-
-PREFIXES = ("", "input_", "constant_")  # the prediction, the identity, the constant baseline
+from i2i_nb.tta import predict_tta
 
 
 def input_normalization(kind: str, p_low: float, p_high: float, clip: bool,
@@ -186,64 +179,6 @@ def predict_with_retry(
                 torch.cuda.empty_cache()
 
 
-def _oriented(array: np.ndarray, ndim: int, zflip: bool, turns: int, xflip: bool
-              ) -> np.ndarray:
-    """A flipped and rotated view of a channel-last array (no copy)."""
-    view = np.flip(array, 0) if zflip else array
-    view = np.rot90(view, turns, axes=(ndim - 2, ndim - 1))
-    return np.flip(view, ndim - 1) if xflip else view
-
-
-def tta_variants(ndim: int, group: str = "full") -> list[tuple[bool, int, bool]]:
-    """The ``(zflip, turns, xflip)`` orientations of ``group``, identity first.
-
-    ``full``/``auto``: every flip and 90-degree rotation in the y-x plane (8 in 2D, 16 in
-    3D; z is never swapped with y or x). ``flips``: axis flips only (4 in 2D, 8 in 3D:
-    every combination of flipping z, y and x; two turns are the y and x flips together,
-    no axes are swapped). ``none``: the identity only.
-    """
-    group = group.lower()
-    if group not in TTA_GROUPS:
-        raise ValueError(f"TEST.AUGMENTATION_GROUP: {group!r} is not one of "
-                         f"{', '.join(TTA_GROUPS)}")
-    if group == "none":
-        return [(False, 0, False)]
-    turns = (0, 2) if group == "flips" else range(4)
-    return list(itertools.product((False, True) if ndim == 3 else (False,), turns,
-                                  (False, True)))
-
-
-def predict_tta(
-    model: nn.Module, image: np.ndarray, ndim: int, out: np.ndarray | None = None,
-    scratch: np.ndarray | None = None, mode: str = "mean", group: str = "full",
-    **kwargs: Any
-) -> np.ndarray:
-    """Prediction over the orientations of ``group`` (:func:`tta_variants`, BiaPy's
-    ``TEST.AUGMENTATION_GROUP``: flips and 90-degree rotations, 8 in 2D and 16 in 3D, by
-    default) combined by ``mode``: their ``mean`` (default), ``min`` or ``max`` per voxel
-    (BiaPy's ``TEST.AUGMENTATION_MODE``).
-
-    Each variant is predicted from a flipped/rotated view of ``image`` straight into the
-    same view of ``scratch``, so it lands in the image's own orientation, and is added to
-    ``out``.  Both may be memory maps (default: arrays in memory).  ``kwargs`` are passed
-    to :func:`~i2i_nb.predict.predict_image`.
-    """
-    variants = tta_variants(ndim, group)
-    out = predict_image(model, image, out=out, **kwargs)
-    if len(variants) > 1:
-        scratch = np.empty_like(out) if scratch is None else scratch
-    for variant in variants[1:]:
-        predict_image(model, _oriented(image, ndim, *variant),
-                      out=_oriented(scratch, ndim, *variant), **kwargs)
-        if mode == "mean":
-            out += scratch
-        else:
-            (np.minimum if mode == "min" else np.maximum)(out, scratch, out=out)
-    if mode == "mean" and len(variants) > 1:
-        out /= len(variants)
-    return out
-
-
 def _bytes_in_memory(raw: np.ndarray, out_channels: int, tta: bool) -> int:
     """Memory the in-memory path needs for one image: the normalised input (and the copy
     normalising makes) and the prediction (and the TTA scratch); scoring reads blocks."""
@@ -367,7 +302,8 @@ def predict_pairs(
     input's pixel sizes (ImageJ metadata in a TIFF, NGFF ``scale`` and units in OME-Zarr).
 
     With ``tta`` each prediction combines the orientations of ``tta_group`` (flips and
-    rotations, flips only or none: :func:`tta_variants`) by ``tta_mode`` (:func:`predict_tta`).
+    rotations, flips only or none: :func:`~i2i_nb.tta.tta_variants`) by ``tta_mode``
+    (:func:`~i2i_nb.tta.predict_tta`).
     Images are read as memory maps (or lazy Zarr/HDF5 views) and scored block by block
     (:func:`~i2i_nb.metrics.image_metrics`); one whose prediction would not fit in half the
     available memory (``on_disk`` ``"auto"``; ``"always"``, ``"never"``) is predicted from
@@ -427,7 +363,7 @@ def predict_pairs(
         large = large and source.shape[:-1] == raw.shape[:-1]  # resized: restored in memory
         score = None
         if target is not None:
-            score = _scorer(raw, target, metrics, border, scaler.mean, target_path)
+            score = scorer(raw, target, metrics, border, scaler.mean, target_path)
         roi = RoiMask(roi_mask[0], path, raw.shape[:-1], ndim, roi_mask[1]) if roi_mask else None
         if by_chunks is not None:
             row.update(_by_blocks(model, source, path, out_dir / name, meta, scaler, settings,
@@ -453,63 +389,3 @@ def predict_pairs(
                 row.update(score(prediction))
         rows.append(row)
     return rows
-
-
-def zoom_pair(raw: np.ndarray, target: np.ndarray | None, factors: Sequence[float],
-              target_path: Path | None) -> tuple[ZoomedView, ZoomedView | None]:
-    """An input and its target (of the input's size, as BiaPy needs) zoomed alike."""
-    if target is not None and target.shape[:-1] != raw.shape[:-1]:
-        raise DataError(f"{target_path}: DATA.PREPROCESS.ZOOM zooms the target as its input, "
-                        f"so it needs the input's size {raw.shape[:-1]}, not "
-                        f"{target.shape[:-1]}")
-    return (ZoomedView(raw, factors),
-            ZoomedView(target, factors) if target is not None else None)
-
-
-def _scorer(raw: np.ndarray, target: np.ndarray, metrics: Sequence[str], border: Sequence[int],
-            constant: Sequence[float] | None, target_path: Path
-            ) -> Callable[[np.ndarray], dict[str, Any]]:
-    """Score a prediction of ``target`` with its baselines; a bad crop names the file."""
-
-    def score(prediction: np.ndarray) -> dict[str, Any]:
-        try:
-            return score_image(prediction, raw, target, metrics, border, constant)
-        except ValueError as err:
-            raise DataError(f"{target_path}: TEST.EVAL_BORDER_CROP {list(border)}: {err}") from err
-
-    return score
-
-
-def metric_fields(rows: Sequence[dict[str, Any]]) -> list[str]:
-    """The CSV columns of ``rows``: file, each metric of the prediction, of the identity
-    and of the constant baseline (in :data:`~i2i_nb.metrics.METRICS` order), the identity's
-    name and the data range."""
-    present = {key for row in rows for key in row}
-    scores = [prefix + m for prefix in PREFIXES for m in METRICS if prefix + m in present]
-    return ["file", *scores, *(k for k in ("identity", "data_range") if k in present)]
-
-
-def mean_row(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
-    """The mean of each metric over images (NaN where no image has it); ``identity`` is kept
-    when every image has the same one."""
-    mean: dict[str, Any] = {"file": "mean"}
-    present = {key for row in rows for key in row}
-    for key in [prefix + m for prefix in PREFIXES for m in METRICS] + ["data_range"]:
-        values = [row[key] for row in rows if key in row]
-        if values or key in ("psnr", "input_psnr", "constant_psnr"):
-            mean[key] = float(np.mean(values)) if values else math.nan
-    if "identity" in present:
-        names = {row.get("identity") for row in rows}
-        mean["identity"] = names.pop() if len(names) == 1 else "per image"
-    return mean
-
-
-def write_metrics(rows: Sequence[dict[str, Any]], path: Path) -> None:
-    """Per-image metrics and their mean as CSV (columns: :func:`metric_fields`), written
-    atomically."""
-    text = io.StringIO()
-    writer = csv.DictWriter(text, fieldnames=metric_fields(rows), restval="",
-                            extrasaction="ignore")
-    writer.writeheader()
-    writer.writerows([*rows, mean_row(rows)])
-    write_text(path, text.getvalue())

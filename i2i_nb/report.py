@@ -9,8 +9,8 @@ from typing import Any
 
 from i2i_nb.baselines import QualityCheck, check_on_test
 from i2i_nb.files import write_text
-from i2i_nb.inference import mean_row
 from i2i_nb.metrics import METRICS
+from i2i_nb.metrics_table import mean_row
 
 
 def report(rows: list[dict[str, Any]], metrics: tuple[str, ...] = ("psnr", "si_psnr", "ssim")

@@ -1,4 +1,5 @@
-"""The fit loop: optimiser, schedule, AMP, validation, early stopping, checkpoints, logs.
+"""The fit loop: epochs, validation, early stopping, checkpoints, logs (the optimisation
+step is :mod:`i2i_nb.stepper`; optimiser and schedule, :mod:`i2i_nb.optim`).
 
 Each epoch writes the last checkpoint (model, optimiser, scheduler, epoch, history,
 RNG state; a GAN's discriminator and its optimiser too, see :mod:`i2i_nb.gan`) and, when
@@ -9,7 +10,6 @@ from the last epoch that finished.
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import io
 import math
@@ -33,6 +33,7 @@ from i2i_nb.distributed import SINGLE, World, any_rank, reduce_extremes, reduce_
 from i2i_nb.errors import ConfigError
 from i2i_nb.files import write_text
 from i2i_nb.metrics import Moments, ssim
+from i2i_nb.stepper import autocast, make_stepper
 from i2i_nb.tensorboard_images import TAG, triplets
 
 LOG_FIELDS = ("epoch", "loss", "val_loss", "val_psnr", "lr", "seconds")  # the default TRAIN.METRICS
@@ -71,109 +72,6 @@ class TrainData:
     val: Dataset | None
     num_workers: int = 0
     pin_memory: bool = False
-
-
-def build_optimizer(model: nn.Module, cfg: TrainConfig) -> torch.optim.Optimizer:
-    """AdamW (default), Adam or SGD with momentum, as ``TRAIN.OPTIMIZER`` says.
-
-    The multi-tensor (``foreach``) implementation also on the CPU, where torch's default
-    is one tensor at a time: the same arithmetic (identical weights), fewer passes
-    (``python -m bench --only levers``).
-    """
-    name = cfg.optimizer.lower()
-    params = model.parameters()
-    betas = (cfg.opt_betas[0], cfg.opt_betas[1])
-    if name == "adamw":
-        return torch.optim.AdamW(params, lr=cfg.lr, betas=betas, weight_decay=cfg.w_decay,
-                                 foreach=True)
-    if name == "adam":
-        return torch.optim.Adam(params, lr=cfg.lr, betas=betas, weight_decay=cfg.w_decay,
-                                foreach=True)
-    return torch.optim.SGD(params, lr=cfg.lr, momentum=0.9, weight_decay=cfg.w_decay,
-                           foreach=True)
-
-
-def build_scheduler(
-    optimizer: torch.optim.Optimizer, cfg: TrainConfig, steps_per_epoch: int
-) -> tuple[Any, str]:
-    """The learning-rate schedule and when it steps: ``"step"``, ``"epoch"`` or ``"none"``.
-
-    ``warmupcosine`` rises linearly for ``WARMUP_COSINE_DECAY_EPOCHS`` epochs, then
-    follows a cosine from ``LR`` to ``MIN_LR`` over the remaining epochs.
-    """
-    sched = cfg.lr_scheduler
-    name = sched.name.lower()
-    total = max(1, cfg.epochs * steps_per_epoch)
-    warmup = min(max(sched.warmup_cosine_decay_epochs, 0) * steps_per_epoch, total // 2)
-    if name == "warmupcosine":
-        floor = min(1.0, sched.min_lr / cfg.lr)
-        fraction = sched.cosine_decay_fraction
-        hold = round(total * (1 - fraction)) if 0 < fraction <= 1 else warmup
-
-        def factor(step: int) -> float:
-            if step < warmup:
-                return (step + 1) / warmup
-            if step < hold:
-                return 1.0
-            progress = min(1.0, (step - hold) / max(1, total - hold))
-            return floor + (1.0 - floor) * 0.5 * (1.0 + math.cos(math.pi * progress))
-
-        return torch.optim.lr_scheduler.LambdaLR(optimizer, factor), "step"
-    if name == "onecycle":
-        return torch.optim.lr_scheduler.OneCycleLR(optimizer, cfg.lr, total_steps=total), "step"
-    if name in ("reduceonplateau", "warmupreduceonplateau"):
-        plateau = torch.optim.lr_scheduler.ReduceLROnPlateau(
-            optimizer, factor=sched.reduceonplateau_factor,
-            patience=sched.reduceonplateau_patience, min_lr=sched.min_lr)
-        if name == "reduceonplateau" or warmup == 0:
-            return plateau, "epoch"
-        return WarmupPlateau(optimizer, plateau, warmup), "step+epoch"
-    return None, "none"
-
-
-class WarmupPlateau:
-    """BiaPy's ``warmupreduceonplateau``: the learning rate rises linearly over the first
-    ``warmup`` steps (:meth:`step` per batch), then :class:`ReduceLROnPlateau` lowers it when
-    the validation loss stalls (:meth:`epoch_step` per epoch)."""
-
-    def __init__(self, optimizer: torch.optim.Optimizer,
-                 plateau: torch.optim.lr_scheduler.ReduceLROnPlateau, warmup: int) -> None:
-        self.optimizer, self.plateau, self.warmup = optimizer, plateau, warmup
-        self.base = [group["lr"] for group in optimizer.param_groups]
-        self.steps = 0
-        self._apply()
-
-    def _apply(self) -> None:
-        if self.steps < self.warmup:
-            for group, base in zip(self.optimizer.param_groups, self.base, strict=True):
-                group["lr"] = base * (self.steps + 1) / self.warmup
-
-    def step(self) -> None:
-        """One batch: advance the warm-up."""
-        self.steps += 1
-        self._apply()
-
-    def epoch_step(self, metric: float) -> None:
-        """One epoch: past the warm-up, let the plateau rule see the validation loss."""
-        if self.steps >= self.warmup:
-            self.plateau.step(metric)
-
-    def state_dict(self) -> dict[str, Any]:
-        """Steps taken, base rates and the plateau rule's state."""
-        return {"steps": self.steps, "base": self.base, "plateau": self.plateau.state_dict()}
-
-    def load_state_dict(self, state: dict[str, Any]) -> None:
-        """Restore :meth:`state_dict`."""
-        self.steps, self.base = int(state["steps"]), list(state["base"])
-        self.plateau.load_state_dict(state["plateau"])
-
-
-def autocast(device: torch.device, enabled: bool) -> contextlib.AbstractContextManager:
-    """bf16 (or fp16 where bf16 is missing) autocast on CUDA when enabled; nothing elsewhere."""
-    if not (enabled and device.type == "cuda"):
-        return contextlib.nullcontext()
-    dtype = torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
-    return torch.autocast("cuda", dtype=dtype)
 
 
 def evaluate(
@@ -233,87 +131,6 @@ def make_loader(dataset: Dataset, batch_size: int, device: torch.device, num_wor
                       drop_last=True, num_workers=num_workers,
                       pin_memory=pin_memory and device.type == "cuda",
                       worker_init_fn=worker_init if num_workers else None)
-
-
-class Stepper:
-    """One optimisation step: forward under autocast, loss, backward, optimiser, schedule.
-
-    ``net`` may be the DistributedDataParallel wrapper of ``model``; the optimiser
-    holds ``model``'s parameters.
-    """
-
-    def __init__(self, model: nn.Module, cfg: TrainConfig, loss_fn: nn.Module,
-                 steps_per_epoch: int, device: torch.device, net: nn.Module | None = None
-                 ) -> None:
-        self.net = model if net is None else net
-        self.device, self.amp = device, cfg.amp
-        self.loss_fn = loss_fn
-        self.optimizer = build_optimizer(model, cfg)
-        self.accumulate = max(1, cfg.accum_iter)
-        self.clip_norm = cfg.gradient_clip_norm
-        self.scheduler, self.step_mode = build_scheduler(
-            self.optimizer, cfg, math.ceil(steps_per_epoch / self.accumulate))
-        self.batches = 0
-        use_scaler = cfg.amp and device.type == "cuda" and not torch.cuda.is_bf16_supported()
-        self.scaler = torch.amp.GradScaler("cuda", enabled=use_scaler)
-
-    def __call__(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        """Train on one batch already on the device; returns the detached loss."""
-        with autocast(self.device, self.amp):
-            pred = self.net(x)
-        loss = self.loss_fn(pred.float(), y)
-        self.scaler.scale(loss / self.accumulate).backward()
-        self.batches += 1
-        if self.batches % self.accumulate == 0:
-            if self.clip_norm > 0:
-                self.scaler.unscale_(self.optimizer)
-                torch.nn.utils.clip_grad_norm_(
-                    [p for g in self.optimizer.param_groups for p in g["params"]],
-                    self.clip_norm)
-            self.scaler.step(self.optimizer)
-            self.scaler.update()
-            self.optimizer.zero_grad(set_to_none=True)
-            if self.step_mode.startswith("step"):
-                self.scheduler.step()
-        return loss.detach()
-
-    def schedule_epoch(self, val_loss: float) -> None:
-        """The schedule's step at the end of an epoch (plateau rules)."""
-        step_epoch_schedule(self.scheduler, self.step_mode, val_loss)
-
-    def epoch_record(self) -> dict[str, float]:
-        """Extra columns of the epoch's record (none here; a GAN's discriminator loss)."""
-        return {}
-
-    def networks_state(self) -> dict[str, Any]:
-        """Extra networks' weights for every checkpoint (none here; a GAN's discriminator)."""
-        return {}
-
-    def training_state(self) -> dict[str, Any]:
-        """Extra optimiser state for the last checkpoint (none here)."""
-        return {}
-
-    def load_state(self, state: dict[str, Any]) -> None:
-        """Restore what :meth:`networks_state` and :meth:`training_state` saved."""
-
-
-def step_epoch_schedule(scheduler: Any, mode: str, val_loss: float) -> None:
-    """Step ``scheduler`` at an epoch's end when its ``mode`` says so (plateau rules)."""
-    if mode == "epoch":
-        scheduler.step(val_loss)
-    elif mode == "step+epoch":
-        scheduler.epoch_step(val_loss)
-
-
-def make_stepper(model: nn.Module, cfg: TrainConfig, loss_fn: nn.Module, steps_per_epoch: int,
-                 device: torch.device, net: nn.Module, world: World = SINGLE) -> Stepper:
-    """The step of ``loss_fn``: a GAN's (:class:`i2i_nb.gan.GanStepper`, when the loss holds
-    a discriminator) or the plain one."""
-    if getattr(loss_fn, "discriminator", None) is None:
-        return Stepper(model, cfg, loss_fn, steps_per_epoch, device, net)
-    from i2i_nb.gan import GanStepper  # noqa: PLC0415 - gan.py builds on this module
-
-    return GanStepper(model, cfg, loss_fn, steps_per_epoch, device, net, world)
 
 
 def write_log(history: list[dict[str, float]], path: Path) -> None:

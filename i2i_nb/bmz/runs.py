@@ -80,7 +80,7 @@ def export_after_run(cfg: Config, payload: dict[str, Any], source: dict[str, Any
     """Export the run's model with its first test image (and target) as the test tensors
     and the mean test metrics in the README."""
     from i2i_nb.data.io import read_image
-    from i2i_nb.inference import mean_row
+    from i2i_nb.metrics_table import mean_row
     from i2i_nb.model import Model
 
     if not pairs:

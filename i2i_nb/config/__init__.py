@@ -5,7 +5,8 @@ Every section and field is named after BiaPy's key, lower-cased: the YAML key
 (:mod:`.problem`, :mod:`.data`, :mod:`.augmentor`, :mod:`.model`, :mod:`.train` with
 ``LOSS``, :mod:`.test`, :mod:`.system` with ``PATHS``); BiaPy's alternative and old
 values are translated in :mod:`.biapy`; why a BiaPy key has no effect is in
-:mod:`.notes`; YAML in and out is :mod:`.yaml_io`; the checks are :mod:`.validate`.
+:mod:`.notes`; YAML in and out is :mod:`.yaml_io`; the checks are :mod:`.validate` (the
+``MODEL`` ones :mod:`.validate_model`).
 """
 
 from i2i_nb.config.augmentor import AugmentorConfig
@@ -25,7 +26,6 @@ from i2i_nb.config.system import PathsConfig, SystemConfig
 from i2i_nb.config.test import ByChunksConfig, TestConfig
 from i2i_nb.config.train import LOSSES, LossConfig, LRSchedulerConfig, TrainConfig
 from i2i_nb.config.validate import (
-    ARCHITECTURES,
     INPUT_NORMALIZATIONS,
     MEASURES,
     OPTIMIZERS,
@@ -34,6 +34,7 @@ from i2i_nb.config.validate import (
     TARGET_NORMALIZATIONS,
     validate,
 )
+from i2i_nb.config.validate_model import ARCHITECTURES
 from i2i_nb.config.yaml_io import (
     config_from_dict,
     from_plain,

@@ -11,7 +11,7 @@ from i2i_nb.config.biapy_keys import BIAPY_DEFAULTS
 from i2i_nb.config.fields import all_keys
 from i2i_nb.config.notes import NOT_BUILT, REASONS, key_note
 from i2i_nb.config.root import Config
-from i2i_nb.config.validate import NOT_BUILT as UNBUILT_NETWORKS
+from i2i_nb.config.validate_model import NOT_BUILT as UNBUILT_NETWORKS
 
 BEGIN, END = "<!-- biapy-keys:begin -->", "<!-- biapy-keys:end -->"
 # BiaPy values converted on the way in (check_configuration's conversions).

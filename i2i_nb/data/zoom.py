@@ -9,12 +9,14 @@ image on disk is zoomed block by block, and every block agrees with the whole zo
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 from scipy.ndimage import zoom as ndi_zoom
 
 from i2i_nb.data.io.common import slab_ranges
+from i2i_nb.errors import DataError
 
 
 def zoom_indices(size: int, factor: float) -> np.ndarray:
@@ -110,3 +112,14 @@ class ZoomedView:
     def min(self, axis: None = None, out: None = None, **_: object) -> np.generic:
         """Minimum over all values, block by block."""
         return min(np.min(self[b]) for b in slab_ranges(self))
+
+
+def zoom_pair(raw: np.ndarray, target: np.ndarray | None, factors: Sequence[float],
+              target_path: Path | None) -> tuple[ZoomedView, ZoomedView | None]:
+    """An input and its target (of the input's size, as BiaPy needs) zoomed alike."""
+    if target is not None and target.shape[:-1] != raw.shape[:-1]:
+        raise DataError(f"{target_path}: DATA.PREPROCESS.ZOOM zooms the target as its input, "
+                        f"so it needs the input's size {raw.shape[:-1]}, not "
+                        f"{target.shape[:-1]}")
+    return (ZoomedView(raw, factors),
+            ZoomedView(target, factors) if target is not None else None)

@@ -12,7 +12,7 @@ from i2i_nb.data.grid import GridPatchDataset, grid_starts
 from i2i_nb.data.split import validation_split
 from i2i_nb.errors import DataError
 from i2i_nb.experiment import run
-from i2i_nb.inference import predict_tta
+from i2i_nb.tta import predict_tta
 from tests.integration.conftest import tiny_config, write_pairs
 
 CPU = torch.device("cpu")

@@ -7,8 +7,8 @@ from i2i_nb.activations import with_activations
 from i2i_nb.checkpoint import load_checkpoint
 from i2i_nb.errors import ConfigError
 from i2i_nb.experiment import run
+from i2i_nb.model_spec import model_spec
 from i2i_nb.models import build_model
-from i2i_nb.preflight import model_spec
 from tests.integration.conftest import tiny_config
 
 CPU = torch.device("cpu")

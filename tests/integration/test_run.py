@@ -231,8 +231,8 @@ def test_checkpoint_disagreeing_with_data_or_config(dataset_2d, tmp_path):
 
 
 def test_tta_matches_plain_prediction_for_an_equivariant_model(dataset_2d, tmp_path):
-    from i2i_nb.inference import predict_tta
     from i2i_nb.predict import predict_image
+    from i2i_nb.tta import predict_tta
 
     model = torch.nn.Conv2d(1, 1, 1)  # a 1x1 convolution commutes with flips and rotations
     model.ndim, model.divisor, model.halo = 2, (1, 1), (0, 0)

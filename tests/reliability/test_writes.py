@@ -24,6 +24,7 @@ import i2i_nb.checkpoint
 import i2i_nb.experiment
 import i2i_nb.files
 from i2i_nb.checkpoint import load_checkpoint
+from i2i_nb.errors import ConfigError
 from i2i_nb.experiment import run
 from i2i_nb.runlock import run_lock
 from tests.integration.conftest import tiny_config, write_pairs
@@ -159,7 +160,7 @@ def test_the_same_process_cannot_run_twice_into_one_tree(data, tmp_path):
     """The notebook runs training in a thread: a second call while one runs is refused."""
     cfg = tiny_config(data, TRAIN={"EPOCHS": 1}, TEST={"ENABLE": False})
     with run_lock(tmp_path / "out/job/.job_1.lock", "first"), \
-            pytest.raises(i2i_nb.experiment.ConfigError, match=f"process {os.getpid()}"):
+            pytest.raises(ConfigError, match=f"process {os.getpid()}"):
         run(cfg, tmp_path / "out", "job", 1, CPU)
 
 

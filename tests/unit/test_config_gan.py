@@ -6,7 +6,7 @@ from i2i_nb.config import config_from_dict, save_config
 from i2i_nb.config.gan import GENERATOR_BACKBONES as CONFIG_BACKBONES
 from i2i_nb.config.yaml_io import load_config
 from i2i_nb.errors import ConfigError
-from i2i_nb.experiment import model_spec
+from i2i_nb.model_spec import model_spec
 from i2i_nb.models import build_model
 from i2i_nb.models.factory import GENERATOR_BACKBONES
 from i2i_nb.models.patchgan import build_discriminator

@@ -6,7 +6,7 @@ import torch
 
 from i2i_nb.config import config_from_dict
 from i2i_nb.errors import ConfigError
-from i2i_nb.experiment import model_spec
+from i2i_nb.model_spec import model_spec
 from i2i_nb.models import build_model, count_parameters
 
 CUSTOM = {"VARIANT": "custom", "NUM_STAGES": 2, "NUM_MODULES": [1, 1], "NUM_BRANCHES": [2, 3],

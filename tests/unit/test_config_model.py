@@ -3,9 +3,9 @@
 import pytest
 
 from i2i_nb.config import config_from_dict
-from i2i_nb.config.validate import ARCHITECTURES, NOT_BUILT
+from i2i_nb.config.validate_model import ARCHITECTURES, NOT_BUILT
 from i2i_nb.errors import ConfigError
-from i2i_nb.experiment import model_spec
+from i2i_nb.model_spec import model_spec
 
 
 def cfg(model=None, ndim=2, i2i=None):

@@ -6,7 +6,7 @@ import pytest
 
 from i2i_nb.config import config_from_dict
 from i2i_nb.errors import ConfigError
-from i2i_nb.experiment import model_spec
+from i2i_nb.model_spec import model_spec
 from i2i_nb.models import build_model
 from i2i_nb.models.multiresunet import BIAPY_FEATURE_MAPS
 

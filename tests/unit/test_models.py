@@ -8,8 +8,8 @@ import pytest
 import torch
 
 from i2i_nb.checkpoint import load_checkpoint, model_from_checkpoint, save_checkpoint
-from i2i_nb.config.validate import ARCHITECTURES as CONFIG_ARCHITECTURES
-from i2i_nb.config.validate import NOT_BUILT
+from i2i_nb.config.validate_model import ARCHITECTURES as CONFIG_ARCHITECTURES
+from i2i_nb.config.validate_model import NOT_BUILT
 from i2i_nb.models import ARCHITECTURES, ModelSpec, build_model, count_parameters
 from i2i_nb.models.multiresunet import biapy_layout
 from i2i_nb.predict import predict_image

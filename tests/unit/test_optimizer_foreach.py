@@ -7,7 +7,7 @@ import torch
 from torch import nn
 
 from i2i_nb.config import Config
-from i2i_nb.train import build_optimizer
+from i2i_nb.optim import build_optimizer
 
 
 @pytest.mark.parametrize("name", ["adamw", "adam", "sgd"])

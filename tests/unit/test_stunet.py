@@ -9,7 +9,7 @@ import yaml
 from i2i_nb.cli import main
 from i2i_nb.config import config_from_dict
 from i2i_nb.errors import ConfigError
-from i2i_nb.experiment import model_spec
+from i2i_nb.model_spec import model_spec
 from i2i_nb.models import build_model, count_parameters
 from i2i_nb.models.stunet import build_stunet, stunet_layout
 from tests.integration.conftest import write_pairs

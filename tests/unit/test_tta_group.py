@@ -6,7 +6,7 @@ import torch
 
 from i2i_nb.config import config_from_dict
 from i2i_nb.errors import ConfigError
-from i2i_nb.inference import predict_tta, tta_variants
+from i2i_nb.tta import predict_tta, tta_variants
 
 CPU = torch.device("cpu")
 

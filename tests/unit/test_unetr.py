@@ -10,8 +10,8 @@ import torch
 from i2i_nb.config import config_from_dict
 from i2i_nb.errors import ConfigError
 from i2i_nb.inference import tile_settings
+from i2i_nb.model_spec import model_spec
 from i2i_nb.models import build_model
-from i2i_nb.preflight import model_spec
 
 DATA = Path(__file__).parent / "data"
 

@@ -6,7 +6,7 @@ import torch
 
 from i2i_nb.config import config_from_dict
 from i2i_nb.errors import ConfigError
-from i2i_nb.experiment import model_spec
+from i2i_nb.model_spec import model_spec
 from i2i_nb.models import build_model, count_parameters
 from i2i_nb.models.unext import ConvNeXtBlock, GlobalResponseNorm
 from i2i_nb.predict import predict_image
