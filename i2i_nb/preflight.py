@@ -63,11 +63,19 @@ class RunPaths:
         mine = checkpoint_suffix(self.checkpoint_format)
         path, other = (folder / f"{name}{suffix}" for suffix in (
             mine, ".pth" if mine == SUFFIX else SUFFIX))
-        return other if other.is_file() and not path.is_file() else path
+        return other if _is_file(other) and not path.is_file() else path
 
     def sub(self, folder: str) -> Path:
         """A folder of the run: aug, charts, per_image, train_logs or tensorboard."""
         return self.run_dir / folder
+
+
+def _is_file(path: Path) -> bool:
+    """``path.is_file()``, False for a name the file system cannot hold (too long)."""
+    try:
+        return path.is_file()
+    except OSError:
+        return False
 
 
 @dataclass
