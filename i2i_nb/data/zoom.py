@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 from scipy.ndimage import zoom as ndi_zoom
 
-from i2i_nb.data.io.common import slab_ranges
+from i2i_nb.data.io.lazy import ArrayView
 from i2i_nb.errors import DataError
 
 
@@ -33,7 +33,7 @@ def zoomed_shape(spatial: Sequence[int], factors: Sequence[float]) -> tuple[int,
     return tuple(int(round(n * f)) for n, f in zip(spatial, factors, strict=True))
 
 
-class ZoomedView:
+class ZoomedView(ArrayView):
     """``(*spatial, c)`` nearest-neighbour zoom of ``source`` by ``factors`` (one per
     spatial axis), read lazily.
 
@@ -51,32 +51,6 @@ class ZoomedView:
         self.shape = (*(len(m) for m in self.maps), source.shape[-1])
         self.dtype = np.dtype(source.dtype)
 
-    @property
-    def ndim(self) -> int:
-        """Dimensions of the view (spatial + 1)."""
-        return len(self.shape)
-
-    @property
-    def size(self) -> int:
-        """Number of values."""
-        return int(np.prod(self.shape))
-
-    @property
-    def nbytes(self) -> int:
-        """Bytes of the whole view in memory."""
-        return self.size * self.dtype.itemsize
-
-    def __len__(self) -> int:
-        return self.shape[0]
-
-    def _normalise(self, key: object) -> list[Any]:
-        items = list(key) if isinstance(key, tuple) else [key]
-        if any(k is Ellipsis for k in items):
-            at = items.index(Ellipsis)
-            items[at:at + 1] = [slice(None)] * (self.ndim - len(items) + 1)
-        if len(items) > self.ndim:
-            raise IndexError(f"too many indices for a view of shape {self.shape}")
-        return items + [slice(None)] * (self.ndim - len(items))
 
     def __getitem__(self, key: object) -> np.ndarray:
         items = self._normalise(key)
@@ -100,18 +74,6 @@ class ZoomedView:
 
     def __array__(self, dtype: np.dtype | None = None, copy: bool | None = None) -> np.ndarray:
         return np.asarray(self[...], dtype=dtype)
-
-    def reshape(self, *shape: int) -> np.ndarray:
-        """The whole view in memory, reshaped (used on small images only)."""
-        return np.asarray(self).reshape(*shape)
-
-    def max(self, axis: None = None, out: None = None, **_: object) -> np.generic:
-        """Maximum over all values, block by block."""
-        return max(np.max(self[b]) for b in slab_ranges(self))
-
-    def min(self, axis: None = None, out: None = None, **_: object) -> np.generic:
-        """Minimum over all values, block by block."""
-        return min(np.min(self[b]) for b in slab_ranges(self))
 
 
 def zoom_pair(raw: np.ndarray, target: np.ndarray | None, factors: Sequence[float],

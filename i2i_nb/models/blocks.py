@@ -192,3 +192,20 @@ def upsample(ndim: int, cin: int, cout: int, factor: Sequence[int], mode: str) -
         return nn.Sequential(nn.Upsample(scale_factor=factor, mode=LAYERS[ndim]["interp"]),
                              conv(ndim, cin, cout, 1))
     return LAYERS[ndim]["up"](cin, cout, factor, stride=factor)
+
+
+class GlobalResponseNorm(nn.Module):
+    """ConvNeXt V2's GRN on channel-last features: each channel's L2 norm over all spatial
+    axes, divided by its mean over the channels, scales ``x`` (zero-initialised ``gamma``,
+    ``beta``). A whole-input term: tiles see their own norms."""
+
+    def __init__(self, channels: int) -> None:
+        super().__init__()
+        self.gamma = nn.Parameter(torch.zeros(channels))
+        self.beta = nn.Parameter(torch.zeros(channels))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Normalise ``(N, *spatial, C)``."""
+        g = torch.linalg.vector_norm(x, dim=tuple(range(1, x.dim() - 1)), keepdim=True)
+        n = g / (g.mean(dim=-1, keepdim=True) + 1e-6)
+        return self.gamma * (x * n) + self.beta + x

@@ -11,7 +11,7 @@ import torch
 import torch.nn.functional as F  # noqa: N812 - torch's usual name
 from torch import nn
 
-from i2i_nb.models.blocks import LAYERS, activation, norm
+from i2i_nb.models.blocks import LAYERS, GlobalResponseNorm, activation, norm
 
 HEAD_WIDTH = 256  # BiaPy's fixed width of the ASPP, PSP and OCR heads
 
@@ -56,23 +56,6 @@ class Bottleneck(BasicBlock):
             conv_unit(ndim, cin, width, 1, norm_kind=norm_kind),
             conv_unit(ndim, width, width, 3, norm_kind=norm_kind),
             conv_unit(ndim, width, width * self.expansion, 1, norm_kind=norm_kind))
-
-
-class GlobalResponseNorm(nn.Module):
-    """ConvNeXt V2's GRN on channel-last features: each channel's L2 norm over all spatial
-    axes, divided by its mean over the channels, scales ``x`` (zero-initialised ``gamma``,
-    ``beta``). A whole-input term: tiles see their own norms."""
-
-    def __init__(self, channels: int) -> None:
-        super().__init__()
-        self.gamma = nn.Parameter(torch.zeros(channels))
-        self.beta = nn.Parameter(torch.zeros(channels))
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Normalise ``(N, *spatial, C)``."""
-        g = torch.linalg.vector_norm(x, dim=tuple(range(1, x.dim() - 1)), keepdim=True)
-        n = g / (g.mean(dim=-1, keepdim=True) + 1e-6)
-        return self.gamma * (x * n) + self.beta + x
 
 
 class ConvNeXtBlock(nn.Module):

@@ -36,7 +36,7 @@ import torch
 from torch import nn
 
 from i2i_nb.models.base import Net, Path
-from i2i_nb.models.blocks import LAYERS, ChannelLayerNorm, conv, upsample
+from i2i_nb.models.blocks import LAYERS, ChannelLayerNorm, GlobalResponseNorm, conv, upsample
 from i2i_nb.models.spec import ModelSpec
 
 FAMILY = ("unext_v1", "unext_v2")
@@ -59,23 +59,6 @@ class StochasticDepth(nn.Module):
         keep = 1.0 - self.p
         mask = x.new_empty((x.shape[0],) + (1,) * (x.dim() - 1)).bernoulli_(keep)
         return x * mask.div_(keep) if keep > 0 else x * mask
-
-
-class GlobalResponseNorm(nn.Module):
-    """ConvNeXt V2's GRN on a channels-last tensor: each channel's L2 norm over all spatial
-    axes, divided by its mean over the channels, rescales ``x`` (``gamma``, ``beta`` start at 0:
-    the identity)."""
-
-    def __init__(self, channels: int) -> None:
-        super().__init__()
-        self.gamma = nn.Parameter(torch.zeros(channels))
-        self.beta = nn.Parameter(torch.zeros(channels))
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Normalise ``(N, *spatial, C)``."""
-        g = torch.linalg.vector_norm(x, dim=tuple(range(1, x.dim() - 1)), keepdim=True)
-        n = g / (g.mean(dim=-1, keepdim=True) + 1e-6)
-        return self.gamma * (x * n) + self.beta + x
 
 
 class ConvNeXtBlock(nn.Module):

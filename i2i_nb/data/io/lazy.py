@@ -25,21 +25,12 @@ class ArraySource(Protocol):
     def __getitem__(self, key: tuple) -> np.ndarray: ...
 
 
-class ChannelLastView:
-    """``(*spatial, c)`` view of ``source`` whose stored axes are ``layout.letters``.
+class ArrayView:
+    """What the lazy views share: ``shape`` and ``dtype`` (set by the subclass), numpy's
+    size attributes, and keys completed to one entry per axis."""
 
-    Supports integer and slice keys (steps included), ``...``, and coordinate selection
-    (a tuple of integer arrays, one per spatial axis, as :func:`numpy.unravel_index` gives;
-    read block by block along the first axis).
-    """
-
-    def __init__(self, source: ArraySource, layout: Layout) -> None:
-        self.source, self.layout = source, layout
-        self._letters = layout.letters
-        stored = dict(zip(self._letters, source.shape, strict=True))
-        spatial = [stored[a] for a in "ZYX"[-layout.ndim:]]
-        self.shape = (*spatial, stored.get("C", 1))
-        self.dtype = np.dtype(source.dtype)
+    shape: tuple[int, ...]
+    dtype: np.dtype
 
     @property
     def ndim(self) -> int:
@@ -59,6 +50,18 @@ class ChannelLastView:
     def __len__(self) -> int:
         return self.shape[0]
 
+    def reshape(self, *shape: int) -> np.ndarray:
+        """The whole view in memory, reshaped (used on small images only)."""
+        return np.asarray(self).reshape(*shape)
+
+    def max(self, axis: None = None, out: None = None, **_: object) -> np.generic:
+        """Maximum over all values, block by block."""
+        return max(np.max(np.asarray(self[b])) for b in slab_ranges(self))
+
+    def min(self, axis: None = None, out: None = None, **_: object) -> np.generic:
+        """Minimum over all values, block by block."""
+        return min(np.min(np.asarray(self[b])) for b in slab_ranges(self))
+
     def _normalise(self, key: object) -> list[Any]:
         items = list(key) if isinstance(key, tuple) else [key]
         if any(k is Ellipsis for k in items):
@@ -67,6 +70,24 @@ class ChannelLastView:
         if len(items) > self.ndim:
             raise IndexError(f"too many indices for a view of shape {self.shape}")
         return items + [slice(None)] * (self.ndim - len(items))
+
+
+class ChannelLastView(ArrayView):
+    """``(*spatial, c)`` view of ``source`` whose stored axes are ``layout.letters``.
+
+    Supports integer and slice keys (steps included), ``...``, and coordinate selection
+    (a tuple of integer arrays, one per spatial axis, as :func:`numpy.unravel_index` gives;
+    read block by block along the first axis).
+    """
+
+    def __init__(self, source: ArraySource, layout: Layout) -> None:
+        self.source, self.layout = source, layout
+        self._letters = layout.letters
+        stored = dict(zip(self._letters, source.shape, strict=True))
+        spatial = [stored[a] for a in "ZYX"[-layout.ndim:]]
+        self.shape = (*spatial, stored.get("C", 1))
+        self.dtype = np.dtype(source.dtype)
+
 
     def _read(self, items: Sequence[Any]) -> np.ndarray:
         """Basic indexing: read the stored block, then move the axes to channel-last."""
@@ -116,18 +137,6 @@ class ChannelLastView:
 
     def __array__(self, dtype: np.dtype | None = None, copy: bool | None = None) -> np.ndarray:
         return np.asarray(self._read([slice(None)] * self.ndim), dtype=dtype)
-
-    def reshape(self, *shape: int) -> np.ndarray:
-        """The whole view in memory, reshaped (used on small images only)."""
-        return np.asarray(self).reshape(*shape)
-
-    def max(self, axis: None = None, out: None = None, **_: object) -> np.generic:
-        """Maximum over all values, block by block."""
-        return max(np.max(np.asarray(self[b])) for b in slab_ranges(self))
-
-    def min(self, axis: None = None, out: None = None, **_: object) -> np.generic:
-        """Minimum over all values, block by block."""
-        return min(np.min(np.asarray(self[b])) for b in slab_ranges(self))
 
     def __reduce__(self) -> tuple:
         return ChannelLastView, (self.source, self.layout)
