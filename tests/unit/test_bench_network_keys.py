@@ -14,7 +14,7 @@ import quality  # noqa: E402
 
 from i2i_nb.cli import parse_overrides  # noqa: E402
 from i2i_nb.config import config_from_dict  # noqa: E402
-from i2i_nb.config.validate import ARCHITECTURES  # noqa: E402
+from i2i_nb.config.validate_model import ARCHITECTURES  # noqa: E402
 
 CPU = torch.device("cpu")
 
