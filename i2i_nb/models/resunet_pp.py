@@ -33,6 +33,7 @@ from i2i_nb.models.blocks import (
     norm,
 )
 from i2i_nb.models.spec import ModelSpec
+from i2i_nb.models.unet import levels_of
 
 RATES = (6, 12, 18)
 
@@ -71,15 +72,10 @@ class Gate(nn.Module):
 
 
 def _levels(spec: ModelSpec) -> tuple[list[tuple[int, ...]], list[tuple[int, ...]], list[int]]:
-    """Pooling after each block (the first: none), kernel per ISOTROPY entry, convs per level."""
-    ndim, k, levels = spec.ndim, spec.kernel_size, len(spec.feature_maps)
-    z_down = list(spec.z_down) if spec.z_down else [2] * (levels - 1)
-    yx_down = list(spec.yx_down) if spec.yx_down else [2] * (levels - 1)
-    pools = [(z, yx, yx) if ndim == 3 else (yx, yx) for z, yx in zip(z_down, yx_down,
-                                                                      strict=True)]
-    iso = list(spec.isotropy) or [True] * levels
-    kernels = [(1, k, k) if ndim == 3 and not iso[i] else (k,) * ndim for i in range(levels)]
-    return [(1,) * ndim, *pools[1:]], kernels, list(spec.conv_layers) or [2] * levels
+    """The U-Net's levels, but no pooling after the first block (its first two levels share
+    the full resolution, as in BiaPy)."""
+    pools, kernels, nconvs = levels_of(spec)
+    return [(1,) * spec.ndim, *pools[1:]], kernels, nconvs
 
 
 def _path(spec: ModelSpec, pools: list, kernels: list, nconvs: list) -> Path:

@@ -36,7 +36,7 @@ from i2i_nb.models.spec import ModelSpec
 FAMILY = ("unet", "resunet", "attention_unet", "seunet", "resunet_se")
 
 
-def _levels(spec: ModelSpec) -> tuple[list[tuple[int, ...]], list[tuple[int, ...]], list[int]]:
+def levels_of(spec: ModelSpec) -> tuple[list[tuple[int, ...]], list[tuple[int, ...]], list[int]]:
     """Pooling factor, kernel and convolution count per level (the last level: bottleneck)."""
     ndim, k, levels = spec.ndim, spec.kernel_size, len(spec.feature_maps)
     z_down = list(spec.z_down) if spec.z_down else [2] * (levels - 1)
@@ -70,7 +70,7 @@ class UNet(Net):
         arch, ndim = spec.architecture, spec.ndim
         res, se = arch in ("resunet", "resunet_se"), arch in ("seunet", "resunet_se")
         extra = arch == "resunet_se"
-        pools, kernels, nconvs = _levels(spec)
+        pools, kernels, nconvs = levels_of(spec)
         scales = [math.prod(p[a] for p in pools) for a in range(ndim)]
         super().__init__(ndim, spec.residual, tuple(scales),
                          _path(spec, pools, kernels, nconvs, int(extra)))
