@@ -26,7 +26,7 @@ from bench.common import AnonPeak, StandIn, peak_rss_bytes
 from bench.limit import drop_cache
 from i2i_nb import inference
 from i2i_nb.data.io import read_image
-from i2i_nb.data.normalize import DatasetScaler
+from i2i_nb.data.normalize import DatasetScaler, input_normalization, normalize_like
 from i2i_nb.data.pairs import Pair
 from i2i_nb.predict import predict_image
 
@@ -54,7 +54,7 @@ def write_volume(path: Path, shape: tuple[int, ...], seed: int = 0) -> int:
 
 
 def _meta() -> dict:
-    spec = inference.input_normalization(
+    spec = input_normalization(
         "zero_mean_unit_variance", 1.0, 99.8, False,
         DatasetScaler("zero_mean_unit_variance", [MEAN], [STD]))
     return {"architecture": "stand-in", "ndim": 3, "in_channels": 1, "out_channels": 1,
@@ -70,7 +70,7 @@ def _check(model: StandIn, meta: dict, source: Path, result: Path, spec: dict) -
     z0, y0, x0 = depth // 2 - 8, raw.shape[1] // 3, raw.shape[2] // 3
     block = (slice(max(0, z0), z0 + 16), slice(y0, y0 + 256), slice(x0, x0 + 256))
     x = np.asarray(raw[block])
-    memory = predict_image(model, inference.normalize_like(x, meta["input_normalization"]),
+    memory = predict_image(model, normalize_like(x, meta["input_normalization"]),
                            tuple(spec["tile"]), batch_size=spec["tiles_per_batch"])
     memory = DatasetScaler.from_dict(TARGET).inverse(memory)
     exact = (x.astype(np.float64) - MEAN) / STD * TARGET["scale"][0] + TARGET["offset"][0]

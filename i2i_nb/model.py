@@ -153,7 +153,8 @@ class Model:
             float32, the input's spatial shape; channel-last, without the channel axis when
             the input had none and the model has one output channel.
         """
-        from i2i_nb.inference import normalize_like, predict_with_retry, tile_settings
+        from i2i_nb.data.normalize import normalize_like
+        from i2i_nb.inference import predict_with_retry, tile_settings
 
         had_channels = np.ndim(image) == self.ndim + 1
         raw = self.channel_last(image)

@@ -14,12 +14,11 @@ from i2i_nb.config import Config
 from i2i_nb.data.augment import Augment
 from i2i_nb.data.grid import GridPatchDataset, grid_places
 from i2i_nb.data.io import write_image
-from i2i_nb.data.normalize import MAX_SAMPLES, DatasetScaler
+from i2i_nb.data.normalize import MAX_SAMPLES, DatasetScaler, input_transform, normalize_like
 from i2i_nb.data.pairs import Pair
 from i2i_nb.data.patches import FixedPatchDataset, PatchDataset
 from i2i_nb.data.prepare import PlaceFilter, grid_of
 from i2i_nb.errors import DataError
-from i2i_nb.inference import input_transform, normalize_like
 
 
 def normalised(loaded: list[tuple[np.ndarray, np.ndarray]], spec: dict,

@@ -33,9 +33,8 @@ from i2i_nb.bmz.describe import (
 from i2i_nb.bmz.docs import ReadmeFacts, readme, write_cover
 from i2i_nb.bmz.source import BundleError, architecture_source, check_source
 from i2i_nb.bmz.write import expected_validation, place, save_folder, test_package
-from i2i_nb.data.normalize import DatasetScaler
+from i2i_nb.data.normalize import DatasetScaler, normalize_like
 from i2i_nb.errors import ConfigError
-from i2i_nb.inference import normalize_like
 from i2i_nb.metrics import image_metrics
 
 if TYPE_CHECKING:

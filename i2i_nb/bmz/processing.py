@@ -37,7 +37,7 @@ def preprocessing(spec: dict[str, Any], spatial: list[v0_5.AxisId], input_dtype:
     Parameters
     ----------
     spec : dict
-        ``meta["input_normalization"]`` (see :func:`i2i_nb.inference.input_normalization`).
+        ``meta["input_normalization"]`` (see :func:`i2i_nb.data.normalize.input_normalization`).
     spatial : list of AxisId
         The input's spatial axes: per-sample statistics are taken over them, per channel.
     input_dtype : numpy.dtype

@@ -10,6 +10,7 @@ subsample of positions for images kept on disk (never loaded whole).
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -262,3 +263,53 @@ def _pooled(images: Sequence[np.ndarray]) -> np.ndarray:
                             if total > MAX_SAMPLES else None, rng).astype(np.float64)
              for image, size in zip(images, sizes, strict=True)]
     return np.concatenate(parts)
+
+
+def input_normalization(kind: str, p_low: float, p_high: float, clip: bool,
+                        dataset: DatasetScaler | None,
+                        clip_values: tuple[list[float], list[float]] | None = None
+                        ) -> dict[str, Any]:
+    """The plain description of the input normalisation stored in checkpoints.
+
+    With ``dataset`` (statistics of all training inputs) every image is scaled the
+    same way; without it each image is normalised by its own statistics. ``clip``
+    clips each image to its ``p_low``/``p_high`` percentiles first, or to the fixed
+    per-channel ``clip_values`` (lower, upper) when given.
+    """
+    spec = {"type": kind, "p_low": p_low, "p_high": p_high, "clip": clip,
+            "dataset": dataset.to_dict() if dataset is not None else None}
+    if clip and clip_values is not None:
+        spec["clip_values"] = [list(clip_values[0]), list(clip_values[1])]
+    return spec
+
+
+def input_transform(image: np.ndarray, spec: dict[str, Any], take: int | None = None
+                    ) -> ChannelAffine:
+    """The normalisation of one input image described by :func:`input_normalization`.
+
+    Per-image statistics come from all of the image's values, or from ``take`` positions
+    (an image left on disk); the result applies to the image or any crop of it.
+    """
+    clip = (spec["p_low"], spec["p_high"]) if spec["clip"] else None
+    fixed = spec.get("clip_values")
+    if spec["dataset"] is None:
+        if fixed is None:
+            return input_affine(image, spec["type"], spec["p_low"], spec["p_high"], clip, take)
+        low, high = (np.asarray(v, np.float64) for v in fixed)
+        values = np.clip(channel_values(image, take).astype(np.float64), low, high)
+        own = affine_from_values(values, image.dtype, spec["type"], spec["p_low"],
+                                 spec["p_high"])
+        return ChannelAffine(own.offset, own.scale, low, high)
+    dataset = DatasetScaler.from_dict(spec["dataset"]).affine
+    if clip is None:
+        return dataset
+    if fixed is not None:
+        return ChannelAffine(dataset.offset, dataset.scale,
+                             *(np.asarray(v, np.float64) for v in fixed))
+    bounds = input_affine(image, "none", clip=clip, take=take)
+    return ChannelAffine(dataset.offset, dataset.scale, bounds.low, bounds.high)
+
+
+def normalize_like(image: np.ndarray, spec: dict[str, Any]) -> np.ndarray:
+    """Normalise one input image as described by :func:`input_normalization`."""
+    return input_transform(image, spec)(image)

@@ -11,9 +11,8 @@ from __future__ import annotations
 from typing import Any
 
 from i2i_nb.config.data import NormalizationConfig
-from i2i_nb.data.normalize import TARGET_METHODS, DatasetScaler
+from i2i_nb.data.normalize import TARGET_METHODS, DatasetScaler, input_normalization
 from i2i_nb.errors import ConfigError
-from i2i_nb.inference import input_normalization
 
 _ZMUV = "zero_mean_unit_variance"
 

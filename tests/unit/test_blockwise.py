@@ -7,10 +7,10 @@ import zarr
 
 from i2i_nb.blockwise import BlockPlan, BlockRecord, BlockSettings, default_block
 from i2i_nb.data.io import write_image
-from i2i_nb.data.normalize import DatasetScaler
+from i2i_nb.data.normalize import DatasetScaler, input_normalization
 from i2i_nb.data.pairs import Pair
 from i2i_nb.distributed import World
-from i2i_nb.inference import input_normalization, predict_pairs
+from i2i_nb.inference import predict_pairs
 from i2i_nb.models import build_model
 
 

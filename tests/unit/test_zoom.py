@@ -11,11 +11,11 @@ from i2i_nb.blockwise import BlockRecord, BlockSettings
 from i2i_nb.config import config_from_dict
 from i2i_nb.data.io import read_pixel_size, write_image
 from i2i_nb.data.io.metadata import PixelSize
-from i2i_nb.data.normalize import DatasetScaler
+from i2i_nb.data.normalize import DatasetScaler, input_normalization
 from i2i_nb.data.pairs import Pair
 from i2i_nb.data.zoom import ZoomedView
 from i2i_nb.errors import ConfigError, DataError
-from i2i_nb.inference import input_normalization, predict_pairs
+from i2i_nb.inference import predict_pairs
 from i2i_nb.models import build_model
 
 
