@@ -3,7 +3,9 @@ step, in one process.
 
 The network is the hidden-evaluation style U-Net (``MODEL.FEATURE_MAPS`` 16-32-64-128,
 no normalisation) on the benchmark's 2D patch and batch; the default step is the fit
-loop's (:class:`i2i_nb.stepper.Stepper`: default loss, AdamW, schedule). Candidate and
+loop's (:class:`i2i_nb.stepper.Stepper`: default loss, AdamW, schedule) in float32 with
+contiguous weights (what :mod:`i2i_nb.compute` changes on the CPU: channels-last weights,
+bf16 autocast where the CPU has it, are levers measured against it). Candidate and
 default each train their own copy of the network from the same weights on the same
 batch, so after the timed calls (as many steps each) the relative difference of their
 weight updates (L2, against the default's updates) shows whether the lever changes the
@@ -28,6 +30,7 @@ from torch import nn
 
 from bench.common import Row, Sizes, default_model, device, interleaved, synchronize
 from i2i_nb.checkpoint import save_checkpoint
+from i2i_nb.compute import amp_dtype
 from i2i_nb.config import Config
 from i2i_nb.cpu import denormals_flushed, flush_denormals
 from i2i_nb.losses import build_loss
@@ -43,8 +46,10 @@ def _model(ndim: int, sz: Sizes) -> nn.Module:
 
 
 def _stepper(model: nn.Module, ndim: int, optimizer: Callable[..., torch.optim.Optimizer]
-             | None = None) -> Stepper:
+             | None = None, amp: bool = False) -> Stepper:
+    """The fit loop's step, in float32 unless ``amp`` (``TRAIN.AMP``, the default)."""
     cfg = Config()
+    cfg.train.amp = amp
     step = Stepper(model, cfg.train, build_loss(cfg.loss, ndim), 1000, device())
     if optimizer is not None:
         step.optimizer = optimizer(model.parameters(), lr=cfg.train.lr,
@@ -102,9 +107,10 @@ def _lever_rows(ndim: int, sz: Sizes) -> list[Row]:
     base_model = _model(ndim, sz)
     x, y = _batch(ndim, sz)
     cl = torch.channels_last if ndim == 2 else torch.channels_last_3d
+    native = amp_dtype(dev, True) is not None  # what TRAIN.AMP does on this device
     levers: list[tuple[str, Callable[[nn.Module], Callable[[], None]]]] = [
-        ("channels-last", lambda m: _runner(_stepper(m.to(memory_format=cl), ndim),
-                                            *_batch(ndim, sz, cl), steps)),
+        ("channels-last weights (the default on the CPU)", lambda m: _runner(
+            _stepper(m.to(memory_format=cl), ndim), x, y, steps)),
         ("AdamW foreach", lambda m: _runner(_stepper(m, ndim, lambda p, **k: torch.optim.AdamW(
             p, foreach=True, **k)), x, y, steps)),
         ("AdamW fused", lambda m: _runner(_stepper(m, ndim, lambda p, **k: torch.optim.AdamW(
@@ -113,11 +119,19 @@ def _lever_rows(ndim: int, sz: Sizes) -> list[Row]:
                                          lambda: torch.backends.mkldnn.flags(enabled=False))),
     ]
     if dev.type == "cpu" and torch.backends.mkldnn.is_available():  # AMP on CUDA: `training`
-        levers.append(("bf16 autocast (CPU)", lambda m: _runner(
+        state = "the default here" if native else "not the default: no native bf16 here"
+        levers.append((f"bf16 autocast (TRAIN.AMP, {state})", lambda m: _runner(
             _stepper(m, ndim), x, y, steps,
+            lambda: torch.autocast("cpu", dtype=torch.bfloat16))))
+        levers.append((f"channels-last + bf16 ({state})", lambda m: _runner(
+            _stepper(m.to(memory_format=cl), ndim), x, y, steps,
             lambda: torch.autocast("cpu", dtype=torch.bfloat16))))
     if not sz.quick:  # compiling takes minutes on 2 busy cores
         levers.append(("torch.compile", lambda m: _runner(_compiled(m, ndim), x, y, steps)))
+        if dev.type == "cpu":
+            levers.append(("torch.compile + channels-last + bf16", lambda m: _runner(
+                _compiled(m.to(memory_format=cl), ndim), x, y, steps,
+                lambda: torch.autocast("cpu", dtype=torch.bfloat16))))
     threads = torch.get_num_threads()
     if dev.type == "cpu" and threads > 1:
         levers.append((f"1 thread (default {threads})",
@@ -140,6 +154,7 @@ def _lever_rows(ndim: int, sz: Sizes) -> list[Row]:
         r = interleaved(candidate, default, rounds)
         dw = _drift(lever_copy, default_copy, base_model)
         keep = "keep" if r.value < 0.95 and dw < TOLERANCE else "no gain" if dw < TOLERANCE \
+            else "bf16 rounding: judged by bench/quality.py" if "bf16" in name \
             else "changes result"
         rows.append(Row("levers", f"{ndim}D {name}: time/default", str(r), "< 1",
                         f"dw {dw:.1e} ({keep}); first call {first:.1f} s, default "
@@ -149,6 +164,7 @@ def _lever_rows(ndim: int, sz: Sizes) -> list[Row]:
 
 def _compiled(model: nn.Module, ndim: int) -> Stepper:
     cfg = Config()
+    cfg.train.amp = False
     return Stepper(model, cfg.train, build_loss(cfg.loss, ndim), 1000, device(),
                    torch.compile(model))
 

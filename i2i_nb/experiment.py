@@ -24,6 +24,7 @@ from i2i_nb.baselines import QualityCheck, check_on_test
 from i2i_nb.blockwise import BlockSettings
 from i2i_nb.bmz.runs import check_export, export_after_run, source_payload
 from i2i_nb.checkpoint import model_from_checkpoint
+from i2i_nb.compute import precision_note
 from i2i_nb.config import Config, save_config, to_plain
 from i2i_nb.config.preprocess import ZOOM_AXES
 from i2i_nb.cpu import busy_note, flush_denormals, set_threads
@@ -178,6 +179,7 @@ def run(cfg: Config, result_dir: str | Path, name: str, run_id: int = 1,
         flush_denormals()  # training and the test phase compute in this thread's OpenMP team
         if world.is_main:
             print(f"CPU: {budget.describe()}")
+            print(precision_note(device, cfg.train.amp))
             note = busy_note(budget)
             if note:
                 print(note)

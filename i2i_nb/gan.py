@@ -27,6 +27,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from i2i_nb.compute import autocast
 from i2i_nb.config import LossConfig, TrainConfig
 from i2i_nb.config.train import ADVERSARIAL, GanLossConfig
 from i2i_nb.distributed import SINGLE, World, reduce_sums
@@ -42,7 +43,7 @@ from i2i_nb.losses import (
 from i2i_nb.models import ModelSpec
 from i2i_nb.models.patchgan import build_discriminator
 from i2i_nb.optim import build_optimizer, build_scheduler, step_epoch_schedule
-from i2i_nb.stepper import Stepper, autocast
+from i2i_nb.stepper import Stepper
 
 
 @contextlib.contextmanager

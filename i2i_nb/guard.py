@@ -16,11 +16,11 @@ from torch.utils.data import DataLoader, Dataset, Subset
 
 from i2i_nb.baselines import QualityCheck
 from i2i_nb.checkpoint import load_checkpoint
+from i2i_nb.compute import autocast
 from i2i_nb.config import TrainConfig
 from i2i_nb.data.normalize import DatasetScaler
 from i2i_nb.distributed import SINGLE, World, barrier, reduce_extremes, reduce_sums
 from i2i_nb.metrics import Moments
-from i2i_nb.stepper import autocast
 
 
 def _affine_residual(moments: Moments) -> tuple[float, float]:

@@ -28,7 +28,6 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Callable, Sequence
-from contextlib import nullcontext
 from dataclasses import dataclass
 from itertools import product
 
@@ -36,6 +35,8 @@ import numpy as np
 import torch
 from torch import nn
 from tqdm.auto import tqdm
+
+from i2i_nb.compute import autocast, cpu_layout
 
 MANY_TILES = 64  # an image of this many tiles or more shows its progress per tile
 
@@ -265,7 +266,9 @@ def predict_image(
     device : torch.device or str
         Where the tiles are computed.
     amp : bool
-        Autocast to bfloat16 (float16 where unsupported) on CUDA.
+        ``TRAIN.AMP``'s mixed precision (:func:`i2i_nb.compute.autocast`: bfloat16, or
+        float16 on CUDA without it; on CPUs with native bfloat16 only). On the CPU the
+        weights are channels-last meanwhile (:func:`i2i_nb.compute.cpu_layout`).
     out : np.ndarray, optional
         float32 ``(*spatial, C_out)`` array (e.g. a memmap) to write into.  Blend weights are
         pre-normalised, so ``out`` is the only accumulator: no padded copy of the input or
@@ -315,10 +318,7 @@ def predict_image(
     x = torch.empty((min(batch_size, len(tiles)), image.shape[-1], *plan.tile),
                     dtype=torch.float32, pin_memory=cuda)
     buffer = x.numpy()
-    autocast = torch.autocast(
-        "cuda", torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
-    ) if amp and cuda else nullcontext()
-    with torch.inference_mode(), autocast, tqdm(
+    with torch.inference_mode(), autocast(device, amp), cpu_layout(model, device, model.ndim), tqdm(
         total=len(tiles), disable=not progress or len(tiles) < MANY_TILES, desc="tiles",
         unit="tile", leave=False
     ) as bar:

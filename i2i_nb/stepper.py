@@ -4,24 +4,16 @@ a GAN's (:func:`make_stepper`)."""
 
 from __future__ import annotations
 
-import contextlib
 import math
 from typing import Any
 
 import torch
 from torch import nn
 
+from i2i_nb.compute import autocast
 from i2i_nb.config import TrainConfig
 from i2i_nb.distributed import SINGLE, World
 from i2i_nb.optim import build_optimizer, build_scheduler, step_epoch_schedule
-
-
-def autocast(device: torch.device, enabled: bool) -> contextlib.AbstractContextManager:
-    """bf16 (or fp16 where bf16 is missing) autocast on CUDA when enabled; nothing elsewhere."""
-    if not (enabled and device.type == "cuda"):
-        return contextlib.nullcontext()
-    dtype = torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
-    return torch.autocast("cuda", dtype=dtype)
 
 
 class Stepper:

@@ -27,13 +27,14 @@ from torch.utils.data import DataLoader, Dataset, Subset
 from tqdm.std import tqdm  # text, not a notebook widget: a closed one goes stale on reload
 
 from i2i_nb.checkpoint import load_checkpoint, save_checkpoint
+from i2i_nb.compute import autocast, cpu_layout
 from i2i_nb.config import TrainConfig
 from i2i_nb.cpu import flush_denormals, worker_init
 from i2i_nb.distributed import SINGLE, World, any_rank, reduce_extremes, reduce_sums
 from i2i_nb.errors import ConfigError
 from i2i_nb.files import write_text
 from i2i_nb.metrics import Moments, ssim
-from i2i_nb.stepper import autocast, make_stepper
+from i2i_nb.stepper import make_stepper
 from i2i_nb.tensorboard_images import TAG, triplets
 
 LOG_FIELDS = ("epoch", "loss", "val_loss", "val_psnr", "lr", "seconds")  # the default TRAIN.METRICS
@@ -178,7 +179,29 @@ def fit(
         rank 0 writes files.
     initial : when starting from another checkpoint (not resuming): its ``optimizer`` state
         and/or the ``epoch`` to continue from.
+
+    On the CPU the weights are channels-last while training (:func:`i2i_nb.compute.cpu_layout`).
     """
+    with cpu_layout(model, device, getattr(model, "ndim", 0)):
+        return _fit(model, data, cfg, loss_fn, outputs, meta, device, resume, on_epoch,
+                    stop_requested, world, initial)
+
+
+def _fit(
+    model: nn.Module,
+    data: TrainData,
+    cfg: TrainConfig,
+    loss_fn: nn.Module,
+    outputs: TrainOutputs,
+    meta: dict[str, Any],
+    device: torch.device,
+    resume: bool = False,
+    on_epoch: Callable[[dict[str, float]], None] | None = None,
+    stop_requested: Callable[[], bool] | None = None,
+    world: World = SINGLE,
+    initial: dict[str, Any] | None = None,
+) -> list[dict[str, float]]:
+    """The body of :func:`fit`."""
     if cfg.batch_size % world.size:
         raise ConfigError(f"TRAIN.BATCH_SIZE: {cfg.batch_size} cannot be split evenly across "
                           f"{world.size} processes")

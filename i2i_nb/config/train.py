@@ -92,7 +92,10 @@ class DiscriminatorTrainConfig:
 class TrainConfig:
     """``TRAIN``; ``PATCHES_PER_EPOCH`` 0 means one pass over the training voxels;
     ``COMPILE`` trains through ``torch.compile`` (a warm-up of a minute or so, then often
-    faster on CUDA; on the CPU it needs a C++ compiler).
+    faster on CUDA; on the CPU it needs a C++ compiler). ``AMP`` (this project's): mixed
+    precision in training, validation and prediction, bfloat16 autocast on CUDA (float16
+    where bfloat16 is missing) and on CPUs with native bfloat16 (AVX512-BF16, AMX);
+    ``False``: float32 throughout (:mod:`i2i_nb.compute`).
 
     ``PATIENCE``: epochs without improvement of ``CHECKPOINT_MONITOR`` before stopping;
     -1 (BiaPy) never stops early. ``OPT_BETAS`` are Adam/AdamW's betas.
