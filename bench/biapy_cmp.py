@@ -14,7 +14,8 @@ with Gaussian noise as input, 16-bit TIFFs.
 
 Rows (ours / BiaPy's, wall-clock seconds; below 1: ours is faster):
 
-- start-up: ``--version``;
+- start-up: ``--version``; ours only: a whole one-step training run (the time to the first
+  training step is below it);
 - 2D whole run: 3 epochs (``TRAIN.EPOCHS``) on 16 x 512^2 training pairs (``--quick``:
   4 x 256^2), patch 128^2, batch 4, U-Net 16-32-64-128, then the test phase on one
   2048^2 image (``--quick``: 512^2);
@@ -272,6 +273,23 @@ def compare(case: Case, work: Path, python: Path, threads: int) -> list[Row]:
     return rows
 
 
+def first_step(work: Path, threads: int) -> Row:
+    """Ours only: a whole process that trains one step (one batch, then its validation and
+    checkpoints) and exits, on the quick 2D data: an upper bound of the time to the first
+    training step."""
+    case = cases(True)[0]
+    data, cfg = work / "data-first", work / "first.yaml"
+    write_data(case, data)
+    write_config(case, data, cfg, threads, True)
+    command = [*_ours_command(cfg, work / "out-first", "first"), "--set", "TRAIN.EPOCHS=1",
+               "--set", f"TRAIN.PATCHES_PER_EPOCH={BATCH}", "--set", "TEST.ENABLE=False"]
+    timed = _timed(command, work / "first.log", {**os.environ, "PYTHONPATH": str(ROOT)})
+    failed = _failed("ours", timed, work / "first.log")
+    return failed or Row("biapy", "ours: time to the first training step (a one-step run, whole "
+               "process)", f"{timed.seconds:.2f} s", "<= 3 s", "import, config, data, network, "
+               "one step, validation, checkpoints, exit")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Build or reuse the BiaPy venv, run both tools on each case, print the ratios."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -295,6 +313,7 @@ def main(argv: list[str] | None = None) -> int:
         rows = [Row("biapy", "start-up (--version)", _ratio(version[0].seconds,
                                                             version[1].seconds), "",
                     f"ours {version[0].seconds:.2f} s, BiaPy {version[1].seconds:.1f} s")]
+        rows.append(first_step(work, args.threads))
         for case in cases(args.quick):
             if args.only in (None, case.ndim):
                 rows += compare(case, work, python, args.threads)
