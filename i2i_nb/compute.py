@@ -34,8 +34,9 @@ def cpu_bf16_native() -> bool:
     return False
 
 
-def amp_dtype(device: torch.device, enabled: bool) -> torch.dtype | None:
+def amp_dtype(device: torch.device | str, enabled: bool) -> torch.dtype | None:
     """The autocast type of ``TRAIN.AMP`` on ``device``; None: float32 throughout."""
+    device = torch.device(device)
     if not enabled:
         return None
     if device.type == "cuda":
@@ -45,16 +46,17 @@ def amp_dtype(device: torch.device, enabled: bool) -> torch.dtype | None:
     return None
 
 
-def autocast(device: torch.device, enabled: bool) -> contextlib.AbstractContextManager:
+def autocast(device: torch.device | str, enabled: bool) -> contextlib.AbstractContextManager:
     """Autocast to :func:`amp_dtype` on ``device``; nothing when that is None."""
     dtype = amp_dtype(device, enabled)
     if dtype is None:
         return contextlib.nullcontext()
-    return torch.autocast(device.type, dtype=dtype)
+    return torch.autocast(torch.device(device).type, dtype=dtype)
 
 
-def precision_note(device: torch.device, enabled: bool) -> str:
+def precision_note(device: torch.device | str, enabled: bool) -> str:
     """One line for the log: how the network computes on ``device``."""
+    device = torch.device(device)
     dtype = amp_dtype(device, enabled)
     kind = "float32" if dtype is None else f"{str(dtype).removeprefix('torch.')} autocast"
     why = ""
@@ -70,11 +72,12 @@ def _channels_last(ndim: int) -> torch.memory_format:
 
 
 @contextlib.contextmanager
-def cpu_layout(model: nn.Module, device: torch.device, ndim: int) -> Iterator[nn.Module]:
+def cpu_layout(model: nn.Module, device: torch.device | str, ndim: int
+               ) -> Iterator[nn.Module]:
     """``model`` with channels-last weights while the block runs on the CPU (and as it is
     elsewhere); the contiguous layout is restored afterwards, so state dicts, exports and
     callers see what they gave."""
-    if device.type != "cpu" or ndim not in (2, 3):
+    if torch.device(device).type != "cpu" or ndim not in (2, 3):
         yield model
         return
     model.to(memory_format=_channels_last(ndim))

@@ -161,7 +161,7 @@ def run(cfg: Config, result_dir: str | Path, name: str, run_id: int = 1,
     into one name and run id (:func:`~i2i_nb.runlock.run_lock`).
     """
     paths = RunPaths(Path(result_dir), name, run_id, cfg.model.out_checkpoint_format.lower())
-    device = device or resolve_device(None)
+    device = torch.device(device) if device is not None else resolve_device(None)
     check_export(cfg)
     source = source_payload(cfg)
     checked = check_run(cfg, paths, resume, source)

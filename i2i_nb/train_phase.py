@@ -150,8 +150,6 @@ def train_phase(cfg: Config, paths: RunPaths, device: torch.device, resume: bool
         if aug.aug_samples:
             save_aug_samples(train_set, paths.sub("aug"), cfg.ndim, aug.aug_num_samples,
                              aug.draw_grid)
-        plot_model(model, in_ch, patch, paths.sub("charts") / f"model_plot_{paths.prefix}.png",
-                   f"{architecture} ({cfg.problem.ndim}, {in_ch} -> {out_ch} channels)")
 
     meta = {
         "architecture": architecture, "ndim": cfg.ndim, "output_activations": activations,
@@ -184,6 +182,13 @@ def train_phase(cfg: Config, paths: RunPaths, device: torch.device, resume: bool
     cpus = len(os.sched_getaffinity(0))
     workers = cpus if cfg.system.num_workers < 0 else min(cfg.system.num_workers, cpus)
     data = TrainData(train_set, val_set, workers, cfg.system.pin_mem)
+
+    def draw_model() -> None:  # after training: matplotlib stays off the way to the first step
+        if not resume and world.is_main:
+            plot_model(model, in_ch, patch, paths.sub("charts") /
+                       f"model_plot_{paths.prefix}.png",
+                       f"{architecture} ({cfg.problem.ndim}, {in_ch} -> {out_ch} channels)")
+
     try:
         history = fit(model, data, cfg.train, training_loss(cfg.loss, cfg.ndim, net_spec),
                       outputs, meta, device, resume, with_previews(on_epoch, previews),
@@ -192,7 +197,9 @@ def train_phase(cfg: Config, paths: RunPaths, device: torch.device, resume: bool
     except BaseException:
         with contextlib.suppress(OSError, ConfigError):  # the first error is the one to tell
             _chart(outputs, paths, world)
+            draw_model()
         raise
+    draw_model()
     history = _chart(outputs, paths, world) or history
     return history, check_best(model, val_set, scaler, outputs.best, cfg.train, device, world)
 

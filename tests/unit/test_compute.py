@@ -30,6 +30,7 @@ def test_amp_follows_the_key_and_the_cpu(native):
     assert amp_dtype(CPU, False) is None
     assert amp_dtype(CPU, True) == (torch.bfloat16 if native else None)
     assert amp_dtype(torch.device("meta"), True) is None
+    assert amp_dtype("cpu", True) == amp_dtype(CPU, True)  # a device name is taken too
     with autocast(CPU, True):
         y = torch.nn.functional.linear(torch.ones(2, 3), torch.ones(4, 3))
     assert y.dtype == (torch.bfloat16 if native else torch.float32)
