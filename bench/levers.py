@@ -101,8 +101,9 @@ def _threads(n: int) -> Callable[[], contextlib.AbstractContextManager]:
     return around
 
 
-def _lever_rows(ndim: int, sz: Sizes) -> list[Row]:
-    """One row per lever: its time over the default step's, and its weight difference."""
+def _lever_rows(ndim: int, sz: Sizes, every: bool = True) -> list[Row]:
+    """One row per lever: its time over the default step's, and its weight difference
+    (``every`` False: only the layout and precision levers)."""
     dev, steps, rounds = device(), sz.steps, sz.rounds
     base_model = _model(ndim, sz)
     x, y = _batch(ndim, sz)
@@ -126,7 +127,7 @@ def _lever_rows(ndim: int, sz: Sizes) -> list[Row]:
         levers.append((f"channels-last + bf16 ({state})", lambda m: _runner(
             _stepper(m.to(memory_format=cl), ndim), x, y, steps,
             lambda: torch.autocast("cpu", dtype=torch.bfloat16))))
-    if not sz.quick:  # compiling takes minutes on 2 busy cores
+    if every and not sz.quick:  # compiling takes minutes on 2 busy cores
         levers.append(("torch.compile", lambda m: _runner(_compiled(m, ndim), x, y, steps)))
         if dev.type == "cpu":
             levers.append(("torch.compile + channels-last + bf16", lambda m: _runner(
@@ -136,6 +137,8 @@ def _lever_rows(ndim: int, sz: Sizes) -> list[Row]:
     if dev.type == "cpu" and threads > 1:
         levers.append((f"1 thread (default {threads})",
                        lambda m: _runner(_stepper(m, ndim), x, y, steps, _threads(1))))
+    if not every:
+        levers = [lever for lever in levers if "channels-last" in lever[0] or "bf16" in lever[0]]
     rows = []
     for name, make in levers:
         default_copy, lever_copy = copy.deepcopy(base_model), copy.deepcopy(base_model)
@@ -245,8 +248,9 @@ def _subnormal_rows(sz: Sizes) -> list[Row]:
 
 
 def run(sz: Sizes) -> list[Row]:
-    """Levers (2D), validation and checkpoint shares, and the subnormal row."""
-    rows = _lever_rows(2, sz)
+    """Levers (2D; the layout and precision ones in 3D too), validation and checkpoint
+    shares, and the subnormal row."""
+    rows = _lever_rows(2, sz) + _lever_rows(3, sz, every=False)
     rows += _share_rows(2, sz)
     rows += _subnormal_rows(sz)
     return rows

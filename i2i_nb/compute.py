@@ -4,14 +4,18 @@ layout of its weights.
 - On CUDA, ``TRAIN.AMP`` autocasts to bfloat16 (float16, with a gradient scaler, where
   bfloat16 is missing).
 - On a CPU with native bfloat16 arithmetic (AVX512-BF16 or AMX), it autocasts to
-  bfloat16 (oneDNN convolutions at twice the float32 rate); on other CPUs it does nothing.
+  bfloat16 (oneDNN's bfloat16 convolutions); on other CPUs it does nothing.
 - On the CPU the weights are kept channels-last while the network trains or predicts
   (oneDNN's native layout: no reordering around every convolution; the results equal the
-  default layout's to float rounding), and put back afterwards.
+  default layout's to float rounding), and put back afterwards (:func:`cpu_layout`).
 
-``python -m bench --only levers`` measures each (2 cores, U-Net 16-32-64-128, patch 128²,
-batch 4, AMD EPYC with AVX512-BF16): channels-last 0.73-0.80x the default step's time,
-bfloat16 0.55-0.63x, both 0.44-0.49x, in 2D and 3D.
+``python -m bench --only levers`` and its 3D counterpart measure each against the float32
+step with contiguous weights (1-2 threads, U-Net 16-32-64-128, patch 128² / 16x64²,
+batch 4-8, AMD EPYC with AVX512-BF16): channels-last 0.73-0.83x, bfloat16 0.55-0.71x,
+both 0.44-0.49x. bfloat16 moves a network's output by
+~1% of its spread (RMS; U-Net with layer, instance or no normalisation, U-NeXt), as on
+CUDA; keeping the normalisation layers in float32 (CUDA autocast's rule) changed that by
+less than 5%, so the CPU's autocast rules are used as they are.
 """
 
 from __future__ import annotations
@@ -74,7 +78,7 @@ def _channels_last(ndim: int) -> torch.memory_format:
 @contextlib.contextmanager
 def cpu_layout(model: nn.Module, device: torch.device | str, ndim: int
                ) -> Iterator[nn.Module]:
-    """``model`` with channels-last weights while the block runs on the CPU (and as it is
+    """``model`` with channels-last weights while the block runs on the CPU (as it is
     elsewhere); the contiguous layout is restored afterwards, so state dicts, exports and
     callers see what they gave."""
     if torch.device(device).type != "cpu" or ndim not in (2, 3):

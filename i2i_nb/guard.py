@@ -16,7 +16,7 @@ from torch.utils.data import DataLoader, Dataset, Subset
 
 from i2i_nb.baselines import QualityCheck
 from i2i_nb.checkpoint import load_checkpoint
-from i2i_nb.compute import autocast
+from i2i_nb.compute import autocast, cpu_layout
 from i2i_nb.config import TrainConfig
 from i2i_nb.data.normalize import DatasetScaler
 from i2i_nb.distributed import SINGLE, World, barrier, reduce_extremes, reduce_sums
@@ -45,7 +45,7 @@ def validation_check(model: nn.Module, dataset: Dataset, constant: Sequence[floa
     share = Subset(dataset, range(world.rank, len(dataset), world.size))
     loader = DataLoader(share, batch_size=batch_size, shuffle=False)
     pred_m, const_m, cross = Moments(0.0, 0.0), Moments(0.0, 0.0), None
-    with torch.inference_mode():
+    with torch.inference_mode(), cpu_layout(model, device, getattr(model, "ndim", 0)):
         for x, y in loader:
             with autocast(device, amp):
                 p = model(x.to(device))

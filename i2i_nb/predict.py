@@ -318,7 +318,8 @@ def predict_image(
     x = torch.empty((min(batch_size, len(tiles)), image.shape[-1], *plan.tile),
                     dtype=torch.float32, pin_memory=cuda)
     buffer = x.numpy()
-    with torch.inference_mode(), autocast(device, amp), cpu_layout(model, device, model.ndim), tqdm(
+    layout = cpu_layout(model, device, model.ndim)
+    with torch.inference_mode(), autocast(device, amp), layout, tqdm(
         total=len(tiles), disable=not progress or len(tiles) < MANY_TILES, desc="tiles",
         unit="tile", leave=False
     ) as bar:

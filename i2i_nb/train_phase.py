@@ -184,9 +184,9 @@ def train_phase(cfg: Config, paths: RunPaths, device: torch.device, resume: bool
     data = TrainData(train_set, val_set, workers, cfg.system.pin_mem)
 
     def draw_model() -> None:  # after training: matplotlib stays off the way to the first step
-        if not resume and world.is_main:
-            plot_model(model, in_ch, patch, paths.sub("charts") /
-                       f"model_plot_{paths.prefix}.png",
+        chart = paths.sub("charts") / f"model_plot_{paths.prefix}.png"
+        if world.is_main and not chart.exists():  # a killed run's: drawn when it resumes
+            plot_model(model, in_ch, patch, chart,
                        f"{architecture} ({cfg.problem.ndim}, {in_ch} -> {out_ch} channels)")
 
     try:
