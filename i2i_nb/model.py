@@ -129,7 +129,8 @@ class Model:
 
     def predict(self, image: np.ndarray, tile_shape: Sequence[int] | None = None,
                 overlap: Sequence[int] | None = None, batch_size: int = 4,
-                device: str | torch.device = "cpu", tta: bool = False) -> np.ndarray:
+                device: str | torch.device = "cpu", tta: bool = False,
+                tta_group: str = "full") -> np.ndarray:
         """Predict a whole image in overlapping tiles, in the training targets' units.
 
         Parameters
@@ -145,7 +146,10 @@ class Model:
         device : str or torch.device
             Where the tiles are computed.
         tta : bool
-            Mean over flips and 90-degree rotations.
+            Mean over the orientations of ``tta_group``.
+        tta_group : str
+            BiaPy's ``TEST.AUGMENTATION_GROUP``: ``full`` (``auto``; flips and 90-degree
+            rotations: 8 in 2D, 16 in 3D), ``flips`` (4 / 8) or ``none``.
 
         Returns
         -------
@@ -167,7 +171,8 @@ class Model:
         network = self.network.to(device)
         normalised = normalize_like(raw, self.meta["input_normalization"])
         prediction = predict_with_retry(network, normalised, self.ndim, tta, tile_shape=tile,
-                                        overlap=overlap, batch_size=batch_size, device=device)
+                                        overlap=overlap, batch_size=batch_size, device=device,
+                                        tta_group=tta_group.lower())
         prediction = DatasetScaler.from_dict(self.meta["target_scaler"]).inverse(prediction)
         return prediction if had_channels or self.out_channels > 1 else prediction[..., 0]
 

@@ -32,6 +32,23 @@ def test_predict_keeps_the_callers_axes(run_2d, model_3d, data_2d, data_3d):
         model_2d.predict(np.zeros((4, 32, 32, 1), np.float32))
 
 
+def test_predict_with_each_tta_group(run_2d, data_2d):
+    """The front door's test-time augmentation over BiaPy's TEST.AUGMENTATION_GROUP."""
+    from i2i_nb.tta import tta_variants
+
+    _, result, _ = run_2d
+    model = i2i_nb.Model.load(result.paths.checkpoint("best"))
+    image = tifffile.imread(data_2d / "test/x/img-000.tif")
+    plain = model.predict(image)
+    np.testing.assert_array_equal(model.predict(image, tta=True, tta_group="none"), plain)
+    flips, full = (model.predict(image, tta=True, tta_group=g) for g in ("flips", "full"))
+    np.testing.assert_array_equal(model.predict(image, tta=True), full)
+    assert not np.array_equal(flips, full) and not np.array_equal(flips, plain)
+    assert len(tta_variants(2, "flips")) == 4 and len(tta_variants(2, "full")) == 8
+    with pytest.raises(ValueError, match="AUGMENTATION_GROUP"):
+        model.predict(image, tta=True, tta_group="rotations")
+
+
 def test_cli_exports_a_checkpoint(run_2d, data_2d, tmp_path, capsys):
     _, result, _ = run_2d
     info = tmp_path / "info.yaml"
