@@ -10,6 +10,7 @@ from the last epoch that finished.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import math
@@ -180,9 +181,14 @@ def fit(
     initial : when starting from another checkpoint (not resuming): its ``optimizer`` state
         and/or the ``epoch`` to continue from.
 
-    On the CPU the weights are channels-last while training (:func:`i2i_nb.compute.cpu_layout`).
+    On the CPU the weights (a GAN discriminator's too) are channels-last while training
+    (:func:`i2i_nb.compute.cpu_layout`).
     """
-    with cpu_layout(model, device, getattr(model, "ndim", 0)):
+    ndim = getattr(model, "ndim", 0)
+    discriminator = getattr(loss_fn, "discriminator", None)  # a GAN's, trained beside it
+    with cpu_layout(model, device, ndim), contextlib.ExitStack() as layouts:
+        if discriminator is not None:
+            layouts.enter_context(cpu_layout(discriminator, device, ndim))
         return _fit(model, data, cfg, loss_fn, outputs, meta, device, resume, on_epoch,
                     stop_requested, world, initial)
 

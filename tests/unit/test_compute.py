@@ -13,6 +13,7 @@ from i2i_nb import compute, predict
 from i2i_nb.compute import amp_dtype, autocast, cpu_layout, precision_note
 from i2i_nb.config import TrainConfig
 from i2i_nb.losses import build_loss
+from i2i_nb.models.patchgan import PatchGAN
 from i2i_nb.predict import predict_image
 from i2i_nb.stepper import Stepper
 from tests.unit.test_models import CASES, tiny
@@ -79,6 +80,25 @@ def test_channels_last_gives_the_same_outputs_and_gradients(arch, ndim):
     scale = max(float(b.abs().max()) for b in ref_grads)  # biases before a norm: ~0
     for a, b in zip(grads, ref_grads, strict=True):
         assert torch.allclose(a, b, rtol=1e-3, atol=1e-5 * scale)
+
+
+@pytest.mark.parametrize("ndim", [2, 3])
+def test_channels_last_patchgan_discriminator(ndim):
+    """The GAN's discriminator, channels-last beside its generator in the fit loop."""
+    torch.manual_seed(0)
+    net = PatchGAN(ndim, 1, 8).train()
+    x = torch.randn((2, 1, *((32, 32, 32) if ndim == 3 else (32, 32))))
+    ref = net(x)
+    ref.square().mean().backward()
+    ref_grads = [p.grad.clone() for p in net.parameters()]
+    net.zero_grad()
+    with cpu_layout(net, CPU, ndim):
+        out = net(x)
+        out.square().mean().backward()
+    assert torch.allclose(out, ref, atol=1e-5 * float(ref.detach().abs().max()))
+    scale = max(float(g.abs().max()) for g in ref_grads)
+    for p, g in zip(net.parameters(), ref_grads, strict=True):
+        assert torch.allclose(p.grad, g, rtol=1e-3, atol=1e-5 * scale)
 
 
 def test_layout_is_restored_after_an_error_and_left_alone_off_the_cpu():
