@@ -42,6 +42,7 @@ class StartingPoint:
         return self.payload["meta"]
 
     skipped: list[str] = field(default_factory=list)
+    skip_unmatched: bool = False
 
     def load_weights(self, model: nn.Module, skip_unmatched: bool = False) -> None:
         """Copy the checkpoint's weights into ``model``; a ConfigError names what differs.
@@ -50,6 +51,7 @@ class StartingPoint:
         that ``model`` has no tensor of the same name and shape for are skipped instead
         (listed in :attr:`skipped` and in the log); ``model``'s others keep their values.
         """
+        self.skip_unmatched = skip_unmatched
         try:
             load_weights(model, self.payload["model"])
             return
@@ -64,13 +66,33 @@ class StartingPoint:
                 ) from err
         self.skipped = _load_matching(model, self.payload["model"], self.path)
 
+    def load_discriminator(self, discriminator: nn.Module | None) -> None:
+        """A GAN checkpoint's discriminator weights into ``discriminator`` (with
+        ``weights``), whole, or with ``MODEL.SKIP_UNMATCHED_LAYERS`` those that fit by name
+        and shape (the others named in the log and in :attr:`skipped`)."""
+        if discriminator is None or "weights" not in self.items or \
+                "discriminator" not in self.payload:
+            return
+        state = self.payload["discriminator"]
+        try:
+            load_weights(discriminator, state)
+            return
+        except RuntimeError as err:
+            if not self.skip_unmatched:
+                raise ConfigError(
+                    f"MODEL.LOAD_CHECKPOINT: the discriminator weights in {self.path} do not "
+                    "fit the discriminator this config builds (MODEL.NAFNET_PATCHGAN_* or the "
+                    "channels differ); set MODEL.SKIP_UNMATCHED_LAYERS to load only the "
+                    "layers that fit") from err
+        self.skipped += [f"discriminator.{name}" for name in
+                         _load_matching(discriminator, state, self.path)]
+
     def initial_state(self) -> dict[str, Any]:
         """What the fit loop continues: the optimiser state and/or the next epoch (and a
-        GAN's discriminator weights and optimiser, when the checkpoint has them)."""
+        GAN's discriminator optimiser, when the checkpoint has it; its weights are loaded by
+        :meth:`load_discriminator`)."""
         state: dict[str, Any] = {}
-        if "weights" in self.items and "discriminator" in self.payload:
-            state["discriminator"] = self.payload["discriminator"]
-        if "optimizer" in self.items and "optimizer_d" in self.payload:
+        if "optimizer" in self.items and "optimizer_d" in self.payload and not self.skipped:
             state["optimizer_d"] = self.payload["optimizer_d"]
         if "optimizer" in self.items:
             if self.skipped:

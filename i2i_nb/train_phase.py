@@ -189,10 +189,12 @@ def train_phase(cfg: Config, paths: RunPaths, device: torch.device, resume: bool
             plot_model(model, in_ch, patch, chart,
                        f"{architecture} ({cfg.problem.ndim}, {in_ch} -> {out_ch} channels)")
 
+    loss = training_loss(cfg.loss, cfg.ndim, net_spec)
+    if start is not None:
+        start.load_discriminator(getattr(loss, "discriminator", None))
     try:
-        history = fit(model, data, cfg.train, training_loss(cfg.loss, cfg.ndim, net_spec),
-                      outputs, meta, device, resume, with_previews(on_epoch, previews),
-                      stop_requested, world,
+        history = fit(model, data, cfg.train, loss, outputs, meta, device, resume,
+                      with_previews(on_epoch, previews), stop_requested, world,
                       start.initial_state() if start is not None else None)
     except BaseException:
         with contextlib.suppress(OSError, ConfigError):  # the first error is the one to tell

@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+import torch
 import yaml
 
 from i2i_nb.checkpoint import load_checkpoint
@@ -145,3 +146,40 @@ def test_unetr_checkpoint_keeps_its_input_size(tmp_path, capsys):
             "DATA.PATCH_SIZE=(8, 8, 1)"]
     assert main([*args, "--name", "again", *(a for s in sets for a in ("--set", s))]) == 2
     assert "DATA.PATCH_SIZE: (8, 8) is not the input size (16, 16)" in capsys.readouterr().err
+
+
+def _from_gan_checkpoint(tmp_path, name: str, model: dict) -> list[str]:
+    """CLI args of a run that trains from the first GAN run's best checkpoint with
+    ``model`` keys changed."""
+    config = yaml.safe_load((tmp_path / "config.yaml").read_text())
+    config["MODEL"] = {**config["MODEL"], "LOAD_CHECKPOINT": True, **model}
+    config["PATHS"] = {"CHECKPOINT_FILE": str(
+        tmp_path / "out" / "nafnet" / "checkpoints" / "nafnet_1-checkpoint-best.pth")}
+    path = tmp_path / f"{name}.yaml"
+    path.write_text(yaml.safe_dump(config))
+    return ["--config", str(path), "--result_dir", str(tmp_path / "out"), "--name", name,
+            "--run_id", "1", "--gpu", "cpu"]
+
+
+def test_gan_fine_tuning_loads_or_skips_the_discriminator(tmp_path, capsys):
+    """The starting checkpoint's discriminator is loaded with its generator; one of other
+    sizes is refused naming the key, or partly loaded with MODEL.SKIP_UNMATCHED_LAYERS."""
+    from i2i_nb.finetune import StartingPoint
+    from i2i_nb.models.patchgan import PatchGAN
+
+    assert run_cli("nafnet", 2, tmp_path) == 0
+    best = tmp_path / "out" / "nafnet" / "checkpoints" / "nafnet_1-checkpoint-best.pth"
+    payload = load_checkpoint(best)
+    start = StartingPoint(best, payload, frozenset({"weights"}))
+    same = PatchGAN(2, 1, 4)
+    start.load_discriminator(same)
+    for key, value in same.state_dict().items():
+        assert torch.equal(value, payload["discriminator"][key]), key
+    wider = {"NAFNET": {**GAN["MODEL"]["NAFNET"], "PATCHGAN": {"BASE_FILTERS": 8}},
+             "ITEMS_TO_LOAD_FROM_CHECKPOINT": ["weights"]}  # not its model_arch
+    capsys.readouterr()
+    assert main(_from_gan_checkpoint(tmp_path, "refused", wider)) == 2
+    assert "discriminator weights" in capsys.readouterr().err
+    assert main(_from_gan_checkpoint(tmp_path, "skipped", {
+        **wider, "SKIP_UNMATCHED_LAYERS": True})) == 0
+    assert "MODEL.SKIP_UNMATCHED_LAYERS: loaded" in capsys.readouterr().out

@@ -218,8 +218,16 @@ def test_validation_loss_leaves_the_discriminator_in_training_mode():
 
 
 def test_starting_checkpoint_gives_the_discriminator_and_its_optimiser(tmp_path):
-    payload = {"meta": {}, "model": {}, "discriminator": {"w": torch.ones(1)},
+    source = torch.nn.Linear(2, 1)
+    payload = {"meta": {}, "model": {}, "discriminator": source.state_dict(),
                "optimizer_d": {"state": {}, "param_groups": []}}
-    state = StartingPoint(tmp_path, payload, frozenset({"weights", "optimizer"})).initial_state()
-    assert set(state) == {"discriminator", "optimizer_d"}
-    assert StartingPoint(tmp_path, payload, frozenset({"norm"})).initial_state() == {}
+    start = StartingPoint(tmp_path, payload, frozenset({"weights", "optimizer"}))
+    target = torch.nn.Linear(2, 1)
+    start.load_discriminator(target)
+    assert torch.equal(target.weight, source.weight)
+    assert set(start.initial_state()) == {"optimizer_d"}
+    untouched = torch.nn.Linear(2, 1)
+    before = untouched.weight.clone()
+    only_norm = StartingPoint(tmp_path, payload, frozenset({"norm"}))
+    only_norm.load_discriminator(untouched)
+    assert torch.equal(untouched.weight, before) and only_norm.initial_state() == {}
