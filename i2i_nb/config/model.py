@@ -159,10 +159,11 @@ class ModelConfig:
     ``optimizer``, ``epoch``); with ``SKIP_UNMATCHED_LAYERS`` (BiaPy's) the checkpoint's
     tensors whose name or shape this network lacks are skipped (and named in the log)
     instead of refused, e.g. to fine-tune with another number of output channels: the
-    layers left start afresh. ``OUT_CHECKPOINT_FORMAT`` (BiaPy's): ``pth`` (default) or
-    ``safetensors``, the format (and suffix) of the checkpoints a run writes; every reader
-    takes both (:mod:`i2i_nb.safetensors_ckpt`). ``SAVE_CKPT_FREQ`` keeps
-    every N-th epoch's checkpoint too (-1: only best and last). ``FREEZE_LAYERS_MATCHING``
+    layers left start afresh (a GAN checkpoint's discriminator likewise).
+    ``OUT_CHECKPOINT_FORMAT`` (BiaPy's): ``pth`` (default) or ``safetensors``, the format
+    (and suffix) of the checkpoints a run writes; every reader takes both
+    (:mod:`i2i_nb.safetensors_ckpt`). ``SAVE_CKPT_FREQ`` keeps every N-th epoch's checkpoint
+    too (-1: only best and last). ``FREEZE_LAYERS_MATCHING``
     (BiaPy): regular expressions; every parameter whose name one of them finds
     (``re.search``) is frozen for training
     (after the checkpoint's weights are loaded). The names are this project's module paths,
