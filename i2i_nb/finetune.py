@@ -81,7 +81,7 @@ class StartingPoint:
             if not self.skip_unmatched:
                 raise ConfigError(
                     f"MODEL.LOAD_CHECKPOINT: the discriminator weights in {self.path} do not "
-                    "fit the discriminator this config builds (MODEL.NAFNET_PATCHGAN_* or the "
+                    "fit the discriminator this config builds (MODEL.NAFNET.PATCHGAN or the "
                     "channels differ); set MODEL.SKIP_UNMATCHED_LAYERS to load only the "
                     "layers that fit") from err
         self.skipped += [f"discriminator.{name}" for name in
