@@ -184,30 +184,6 @@ def fit(
     On the CPU the weights (a GAN discriminator's too) are channels-last while training
     (:func:`i2i_nb.compute.cpu_layout`).
     """
-    ndim = getattr(model, "ndim", 0)
-    discriminator = getattr(loss_fn, "discriminator", None)  # a GAN's, trained beside it
-    with cpu_layout(model, device, ndim), contextlib.ExitStack() as layouts:
-        if discriminator is not None:
-            layouts.enter_context(cpu_layout(discriminator, device, ndim))
-        return _fit(model, data, cfg, loss_fn, outputs, meta, device, resume, on_epoch,
-                    stop_requested, world, initial)
-
-
-def _fit(
-    model: nn.Module,
-    data: TrainData,
-    cfg: TrainConfig,
-    loss_fn: nn.Module,
-    outputs: TrainOutputs,
-    meta: dict[str, Any],
-    device: torch.device,
-    resume: bool = False,
-    on_epoch: Callable[[dict[str, float]], None] | None = None,
-    stop_requested: Callable[[], bool] | None = None,
-    world: World = SINGLE,
-    initial: dict[str, Any] | None = None,
-) -> list[dict[str, float]]:
-    """The body of :func:`fit`."""
     if cfg.batch_size % world.size:
         raise ConfigError(f"TRAIN.BATCH_SIZE: {cfg.batch_size} cannot be split evenly across "
                           f"{world.size} processes")
@@ -222,38 +198,42 @@ def _fit(
     val_loader = None
     if data.val is not None:
         val_loader = DataLoader(_shard(data.val, world), batch_size=batch, shuffle=False)
-    net = model
-    if world.enabled:
-        ids = [device.index] if device.type == "cuda" else None
-        net = DistributedDataParallel(model, device_ids=ids, broadcast_buffers=False)
-    if cfg.compile:
-        net = torch.compile(net)
-    step = make_stepper(model, cfg, loss_fn, len(loader), device, net, world)
-    optimizer, scheduler, scaler = step.optimizer, step.scheduler, step.scaler
-
-    history: list[dict[str, float]] = []
-    best, bad_epochs, start = math.inf, 0, 0
-    if resume:
-        state = load_checkpoint(outputs.last)
-        model.load_state_dict(state["model"])
-        optimizer.load_state_dict(state["optimizer"])
-        if scheduler is not None:
-            scheduler.load_state_dict(state["scheduler"])
-        scaler.load_state_dict(state["scaler"])
-        step.load_state(state)
-        torch.set_rng_state(state["rng"])
-        history, best, bad_epochs = list(state["history"]), state["best"], state["bad_epochs"]
-        start = state["epoch"] + 1
-        if world.is_main:  # a run killed after its last checkpoint, before its log line
-            write_log(history, outputs.log_csv)
-    elif initial:
-        if "optimizer" in initial:
-            optimizer.load_state_dict(initial["optimizer"])
-        step.load_state(initial)
-        start = min(int(initial.get("epoch", 0)), cfg.epochs)
-
     writer = None  # TensorBoard's: opened after the first epoch, off the first step's path
+    layouts = contextlib.ExitStack()  # channels-last weights on the CPU while training
     try:
+        for network in (model, getattr(loss_fn, "discriminator", None)):  # a GAN's too
+            if network is not None:
+                layouts.enter_context(cpu_layout(network, device, getattr(model, "ndim", 0)))
+        net = model
+        if world.enabled:
+            ids = [device.index] if device.type == "cuda" else None
+            net = DistributedDataParallel(model, device_ids=ids, broadcast_buffers=False)
+        if cfg.compile:
+            net = torch.compile(net)
+        step = make_stepper(model, cfg, loss_fn, len(loader), device, net, world)
+        optimizer, scheduler, scaler = step.optimizer, step.scheduler, step.scaler
+
+        history: list[dict[str, float]] = []
+        best, bad_epochs, start = math.inf, 0, 0
+        if resume:
+            state = load_checkpoint(outputs.last)
+            model.load_state_dict(state["model"])
+            optimizer.load_state_dict(state["optimizer"])
+            if scheduler is not None:
+                scheduler.load_state_dict(state["scheduler"])
+            scaler.load_state_dict(state["scaler"])
+            step.load_state(state)
+            torch.set_rng_state(state["rng"])
+            history, best, bad_epochs = list(state["history"]), state["best"], state["bad_epochs"]
+            start = state["epoch"] + 1
+            if world.is_main:  # a run killed after its last checkpoint, before its log line
+                write_log(history, outputs.log_csv)
+        elif initial:
+            if "optimizer" in initial:
+                optimizer.load_state_dict(initial["optimizer"])
+            step.load_state(initial)
+            start = min(int(initial.get("epoch", 0)), cfg.epochs)
+
         for epoch in range(start, cfg.epochs):
             if bad_epochs >= cfg.patience > 0:  # -1: never stop early
                 break
@@ -322,4 +302,5 @@ def _fit(
     finally:
         if writer is not None:
             writer.close()
+        layouts.close()
     return history
